@@ -3,4 +3,6 @@
 //! Layers (see DESIGN.md): [`protocol`] (pure), [`store`] (pure update), [`net`] (the
 //! node), [`headless`] (JSON lines front end), [`config`] (flags and config file).
 
+pub mod event;
 pub mod protocol;
+pub mod store;

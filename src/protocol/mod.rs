@@ -6,5 +6,8 @@ pub mod outbound;
 pub mod sanitize;
 
 pub use inbound::{Header, Inbound, Parsed, cut_messages, parse_message};
-pub use outbound::{CONNECT_TEXT, EXIT_TEXT, MAX_WIRE_BYTES, header, is_exit, split_for_wire};
+pub use outbound::{
+    CONNECT_TEXT, EXIT_TEXT, MAX_TEAM_BYTES, MAX_WIRE_BYTES, check_team_name, header, is_exit,
+    split_for_wire,
+};
 pub use sanitize::{preview, sanitize_text, sanitize_token};

@@ -17,6 +17,35 @@ pub fn is_exit(text: &str) -> bool {
     text.trim().eq_ignore_ascii_case(EXIT_TEXT)
 }
 
+/// Longest local team name accepted (bytes), leaving room for text in every wire text.
+pub const MAX_TEAM_BYTES: usize = 64;
+
+/// Checks a team name that brigade will send: one word, no control characters, short.
+/// The error says what to do.
+pub fn check_team_name(team: &str) -> Result<(), String> {
+    if team.is_empty() {
+        return Err("the team name is empty: choose one word, e.g. --name B".into());
+    }
+    if team.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "team name {team:?} has spaces; every classic peer splits on spaces, so use one word (e.g. {:?})",
+            team.split_whitespace().collect::<Vec<_>>().join("_")
+        ));
+    }
+    if team.chars().any(char::is_control) {
+        return Err(format!(
+            "team name {team:?} has control characters: use printable text"
+        ));
+    }
+    if team.len() > MAX_TEAM_BYTES {
+        return Err(format!(
+            "team name is {} bytes long: keep it to {MAX_TEAM_BYTES}",
+            team.len()
+        ));
+    }
+    Ok(())
+}
+
 /// The header that starts every outgoing text, trailing space included.
 pub fn header(ip: IpAddr, port: u16, team: &str) -> String {
     match ip {
@@ -135,6 +164,19 @@ mod tests {
         assert_eq!(split_for_wire("abcdef", "x", 4), None);
         assert_eq!(split_for_wire("abc", "😀", 5), None);
         assert_eq!(split_for_wire("abc", "", 5), Some(vec![]));
+    }
+
+    #[test]
+    fn team_names_are_checked() {
+        assert!(check_team_name("Team_Subhra").is_ok());
+        for bad in ["", "two words", "tab\there", "bell\x07", &"x".repeat(65)] {
+            assert!(check_team_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(
+            check_team_name("my team")
+                .unwrap_err()
+                .contains("\"my_team\"")
+        );
     }
 
     #[test]

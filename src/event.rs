@@ -1,0 +1,249 @@
+//! The vocabulary shared by the layers: user intents ([`Action`]), network facts
+//! ([`NetEvent`]), the store's input ([`Event`]) and what the store asks the world to do
+//! ([`Effect`], [`Notice`]). Plain data: no tokio, no terminal types.
+
+use std::net::{IpAddr, SocketAddr};
+
+use chrono::{DateTime, Utc};
+
+use crate::protocol::Inbound;
+
+/// Identifies one outgoing user message (all of its wire parts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MsgId(pub u64);
+
+/// A peer's identity: the socket's IP (never the advertised one), the advertised port,
+/// the team name. Port 0 and an empty team mean "not known yet".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerKey {
+    pub ip: IpAddr,
+    pub port: u16,
+    pub team: String,
+}
+
+impl PeerKey {
+    pub fn new(ip: IpAddr, port: u16, team: impl Into<String>) -> Self {
+        Self {
+            ip,
+            port,
+            team: team.into(),
+        }
+    }
+
+    /// Where messages to this peer go.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
+    }
+
+    /// Whether we know where to send to this peer.
+    pub fn reachable(&self) -> bool {
+        self.port != 0
+    }
+
+    /// The team for display: `?` when unknown.
+    pub fn team_label(&self) -> &str {
+        if self.team.is_empty() {
+            "?"
+        } else {
+            &self.team
+        }
+    }
+}
+
+/// Where a user's message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Every listed peer that can be reached (the "All peers" entry).
+    All,
+    /// A peer by address, with its team when the user knows it.
+    Addr {
+        addr: SocketAddr,
+        team: Option<String>,
+    },
+}
+
+/// What a user can ask for, from any front end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Menu option 1: send a message.
+    Send { to: Target, text: String },
+    /// Menu option 2: list the peers.
+    QueryPeers,
+    /// Menu option 3: send the connect text to every Active peer.
+    ConnectAll,
+    /// Send `exit` to a peer and remove it from the list.
+    Disconnect {
+        addr: SocketAddr,
+        team: Option<String>,
+    },
+    /// Menu option 0.
+    Quit,
+}
+
+/// The delivery state of one outgoing message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Pending,
+    /// An attempt failed; another follows after a backoff.
+    Retrying {
+        attempt: u32,
+        reason: String,
+    },
+    /// The peer read the whole text and closed cleanly.
+    Delivered,
+    /// Every attempt failed.
+    Failed {
+        reason: String,
+    },
+}
+
+impl Delivery {
+    pub fn is_final(&self) -> bool {
+        matches!(self, Delivery::Delivered | Delivery::Failed { .. })
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Delivery::Pending => "pending",
+            Delivery::Retrying { .. } => "retrying",
+            Delivery::Delivered => "delivered",
+            Delivery::Failed { .. } => "failed",
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Delivery::Retrying { reason, .. } | Delivery::Failed { reason } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// Facts the network layer reports. Every string in here is already sanitized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetEvent {
+    Listening {
+        addr: SocketAddr,
+    },
+    /// A message arrived on a connection from `from` (the socket's address).
+    Received {
+        from: SocketAddr,
+        message: Inbound,
+    },
+    /// Input that could not be used, with a sanitized preview.
+    Rejected {
+        from: SocketAddr,
+        reason: String,
+        preview: String,
+    },
+    /// The state of an outgoing message changed.
+    Delivery {
+        id: MsgId,
+        to: SocketAddr,
+        status: Delivery,
+    },
+    /// A receiver answered on the socket before closing (e.g. `[ACK] ...`).
+    Reply {
+        from: SocketAddr,
+        text: String,
+    },
+    /// Something went wrong in the node that the user should know about.
+    Error {
+        text: String,
+    },
+}
+
+/// The store's input: a user action or a network fact, stamped with the time it
+/// happened (the store has no clock of its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    Action(Action),
+    Net(NetEvent),
+}
+
+impl Event {
+    pub fn action(at: DateTime<Utc>, action: Action) -> Self {
+        Self {
+            at,
+            kind: EventKind::Action(action),
+        }
+    }
+
+    pub fn net(at: DateTime<Utc>, net: NetEvent) -> Self {
+        Self {
+            at,
+            kind: EventKind::Net(net),
+        }
+    }
+}
+
+/// What the store asks the world to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Deliver `text` (the node adds the header and splits it) to `to`.
+    Send {
+        id: MsgId,
+        to: SocketAddr,
+        text: String,
+    },
+    /// Tell the user something (the headless front end prints these).
+    Notify(Notice),
+    /// A message arrived for a conversation that is not on screen.
+    Bell,
+    Quit,
+}
+
+/// One peer as reported to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerSummary {
+    pub addr: SocketAddr,
+    pub team: String,
+    pub status: &'static str,
+}
+
+/// Things worth telling the user, one per reportable change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Listening {
+        addr: SocketAddr,
+        team: String,
+    },
+    Message {
+        from: SocketAddr,
+        team: String,
+        text: String,
+        /// The IP the sender advertised, when it differs from the socket's.
+        claimed_ip: Option<IpAddr>,
+    },
+    Delivery {
+        to: SocketAddr,
+        id: MsgId,
+        status: Delivery,
+    },
+    Peers(Vec<PeerSummary>),
+    PeerLeft {
+        addr: SocketAddr,
+        team: String,
+    },
+    Reply {
+        from: SocketAddr,
+        text: String,
+    },
+    Rejected {
+        from: SocketAddr,
+        reason: String,
+        preview: String,
+    },
+    Info {
+        text: String,
+    },
+    Error {
+        text: String,
+    },
+}

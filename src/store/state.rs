@@ -1,0 +1,192 @@
+//! The app state: who I am, the peers, the message log. Plain data, no I/O.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use chrono::{DateTime, Utc};
+
+use crate::event::{Delivery, MsgId, PeerKey, PeerSummary};
+
+/// Most peers kept. Every distinct (ip, port, team) a remote sends is a peer, so a
+/// hostile sender could otherwise grow this without end; past it, new senders are
+/// reported as rejected input.
+pub const MAX_PEERS: usize = 4096;
+
+/// Index of a peer in [`State::peers`]; stable for the life of the state, so log
+/// entries keep pointing at the right peer when its team becomes known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(pub usize);
+
+/// The original program's statuses, plus `Contact`: a peer we know of (from the flags
+/// or because we wrote to it) but have neither heard from nor reached yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerStatus {
+    Contact,
+    Active,
+    Connected,
+}
+
+impl PeerStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            PeerStatus::Contact => "Contact",
+            PeerStatus::Active => "Active",
+            PeerStatus::Connected => "Connected",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    pub key: PeerKey,
+    pub status: PeerStatus,
+    /// False once the peer said `exit` or we disconnected; it comes back when it writes.
+    pub listed: bool,
+    pub unread: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Direction {
+    In {
+        /// The IP the sender advertised, when it differs from the socket's.
+        claimed_ip: Option<IpAddr>,
+    },
+    Out {
+        id: MsgId,
+        delivery: Delivery,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Message {
+        peer: PeerId,
+        dir: Direction,
+        text: String,
+    },
+    /// A line from brigade itself: a peer arrived or left, an error, a reply.
+    System {
+        peer: Option<PeerId>,
+        text: String,
+        error: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub at: DateTime<Utc>,
+    pub body: Body,
+}
+
+impl LogEntry {
+    /// The peer this entry belongs to, if any.
+    pub fn peer(&self) -> Option<PeerId> {
+        match &self.body {
+            Body::Message { peer, .. } => Some(*peer),
+            Body::System { peer, .. } => *peer,
+        }
+    }
+}
+
+/// Who I am on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Me {
+    pub team: String,
+    pub advertise_ip: IpAddr,
+    /// Set once the listener is up.
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub me: Me,
+    pub peers: Vec<Peer>,
+    pub log: Vec<LogEntry>,
+    pub(super) by_key: HashMap<PeerKey, PeerId>,
+    pub(super) outgoing: HashMap<MsgId, usize>,
+    pub(super) next_msg: u64,
+    pub quitting: bool,
+}
+
+impl State {
+    pub fn new(team: impl Into<String>, advertise_ip: IpAddr) -> Self {
+        Self {
+            me: Me {
+                team: team.into(),
+                advertise_ip,
+                listen: None,
+            },
+            peers: Vec::new(),
+            log: Vec::new(),
+            by_key: HashMap::new(),
+            outgoing: HashMap::new(),
+            next_msg: 1,
+            quitting: false,
+        }
+    }
+
+    pub fn peer(&self, id: PeerId) -> &Peer {
+        &self.peers[id.0]
+    }
+
+    pub fn find(&self, key: &PeerKey) -> Option<PeerId> {
+        self.by_key.get(key).copied()
+    }
+
+    /// The listed peers in the order they first appeared.
+    pub fn listed(&self) -> impl Iterator<Item = (PeerId, &Peer)> {
+        self.peers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.listed)
+            .map(|(i, p)| (PeerId(i), p))
+    }
+
+    /// Peers with the given address, listed or not.
+    pub fn at_addr(&self, addr: SocketAddr) -> impl Iterator<Item = PeerId> + '_ {
+        self.peers
+            .iter()
+            .enumerate()
+            .filter(move |(_, p)| p.key.addr() == addr)
+            .map(|(i, _)| PeerId(i))
+    }
+
+    /// The peer list as the original's "query active peers" shows it: Active and
+    /// Connected peers only.
+    pub fn peer_summaries(&self) -> Vec<PeerSummary> {
+        self.listed()
+            .filter(|(_, p)| p.status != PeerStatus::Contact)
+            .map(|(_, p)| PeerSummary {
+                addr: p.key.addr(),
+                team: p.key.team.clone(),
+                status: p.status.label(),
+            })
+            .collect()
+    }
+
+    /// Outgoing messages not yet delivered or failed.
+    pub fn undelivered(&self) -> usize {
+        self.outgoing
+            .values()
+            .filter(|&&i| match &self.log[i].body {
+                Body::Message {
+                    dir: Direction::Out { delivery, .. },
+                    ..
+                } => !delivery.is_final(),
+                _ => false,
+            })
+            .count()
+    }
+
+    /// The delivery state of an outgoing message.
+    pub fn delivery(&self, id: MsgId) -> Option<&Delivery> {
+        let i = *self.outgoing.get(&id)?;
+        match &self.log[i].body {
+            Body::Message {
+                dir: Direction::Out { delivery, .. },
+                ..
+            } => Some(delivery),
+            _ => None,
+        }
+    }
+}
