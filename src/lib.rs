@@ -4,5 +4,6 @@
 //! node), [`headless`] (JSON lines front end), [`config`] (flags and config file).
 
 pub mod event;
+pub mod net;
 pub mod protocol;
 pub mod store;

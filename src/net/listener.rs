@@ -1,0 +1,329 @@
+//! Accepting connections and reading messages from them, within [`Limits`].
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::time::{Instant, timeout, timeout_at};
+
+use super::{Limits, NetMsg, Receipt, Stats};
+use crate::event::NetEvent;
+use crate::protocol::inbound::{PREVIEW_CHARS, starts_with_header};
+use crate::protocol::{Header, Parsed, cut_messages, parse_message, preview};
+
+/// How long a connection waits for its messages to be acknowledged before closing.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Open connections per source IP.
+#[derive(Default)]
+struct PerSource(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerSource {
+    /// Counts one more connection from `ip`, unless it already has `max`.
+    fn enter(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<SourceGuard> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(ip).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(SourceGuard(self.clone(), ip))
+    }
+}
+
+struct SourceGuard(Arc<PerSource>, IpAddr);
+
+impl Drop for SourceGuard {
+    fn drop(&mut self) {
+        let mut map = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.1);
+            }
+        }
+    }
+}
+
+pub(super) async fn run(
+    listener: TcpListener,
+    limits: Limits,
+    events: mpsc::Sender<NetMsg>,
+    stats: Arc<Stats>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_source = Arc::new(PerSource::default());
+    let limits = Arc::new(limits);
+    let mut accept_backoff = Duration::from_millis(50);
+    loop {
+        // Take a slot before accepting: past the cap, connections wait in the kernel's
+        // backlog instead of being accepted and refused.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, from) = match listener.accept().await {
+            Ok(pair) => {
+                accept_backoff = Duration::from_millis(50);
+                pair
+            }
+            Err(e) => {
+                // Out of descriptors (EMFILE/ENFILE) or a transient error: back off
+                // instead of spinning, and try again.
+                tracing::warn!(error = %e, backoff = ?accept_backoff, "accept failed");
+                inform(
+                    &events,
+                    &stats,
+                    NetEvent::Error {
+                        text: format!("cannot accept connections: {e}; retrying"),
+                    },
+                );
+                drop(slot);
+                tokio::time::sleep(accept_backoff).await;
+                accept_backoff = (accept_backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let Some(source) = per_source.enter(from.ip(), limits.max_per_source) else {
+            Stats::bump(&stats.refused_connections);
+            tracing::debug!(%from, "refused: too many connections from this address");
+            continue; // dropping the stream closes it
+        };
+        let events = events.clone();
+        let limits = limits.clone();
+        let stats = stats.clone();
+        tokio::spawn(async move {
+            Connection::new(from, &limits, &events, &stats)
+                .serve(stream)
+                .await;
+            drop((slot, source));
+        });
+    }
+}
+
+/// Sends an informational event without waiting; counts it when the app is behind.
+fn inform(events: &mpsc::Sender<NetMsg>, stats: &Stats, event: NetEvent) {
+    if events
+        .try_send(NetMsg {
+            event,
+            receipt: None,
+        })
+        .is_err()
+    {
+        Stats::bump(&stats.dropped_events);
+    }
+}
+
+/// Why a connection stopped being read.
+enum End {
+    Eof,
+    Idle,
+    Reset(std::io::Error),
+    Limit(String),
+}
+
+struct Connection<'a> {
+    from: SocketAddr,
+    limits: &'a Limits,
+    events: &'a mpsc::Sender<NetMsg>,
+    stats: &'a Stats,
+    buf: Vec<u8>,
+    /// Bytes of `buf` already scanned for header lines.
+    scanned: usize,
+    /// Set while discarding an oversized message: its first bytes, for the preview.
+    oversized: Option<Vec<u8>>,
+    /// The last header seen: headerless pieces later on the same connection come
+    /// from the same sender.
+    last_header: Option<Header>,
+    messages: usize,
+    receipts: Vec<oneshot::Receiver<bool>>,
+}
+
+impl<'a> Connection<'a> {
+    fn new(
+        from: SocketAddr,
+        limits: &'a Limits,
+        events: &'a mpsc::Sender<NetMsg>,
+        stats: &'a Stats,
+    ) -> Self {
+        Self {
+            from,
+            limits,
+            events,
+            stats,
+            buf: Vec::new(),
+            scanned: 0,
+            oversized: None,
+            last_header: None,
+            messages: 0,
+            receipts: Vec::new(),
+        }
+    }
+
+    async fn serve(mut self, mut stream: TcpStream) {
+        let end = self.read_all(&mut stream).await;
+        let cut = matches!(end, End::Limit(_));
+        match end {
+            End::Eof | End::Idle => self.flush().await,
+            End::Reset(e) => {
+                if !self.buf.is_empty() {
+                    let text = format!("connection broken before the message ended ({e})");
+                    self.reject(text, preview(&self.buf, PREVIEW_CHARS)).await;
+                }
+            }
+            End::Limit(reason) => {
+                Stats::bump(&self.stats.cut_connections);
+                self.flush().await;
+                let head = self.oversized.take().unwrap_or_default();
+                self.reject(reason, preview(&head, PREVIEW_CHARS)).await;
+            }
+        }
+        // Close only once every message is acknowledged: the close is the sender's
+        // delivery signal. A message that could not be stored resets the connection.
+        let mut all_stored = true;
+        for receipt in self.receipts.drain(..) {
+            if let Ok(Ok(false)) = timeout(RECEIPT_TIMEOUT, receipt).await {
+                all_stored = false;
+            }
+        }
+        if !all_stored || cut {
+            let _ = stream.set_zero_linger(); // close with a reset
+        }
+    }
+
+    async fn read_all(&mut self, stream: &mut TcpStream) -> End {
+        let deadline = Instant::now() + self.limits.total_deadline;
+        let mut total = 0usize;
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            let pending = !self.buf.is_empty() || self.oversized.is_some();
+            let wait = if pending {
+                self.limits.idle_gap
+            } else {
+                self.limits.idle_close
+            };
+            let until = (Instant::now() + wait).min(deadline);
+            match timeout_at(until, stream.read(&mut chunk)).await {
+                Ok(Ok(0)) => return End::Eof,
+                Ok(Ok(n)) => {
+                    total += n;
+                    if total > self.limits.max_connection_bytes {
+                        let max = self.limits.max_connection_bytes;
+                        if self.oversized.is_none() {
+                            self.oversized = Some(std::mem::take(&mut self.buf));
+                        }
+                        return End::Limit(format!("connection sent more than {max} bytes"));
+                    }
+                    self.take(&chunk[..n]).await;
+                    if self.messages > self.limits.max_messages_per_connection {
+                        let max = self.limits.max_messages_per_connection;
+                        return End::Limit(format!("more than {max} messages on one connection"));
+                    }
+                }
+                Ok(Err(e)) => return End::Reset(e),
+                Err(_) if Instant::now() >= deadline => {
+                    let secs = self.limits.total_deadline.as_secs();
+                    return End::Limit(format!("connection open longer than {secs} s"));
+                }
+                Err(_) if pending => self.flush().await,
+                Err(_) => return End::Idle,
+            }
+        }
+    }
+
+    /// Takes newly read bytes: complete messages (those followed by a header line) go
+    /// out at once; an oversized message is discarded as it arrives.
+    async fn take(&mut self, bytes: &[u8]) {
+        if let Some(head) = &mut self.oversized {
+            let room = PREVIEW_CHARS * 4 - head.len().min(PREVIEW_CHARS * 4);
+            head.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            return;
+        }
+        self.buf.extend_from_slice(bytes);
+        // Cut before the last header line that follows a newline: everything before it
+        // is complete. Only the new bytes (and a header's length before them) are scanned.
+        let from = self.scanned.saturating_sub(64);
+        let cut = (from..self.buf.len())
+            .rev()
+            .find(|&i| self.buf[i] == b'\n' && starts_with_header(&self.buf[i + 1..]));
+        self.scanned = self.buf.len();
+        if let Some(i) = cut {
+            let rest = self.buf.split_off(i + 1);
+            let done = std::mem::replace(&mut self.buf, rest);
+            self.scanned = self.buf.len();
+            self.emit(&done).await;
+        }
+        if self.buf.len() > self.limits.max_message_bytes {
+            let mut head = std::mem::take(&mut self.buf);
+            head.truncate(PREVIEW_CHARS * 4);
+            self.oversized = Some(head);
+            self.scanned = 0;
+        }
+    }
+
+    /// Ends the current message (EOF or an idle gap).
+    async fn flush(&mut self) {
+        if let Some(head) = self.oversized.take() {
+            let max = self.limits.max_message_bytes;
+            let reason = format!("message larger than {max} bytes");
+            self.reject(reason, preview(&head, PREVIEW_CHARS)).await;
+            return;
+        }
+        let done = std::mem::take(&mut self.buf);
+        self.scanned = 0;
+        self.emit(&done).await;
+    }
+
+    async fn emit(&mut self, bytes: &[u8]) {
+        for piece in cut_messages(bytes) {
+            match parse_message(piece) {
+                Parsed::Message(mut message) => {
+                    self.messages += 1;
+                    if self.messages > self.limits.max_messages_per_connection {
+                        return;
+                    }
+                    if message.header == Header::default() {
+                        if let Some(h) = &self.last_header {
+                            message.header = h.clone();
+                        }
+                    } else {
+                        self.last_header = Some(message.header.clone());
+                    }
+                    let (tx, rx) = oneshot::channel();
+                    self.receipts.push(rx);
+                    let event = NetEvent::Received {
+                        from: self.from,
+                        message,
+                    };
+                    let msg = NetMsg {
+                        event,
+                        receipt: Some(Receipt(tx)),
+                    };
+                    // Wait for room: a message is never dropped.
+                    let _ = self.events.send(msg).await;
+                }
+                Parsed::Empty => {}
+                Parsed::Rejected { reason, preview } => self.reject(reason, preview).await,
+            }
+        }
+    }
+
+    async fn reject(&self, reason: String, preview: String) {
+        tracing::info!(from = %self.from, %reason, ?preview, "rejected input");
+        let event = NetEvent::Rejected {
+            from: self.from,
+            reason,
+            preview,
+        };
+        let _ = self
+            .events
+            .send(NetMsg {
+                event,
+                receipt: None,
+            })
+            .await;
+    }
+}

@@ -1,0 +1,170 @@
+//! The node: a listener and a sender speaking the classic protocol (PROTOCOL.md).
+//!
+//! It talks to the rest only through [`Node::send`] (commands in, never blocking) and a
+//! channel of [`NetMsg`] (facts out). It knows nothing of the UI or the store.
+
+mod bind;
+mod limits;
+mod listener;
+mod sender;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+pub use bind::{BindError, bind_listener};
+pub use limits::{Limits, RetryPolicy};
+
+use crate::event::{MsgId, NetEvent};
+
+/// Capacity of the channel from the node to the app. Messages wait (backpressure on
+/// the sending peer's connection) rather than being dropped.
+pub const EVENT_CHANNEL: usize = 1024;
+/// Capacity of the command channel into the node; a full one fails the message loudly.
+pub const COMMAND_CHANNEL: usize = 4096;
+
+/// Who this node is on the wire: the header of every outgoing text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub advertise_ip: IpAddr,
+    pub team: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub identity: Identity,
+    pub limits: Limits,
+    pub retry: RetryPolicy,
+}
+
+/// A received message's acknowledgement. The connection it came on is closed (the
+/// sender's delivery signal) only once the receipt is acked or dropped; `ack(false)`
+/// resets the connection instead, so a careful sender retries.
+#[derive(Debug)]
+pub struct Receipt(oneshot::Sender<bool>);
+
+impl Receipt {
+    pub fn ack(self, stored: bool) {
+        let _ = self.0.send(stored);
+    }
+}
+
+/// One fact from the node, with a receipt when it is a received message.
+#[derive(Debug)]
+pub struct NetMsg {
+    pub event: NetEvent,
+    pub receipt: Option<Receipt>,
+}
+
+/// Counters of what the node refused or dropped, for the status line.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Connections refused because one source address had too many open.
+    pub refused_connections: AtomicU64,
+    /// Informational events dropped because the app was not keeping up.
+    pub dropped_events: AtomicU64,
+    /// Connections cut for breaking a limit (size, deadline, message count).
+    pub cut_connections: AtomicU64,
+}
+
+impl Stats {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug)]
+enum Command {
+    Send {
+        id: MsgId,
+        to: SocketAddr,
+        text: String,
+    },
+}
+
+/// A running node. Dropping it stops the listener; queued sends stop with the runtime.
+pub struct Node {
+    commands: mpsc::Sender<Command>,
+    local_addr: SocketAddr,
+    stats: Arc<Stats>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Node {
+    /// Starts the node on an already bound listener (see [`bind_listener`]), so a taken
+    /// port is reported before anything else starts.
+    pub fn start(
+        listener: tokio::net::TcpListener,
+        config: NodeConfig,
+    ) -> std::io::Result<(Node, mpsc::Receiver<NetMsg>)> {
+        let local_addr = listener.local_addr()?;
+        let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL);
+        let (commands, commands_rx) = mpsc::channel(COMMAND_CHANNEL);
+        let stats = Arc::new(Stats::default());
+        let outbox = events_tx.clone();
+        let listening = events_tx.clone();
+        let accept = tokio::spawn(listener::run(
+            listener,
+            config.limits.clone(),
+            events_tx,
+            stats.clone(),
+        ));
+        let wire = sender::Wire {
+            identity: config.identity,
+            port: local_addr.port(),
+            retry: config.retry,
+            limits: config.limits,
+        };
+        let send = tokio::spawn(sender::run(commands_rx, wire, outbox));
+        // The channel is empty at this point, so this cannot fail for lack of room.
+        let _ = listening.try_send(NetMsg {
+            event: NetEvent::Listening { addr: local_addr },
+            receipt: None,
+        });
+        Ok((
+            Node {
+                commands,
+                local_addr,
+                stats,
+                tasks: vec![accept, send],
+            },
+            events_rx,
+        ))
+    }
+
+    /// Queues a message; never blocks. Fails only when the node's queue is full or the
+    /// node has stopped, and then says so (the caller reports the message as failed).
+    pub fn send(&self, id: MsgId, to: SocketAddr, text: String) -> Result<(), String> {
+        self.commands
+            .try_send(Command::Send { id, to, text })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    format!("outgoing queue full ({COMMAND_CHANNEL} messages waiting)")
+                }
+                mpsc::error::TrySendError::Closed(_) => "the network node has stopped".into(),
+            })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

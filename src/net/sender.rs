@@ -1,0 +1,210 @@
+//! Sending: a queue per peer address (messages to one peer leave in order, peers do
+//! not wait for each other), one connection per wire text, delivery confirmed only by
+//! the peer's clean close after our half-close, retries with backoff.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::time::timeout;
+
+use super::{Command, Identity, Limits, NetMsg, RetryPolicy};
+use crate::event::{Delivery, MsgId, NetEvent};
+use crate::protocol::{MAX_WIRE_BYTES, header, sanitize_text, split_for_wire};
+
+/// Messages waiting for one peer; past it a message fails at once, loudly.
+const PEER_QUEUE: usize = 1024;
+
+/// What every outgoing text needs to know.
+pub(super) struct Wire {
+    pub identity: Identity,
+    pub port: u16,
+    pub retry: RetryPolicy,
+    pub limits: Limits,
+}
+
+struct Outgoing {
+    id: MsgId,
+    text: String,
+}
+
+pub(super) async fn run(
+    mut commands: mpsc::Receiver<Command>,
+    wire: Wire,
+    events: mpsc::Sender<NetMsg>,
+) {
+    let wire = Arc::new(wire);
+    let in_flight = Arc::new(Semaphore::new(wire.retry.max_in_flight));
+    let mut queues: HashMap<SocketAddr, mpsc::Sender<Outgoing>> = HashMap::new();
+    while let Some(Command::Send { id, to, text }) = commands.recv().await {
+        let queue = queues.entry(to).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(PEER_QUEUE);
+            tokio::spawn(peer_worker(
+                to,
+                rx,
+                wire.clone(),
+                events.clone(),
+                in_flight.clone(),
+            ));
+            tx
+        });
+        if queue.try_send(Outgoing { id, text }).is_err() {
+            let reason = format!("{PEER_QUEUE} messages already waiting for {to}");
+            report(&events, id, to, Delivery::Failed { reason }).await;
+        }
+    }
+}
+
+async fn report(events: &mpsc::Sender<NetMsg>, id: MsgId, to: SocketAddr, status: Delivery) {
+    let event = NetEvent::Delivery { id, to, status };
+    let _ = events
+        .send(NetMsg {
+            event,
+            receipt: None,
+        })
+        .await;
+}
+
+/// Delivers the messages for one address, one after the other.
+async fn peer_worker(
+    to: SocketAddr,
+    mut queue: mpsc::Receiver<Outgoing>,
+    wire: Arc<Wire>,
+    events: mpsc::Sender<NetMsg>,
+    in_flight: Arc<Semaphore>,
+) {
+    let head = header(wire.identity.advertise_ip, wire.port, &wire.identity.team);
+    while let Some(Outgoing { id, text }) = queue.recv().await {
+        let Some(parts) = split_for_wire(&head, &text, MAX_WIRE_BYTES) else {
+            let reason = "the header leaves no room for the text".to_string();
+            report(&events, id, to, Delivery::Failed { reason }).await;
+            continue;
+        };
+        let count = parts.len();
+        let mut status = Delivery::Delivered;
+        for (n, part) in parts.iter().enumerate() {
+            if let Err(reason) =
+                deliver_with_retries(to, id, part, &wire, &events, &in_flight).await
+            {
+                let reason = if count > 1 {
+                    format!("part {} of {count}: {reason}", n + 1)
+                } else {
+                    reason
+                };
+                status = Delivery::Failed { reason };
+                break;
+            }
+        }
+        tracing::debug!(%to, ?id, parts = count, status = status.label(), "sent");
+        report(&events, id, to, status).await;
+    }
+}
+
+async fn deliver_with_retries(
+    to: SocketAddr,
+    id: MsgId,
+    part: &str,
+    wire: &Wire,
+    events: &mpsc::Sender<NetMsg>,
+    in_flight: &Semaphore,
+) -> Result<(), String> {
+    let policy = &wire.retry;
+    let mut attempt = 1;
+    loop {
+        let result = {
+            let _slot = in_flight.acquire().await.map_err(|_| "node stopped")?;
+            deliver_once(to, part.as_bytes(), policy, wire.limits.max_reply_bytes).await
+        };
+        match result {
+            Ok(reply) => {
+                if let Some(text) = reply {
+                    let event = NetEvent::Reply { from: to, text };
+                    let _ = events
+                        .send(NetMsg {
+                            event,
+                            receipt: None,
+                        })
+                        .await;
+                }
+                return Ok(());
+            }
+            Err(reason) if attempt >= policy.attempts => {
+                return Err(format!("{reason} (after {attempt} attempts)"));
+            }
+            Err(reason) => {
+                tracing::debug!(%to, ?id, attempt, %reason, "retrying");
+                let status = Delivery::Retrying { attempt, reason };
+                report(events, id, to, status).await;
+                tokio::time::sleep(policy.backoff(attempt)).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// One attempt: connect, write, half-close, read until the peer closes. A clean close
+/// means the peer read the whole text. A reply that arrives before a timeout also
+/// proves the peer read it (some peers wait for us to close first).
+async fn deliver_once(
+    to: SocketAddr,
+    bytes: &[u8],
+    policy: &RetryPolicy,
+    max_reply: usize,
+) -> Result<Option<String>, String> {
+    let mut stream = match timeout(policy.connect_timeout, TcpStream::connect(to)).await {
+        Err(_) => return Err("no answer to connect".into()),
+        Ok(Err(e)) => return Err(describe(&e)),
+        Ok(Ok(s)) => s,
+    };
+    let write = async {
+        stream.write_all(bytes).await?;
+        stream.shutdown().await
+    };
+    match timeout(policy.close_timeout, write).await {
+        Err(_) => return Err("peer does not read".into()),
+        Ok(Err(e)) => return Err(describe(&e)),
+        Ok(Ok(())) => {}
+    }
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let read_to_close = async {
+        loop {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(());
+            }
+            let room = max_reply.saturating_sub(reply.len());
+            reply.extend_from_slice(&chunk[..n.min(room)]);
+        }
+    };
+    let closed = timeout(policy.close_timeout, read_to_close).await;
+    let reply_text = || {
+        let text = sanitize_text(&String::from_utf8_lossy(&reply));
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_string())
+    };
+    match closed {
+        Ok(Ok(())) => Ok(reply_text()),
+        Ok(Err(e)) => Err(describe(&e)),
+        Err(_) if !reply.is_empty() => Ok(reply_text()),
+        Err(_) => Err(format!(
+            "peer did not close within {} s",
+            policy.close_timeout.as_secs_f32()
+        )),
+    }
+}
+
+fn describe(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionRefused => "connection refused (peer not listening)".into(),
+        ConnectionReset => "connection reset by peer".into(),
+        ConnectionAborted => "connection aborted".into(),
+        BrokenPipe => "peer closed before reading".into(),
+        HostUnreachable | NetworkUnreachable => "peer unreachable".into(),
+        _ => e.to_string(),
+    }
+}
