@@ -1,0 +1,272 @@
+//! Command-line flags, the optional TOML config file, and the settings merged from both.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde::Deserialize;
+
+use crate::protocol::check_team_name;
+
+/// A full-screen terminal chat for the classic campus peer-to-peer protocol.
+///
+/// Every message travels on its own TCP connection as `<ip>:<port> <team> <message>`,
+/// so brigade talks to the menu programs already on the network. Without --name or
+/// --port the terminal UI asks for them.
+#[derive(Debug, Clone, Parser, Default)]
+#[command(name = "brigade", version, about, long_about)]
+pub struct Args {
+    /// Your team name, one word: what peers see as the sender
+    #[arg(long, short = 'n', value_name = "TEAM")]
+    pub name: Option<String>,
+
+    /// The port to listen on (0 picks a free one)
+    #[arg(long, short = 'p', value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// The local address to listen on [default: 0.0.0.0, every address]
+    #[arg(long, value_name = "IP")]
+    pub bind: Option<IpAddr>,
+
+    /// The IP written in your messages' header, where peers reply [default: this
+    /// machine's first non-loopback IPv4 address, else 127.0.0.1]
+    #[arg(long, value_name = "IP")]
+    pub advertise_ip: Option<IpAddr>,
+
+    /// A well-known peer to greet at start-up (repeatable), e.g. 10.0.0.5:8080/B
+    #[arg(long = "peer", value_name = "IP:PORT[/TEAM]", value_parser = PeerSpec::parse)]
+    pub peers: Vec<PeerSpec>,
+
+    /// A TOML config file with the same settings [default: brigade/config.toml in
+    /// your config directory, if it exists]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Run without a terminal UI: JSON commands on stdin, JSON events on stdout
+    #[arg(long)]
+    pub headless: bool,
+
+    /// Do not ring the terminal bell when a message arrives off screen
+    #[arg(long)]
+    pub no_bell: bool,
+
+    /// Where to write the log [default: brigade.log in your state directory]
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+/// A well-known peer: address and, when known, team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerSpec {
+    pub addr: SocketAddr,
+    pub team: Option<String>,
+}
+
+impl PeerSpec {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (addr, team) = match s.split_once('/') {
+            Some((a, t)) => (a, Some(t.to_string())),
+            None => (s, None),
+        };
+        let addr: SocketAddr = addr.trim().parse().map_err(|_| {
+            format!(
+                "{addr:?} is not an address: write IP:PORT, e.g. 10.0.0.5:8080 or 10.0.0.5:8080/B"
+            )
+        })?;
+        if addr.port() == 0 {
+            return Err(format!("{addr}: port 0 is not a peer's port"));
+        }
+        if let Some(t) = &team {
+            check_team_name(t)?;
+        }
+        Ok(Self { addr, team })
+    }
+}
+
+/// The config file: the same settings as the flags; flags win.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub name: Option<String>,
+    pub port: Option<u16>,
+    pub bind: Option<IpAddr>,
+    pub advertise_ip: Option<IpAddr>,
+    #[serde(default)]
+    pub peers: Vec<String>,
+    pub bell: Option<bool>,
+    pub log_file: Option<PathBuf>,
+}
+
+/// The settings brigade runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub name: Option<String>,
+    pub port: Option<u16>,
+    pub bind: IpAddr,
+    pub advertise_ip: IpAddr,
+    pub peers: Vec<PeerSpec>,
+    pub headless: bool,
+    pub bell: bool,
+    pub log_file: Option<PathBuf>,
+}
+
+/// Where brigade looks for its config file when `--config` is not given.
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "brigade").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Where the log goes when neither the flag nor the file says.
+pub fn default_log_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "brigade").map(|d| {
+        d.state_dir()
+            .unwrap_or_else(|| d.data_local_dir())
+            .join("brigade.log")
+    })
+}
+
+impl Settings {
+    /// Merges flags over the config file (the explicit one, else the default one if it
+    /// exists) and checks everything. Errors are one line that says what to do.
+    pub fn resolve(args: Args) -> Result<Settings, String> {
+        let file = match &args.config {
+            Some(path) => read_config(path)?,
+            None => match default_config_path() {
+                Some(path) if path.exists() => read_config(&path)?,
+                _ => FileConfig::default(),
+            },
+        };
+        Self::merge(args, file)
+    }
+
+    pub fn merge(args: Args, file: FileConfig) -> Result<Settings, String> {
+        let mut peers = Vec::new();
+        for p in &file.peers {
+            peers.push(PeerSpec::parse(p).map_err(|e| format!("in the config file: {e}"))?);
+        }
+        peers.extend(args.peers);
+        let name = args.name.or(file.name);
+        if let Some(n) = &name {
+            check_team_name(n)?;
+        }
+        let settings = Settings {
+            name,
+            port: args.port.or(file.port),
+            bind: args
+                .bind
+                .or(file.bind)
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            advertise_ip: args
+                .advertise_ip
+                .or(file.advertise_ip)
+                .unwrap_or_else(detect_advertise_ip),
+            peers,
+            headless: args.headless,
+            bell: !args.no_bell && file.bell.unwrap_or(true),
+            log_file: args.log_file.or(file.log_file),
+        };
+        if settings.headless && (settings.name.is_none() || settings.port.is_none()) {
+            return Err(
+                "headless mode needs --name TEAM and --port PORT (or both in the config file)"
+                    .into(),
+            );
+        }
+        Ok(settings)
+    }
+}
+
+fn read_config(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        let msg = e.message().to_string();
+        format!("config file {}: {msg}", path.display())
+    })
+}
+
+/// The first non-loopback, non-link-local IPv4 address of an interface that is up,
+/// read from the system (no traffic is sent); else 127.0.0.1.
+pub fn detect_advertise_ip() -> IpAddr {
+    let Ok(interfaces) = if_addrs::get_if_addrs() else {
+        return IpAddr::V4(Ipv4Addr::LOCALHOST);
+    };
+    let usable =
+        |i: &&if_addrs::Interface| i.ip().is_ipv4() && !i.is_loopback() && !i.is_link_local();
+    interfaces
+        .iter()
+        .filter(usable)
+        .find(|i| i.is_oper_up())
+        .or_else(|| interfaces.iter().find(usable))
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |i| i.ip())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("brigade").chain(list.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn peers_parse_with_and_without_team() {
+        let p = PeerSpec::parse("10.0.0.5:8080/B").unwrap();
+        assert_eq!(
+            (p.addr.to_string(), p.team.as_deref()),
+            ("10.0.0.5:8080".into(), Some("B"))
+        );
+        assert_eq!(PeerSpec::parse("10.0.0.5:8080").unwrap().team, None);
+        for bad in [
+            "10.0.0.5",
+            "nonsense:1",
+            "10.0.0.5:0",
+            "10.0.0.5:8080/two words",
+        ] {
+            assert!(PeerSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file: FileConfig = toml::from_str(
+            "name = \"FileTeam\"\nport = 7000\npeers = [\"10.0.0.1:1/X\"]\nbell = false\n",
+        )
+        .unwrap();
+        let s = Settings::merge(args(&["--port", "8000", "--peer", "10.0.0.2:2"]), file).unwrap();
+        assert_eq!(s.name.as_deref(), Some("FileTeam"));
+        assert_eq!(s.port, Some(8000));
+        assert_eq!(s.peers.len(), 2);
+        assert!(!s.bell);
+        assert_eq!(s.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn a_team_with_spaces_is_refused_with_advice() {
+        let err = Settings::merge(args(&["--name", "my team"]), FileConfig::default()).unwrap_err();
+        assert!(err.contains("\"my_team\""), "{err}");
+    }
+
+    #[test]
+    fn headless_needs_name_and_port() {
+        let err = Settings::merge(args(&["--headless", "--name", "A"]), FileConfig::default())
+            .unwrap_err();
+        assert!(err.contains("--port"), "{err}");
+    }
+
+    #[test]
+    fn unknown_config_keys_are_errors() {
+        assert!(toml::from_str::<FileConfig>("nmae = \"A\"").is_err());
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../assets/config.example.toml");
+        let file: FileConfig = toml::from_str(text).unwrap();
+        assert!(Settings::merge(Args::default(), file).is_ok());
+    }
+
+    #[test]
+    fn bad_addresses_are_clap_errors() {
+        let e = Args::try_parse_from(["brigade", "--bind", "10.0.0"]).unwrap_err();
+        assert!(e.to_string().contains("--bind"), "{e}");
+    }
+}

@@ -1,0 +1,295 @@
+//! The headless JSON-lines schema: commands in, events out (documented in the README).
+
+use std::net::SocketAddr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Action, Delivery, Notice, Target};
+
+/// One command line on stdin.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// Unit-like commands are empty struct variants so that unknown fields are refused.
+#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// `to` is `IP:PORT`, or `all` for every listed peer.
+    Send {
+        to: String,
+        team: Option<String>,
+        text: String,
+    },
+    ConnectAll {},
+    Disconnect {
+        to: String,
+        team: Option<String>,
+    },
+    Peers {},
+    Quit {},
+}
+
+impl Command {
+    /// Parses one input line into an action; the error says what was wrong.
+    pub fn parse_line(line: &str) -> Result<Action, String> {
+        let cmd: Command =
+            serde_json::from_str(line).map_err(|e| format!("bad command {line:?}: {e}"))?;
+        cmd.into_action()
+    }
+
+    fn into_action(self) -> Result<Action, String> {
+        let addr = |s: &str| {
+            s.parse::<SocketAddr>()
+                .map_err(|_| format!("{s:?} is not an address: write IP:PORT, e.g. 10.0.0.5:8080"))
+        };
+        Ok(match self {
+            Command::Send { to, team, text } if to == "all" => {
+                if team.is_some() {
+                    return Err("\"team\" goes with one peer, not with \"to\":\"all\"".into());
+                }
+                Action::Send {
+                    to: Target::All,
+                    text,
+                }
+            }
+            Command::Send { to, team, text } => Action::Send {
+                to: Target::Addr {
+                    addr: addr(&to)?,
+                    team,
+                },
+                text,
+            },
+            Command::ConnectAll {} => Action::ConnectAll,
+            Command::Disconnect { to, team } => Action::Disconnect {
+                addr: addr(&to)?,
+                team,
+            },
+            Command::Peers {} => Action::QueryPeers,
+            Command::Quit {} => Action::Quit,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerOut {
+    pub addr: String,
+    pub team: Option<String>,
+    pub status: &'static str,
+}
+
+/// One event line on stdout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Output {
+    Listening {
+        at: String,
+        addr: String,
+        team: String,
+    },
+    Message {
+        at: String,
+        from: String,
+        team: Option<String>,
+        text: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        claimed_ip: Option<String>,
+    },
+    Delivery {
+        at: String,
+        to: String,
+        id: u64,
+        status: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Peers {
+        at: String,
+        peers: Vec<PeerOut>,
+    },
+    PeerLeft {
+        at: String,
+        addr: String,
+        team: Option<String>,
+    },
+    Reply {
+        at: String,
+        from: String,
+        text: String,
+    },
+    Rejected {
+        at: String,
+        from: String,
+        reason: String,
+        preview: String,
+    },
+    Info {
+        at: String,
+        text: String,
+    },
+    Error {
+        at: String,
+        text: String,
+    },
+}
+
+fn team(t: String) -> Option<String> {
+    (!t.is_empty()).then_some(t)
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Output {
+    pub fn from_notice(at: DateTime<Utc>, notice: Notice) -> Output {
+        let at = timestamp(at);
+        match notice {
+            Notice::Listening { addr, team } => Output::Listening {
+                at,
+                addr: addr.to_string(),
+                team,
+            },
+            Notice::Message {
+                from,
+                team: t,
+                text,
+                claimed_ip,
+            } => Output::Message {
+                at,
+                from: from.to_string(),
+                team: team(t),
+                text,
+                claimed_ip: claimed_ip.map(|ip| ip.to_string()),
+            },
+            Notice::Delivery { to, id, status } => Output::Delivery {
+                at,
+                to: to.to_string(),
+                id: id.0,
+                status: status.label(),
+                attempt: match &status {
+                    Delivery::Retrying { attempt, .. } => Some(*attempt),
+                    _ => None,
+                },
+                reason: status.reason().map(str::to_string),
+            },
+            Notice::Peers(peers) => Output::Peers {
+                at,
+                peers: peers
+                    .into_iter()
+                    .map(|p| PeerOut {
+                        addr: p.addr.to_string(),
+                        team: team(p.team),
+                        status: p.status,
+                    })
+                    .collect(),
+            },
+            Notice::PeerLeft { addr, team: t } => Output::PeerLeft {
+                at,
+                addr: addr.to_string(),
+                team: team(t),
+            },
+            Notice::Reply { from, text } => Output::Reply {
+                at,
+                from: from.to_string(),
+                text,
+            },
+            Notice::Rejected {
+                from,
+                reason,
+                preview,
+            } => Output::Rejected {
+                at,
+                from: from.to_string(),
+                reason,
+                preview,
+            },
+            Notice::Info { text } => Output::Info { at, text },
+            Notice::Error { text } => Output::Error { at, text },
+        }
+    }
+
+    pub fn to_line(&self) -> String {
+        // Serializing these plain structs cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn commands_parse() {
+        let rows = [
+            (
+                r#"{"cmd":"send","to":"10.0.0.1:80","team":"B","text":"hi"}"#,
+                Action::Send {
+                    to: Target::Addr {
+                        addr: "10.0.0.1:80".parse().unwrap(),
+                        team: Some("B".into()),
+                    },
+                    text: "hi".into(),
+                },
+            ),
+            (
+                r#"{"cmd":"send","to":"all","text":"hi all"}"#,
+                Action::Send {
+                    to: Target::All,
+                    text: "hi all".into(),
+                },
+            ),
+            (r#"{"cmd":"connect_all"}"#, Action::ConnectAll),
+            (
+                r#"{"cmd":"disconnect","to":"10.0.0.1:80"}"#,
+                Action::Disconnect {
+                    addr: "10.0.0.1:80".parse().unwrap(),
+                    team: None,
+                },
+            ),
+            (r#"{"cmd":"peers"}"#, Action::QueryPeers),
+            (r#"{"cmd":"quit"}"#, Action::Quit),
+        ];
+        for (line, action) in rows {
+            assert_eq!(Command::parse_line(line), Ok(action), "{line}");
+        }
+    }
+
+    #[test]
+    fn bad_commands_say_what_is_wrong() {
+        for (line, needle) in [
+            ("not json", "bad command"),
+            (r#"{"cmd":"dance"}"#, "unknown variant"),
+            (r#"{"cmd":"send","to":"10.0.0.1","text":"x"}"#, "IP:PORT"),
+            (
+                r#"{"cmd":"send","to":"10.0.0.1:1"}"#,
+                "missing field `text`",
+            ),
+            (r#"{"cmd":"peers","extra":1}"#, "unknown field"),
+        ] {
+            let err = Command::parse_line(line).unwrap_err();
+            assert!(err.contains(needle), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn events_serialize_with_event_and_at_first() {
+        let at = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let line = Output::from_notice(
+            at,
+            Notice::Delivery {
+                to: "10.0.0.1:80".parse().unwrap(),
+                id: crate::event::MsgId(4),
+                status: Delivery::Retrying {
+                    attempt: 2,
+                    reason: "refused".into(),
+                },
+            },
+        )
+        .to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"delivery","at":"2023-11-14T22:13:20.000Z","to":"10.0.0.1:80","id":4,"status":"retrying","attempt":2,"reason":"refused"}"#
+        );
+    }
+}

@@ -1,0 +1,325 @@
+//! The real binary in headless mode, driven over stdin/stdout: two brigade processes
+//! and a classic-style peer on loopback exchange messages in every direction.
+
+mod support;
+
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+use support::{ClassicPeer, WAIT, classic_send};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::time::timeout;
+
+struct Headless {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Lines<BufReader<ChildStdout>>,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Headless {
+    async fn start(team: &str, extra: &[&str]) -> Headless {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("brigade.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_brigade"))
+            .args(["--headless", "--name", team, "--port", "0"])
+            .args(["--bind", "127.0.0.1", "--advertise-ip", "127.0.0.1"])
+            .arg("--log-file")
+            .arg(&log)
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut h = Headless {
+            child,
+            stdin,
+            lines,
+            addr: String::new(),
+            _dir: dir,
+        };
+        let listening = h.expect("listening", |_| true).await;
+        assert_eq!(listening["team"], team);
+        h.addr = listening["addr"].as_str().unwrap().to_string();
+        h
+    }
+
+    async fn cmd(&mut self, v: Value) {
+        let mut line = v.to_string();
+        line.push('\n');
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(line.as_bytes()).await.unwrap();
+        stdin.flush().await.unwrap();
+    }
+
+    /// The next event of this kind that satisfies `pred`; others are skipped.
+    async fn expect(&mut self, event: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let wait = async {
+            loop {
+                let line = self
+                    .lines
+                    .next_line()
+                    .await
+                    .unwrap()
+                    .expect("brigade exited");
+                let v: Value = serde_json::from_str(&line).expect("every line is JSON");
+                assert!(
+                    v["at"]
+                        .as_str()
+                        .is_some_and(|at| chrono::DateTime::parse_from_rfc3339(at).is_ok()),
+                    "{v}"
+                );
+                if v["event"] == event && pred(&v) {
+                    return v;
+                }
+            }
+        };
+        timeout(WAIT, wait)
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {event}"))
+    }
+
+    async fn peers(&mut self) -> Vec<(String, String, String)> {
+        self.cmd(json!({"cmd": "peers"})).await;
+        let v = self.expect("peers", |_| true).await;
+        v["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
+                (s("addr"), s("team"), s("status"))
+            })
+            .collect()
+    }
+
+    async fn delivered(&mut self, to: &str) -> Value {
+        self.expect("delivery", |v| v["to"] == to && v["status"] == "delivered")
+            .await
+    }
+}
+
+fn peer(addr: &str, team: &str, status: &str) -> (String, String, String) {
+    (addr.into(), team.into(), status.into())
+}
+
+#[tokio::test]
+async fn two_brigades_and_a_classic_peer_talk_in_every_direction() {
+    let mut a = Headless::start("A", &[]).await;
+    let mut b = Headless::start("B", &[]).await;
+    let mut c = ClassicPeer::start().await;
+    let c_addr = c.addr.to_string();
+
+    // A -> B: B sees A as Active, A sees B as Connected once delivered.
+    a.cmd(json!({"cmd": "send", "to": b.addr, "team": "B", "text": "Hi from A"}))
+        .await;
+    let pending = a.expect("delivery", |v| v["status"] == "pending").await;
+    let m = b.expect("message", |_| true).await;
+    assert_eq!(
+        (&m["from"], &m["team"], &m["text"]),
+        (&json!(a.addr), &json!("A"), &json!("Hi from A"))
+    );
+    let d = a.delivered(&b.addr).await;
+    assert_eq!(d["id"], pending["id"]);
+    assert_eq!(a.peers().await, [peer(&b.addr, "B", "Connected")]);
+    assert_eq!(b.peers().await, [peer(&a.addr, "A", "Active")]);
+
+    // B -> A without naming the team: B knows A.
+    b.cmd(json!({"cmd": "send", "to": a.addr, "text": "Hi from B"}))
+        .await;
+    assert_eq!(a.expect("message", |_| true).await["text"], "Hi from B");
+    b.delivered(&a.addr).await;
+    assert_eq!(b.peers().await, [peer(&a.addr, "A", "Connected")]);
+
+    // Classic C -> A: C becomes Active at A; connect-all reaches it.
+    let c_header = format!("{c_addr} C hello from the menu program");
+    classic_send(a.addr.parse().unwrap(), c_header.as_bytes()).await;
+    let m = a.expect("message", |v| v["team"] == "C").await;
+    assert_eq!(
+        (&m["from"], &m["text"]),
+        (&json!(c_addr), &json!("hello from the menu program"))
+    );
+    assert!(a.peers().await.contains(&peer(&c_addr, "C", "Active")));
+    a.cmd(json!({"cmd": "connect_all"})).await;
+    assert_eq!(
+        c.next_text().await,
+        format!("{} A connection message", a.addr)
+    );
+    a.delivered(&c_addr).await;
+    assert!(a.peers().await.contains(&peer(&c_addr, "C", "Connected")));
+
+    // A -> C, a long message: split for a 1024-byte reader, in order.
+    let long = "word ".repeat(500);
+    a.cmd(json!({"cmd": "send", "to": c_addr, "text": long}))
+        .await;
+    let mut joined = String::new();
+    let header = format!("{} A ", a.addr);
+    while joined.len() < long.len() {
+        let part = c.next_text().await;
+        assert!(part.len() <= 1024);
+        joined.push_str(part.strip_prefix(&header).unwrap());
+    }
+    assert_eq!(joined, long);
+
+    // A disconnects B: B sees the exit message, then peer_left; A drops B.
+    a.cmd(json!({"cmd": "disconnect", "to": b.addr})).await;
+    a.expect("peer_left", |v| v["addr"] == json!(b.addr)).await;
+    assert_eq!(b.expect("message", |_| true).await["text"], "exit");
+    b.expect("peer_left", |v| v["addr"] == json!(a.addr)).await;
+    assert!(b.peers().await.is_empty());
+    assert_eq!(a.peers().await, [peer(&c_addr, "C", "Connected")]);
+
+    // End of stdin quits cleanly.
+    drop(a.stdin.take());
+    let status = timeout(WAIT, a.child.wait()).await.unwrap().unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn well_known_peers_are_greeted_at_start_up() {
+    let mut c = ClassicPeer::start().await;
+    let spec = format!("{}/C", c.addr);
+    let mut a = Headless::start("A", &["--peer", &spec]).await;
+    assert_eq!(
+        c.next_text().await,
+        format!("{} A connection message", a.addr)
+    );
+    a.delivered(&c.addr.to_string()).await;
+    assert_eq!(
+        a.peers().await,
+        [peer(&c.addr.to_string(), "C", "Connected")]
+    );
+}
+
+#[tokio::test]
+async fn bad_commands_are_reported_and_the_node_keeps_running() {
+    let mut a = Headless::start("A", &[]).await;
+    a.cmd(json!({"cmd": "send", "to": "nowhere", "text": "x"}))
+        .await;
+    let e = a.expect("error", |_| true).await;
+    assert!(e["text"].as_str().unwrap().contains("IP:PORT"), "{e}");
+    a.stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"{not json\n")
+        .await
+        .unwrap();
+    a.expect("error", |_| true).await;
+    a.cmd(json!({"cmd": "send", "to": "127.0.0.1:9", "team": "two words", "text": "x"}))
+        .await;
+    a.expect("error", |_| true).await;
+    assert!(a.peers().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_unreachable_peer_is_retried_then_reported_failed() {
+    let mut a = Headless::start("A", &[]).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let to = format!("127.0.0.1:{port}");
+    a.cmd(json!({"cmd": "send", "to": to, "team": "Z", "text": "anyone?"}))
+        .await;
+    let r = a.expect("delivery", |v| v["status"] == "retrying").await;
+    assert_eq!(r["attempt"], 1);
+    let f = a.expect("delivery", |v| v["status"] == "failed").await;
+    assert!(f["reason"].as_str().unwrap().contains("refused"), "{f}");
+    // A quit with nothing pending is immediate.
+    a.cmd(json!({"cmd": "quit"})).await;
+    assert!(
+        timeout(WAIT, a.child.wait())
+            .await
+            .unwrap()
+            .unwrap()
+            .success()
+    );
+}
+
+#[tokio::test]
+async fn hostile_text_arrives_sanitized() {
+    let mut a = Headless::start("A", &[]).await;
+    let evil = b"127.0.0.1:5555 \x1b[31mEvil\x1b[0m hi\x1b]0;pwned\x07 \xe2\x80\xaeboom\r\nline2";
+    classic_send(a.addr.parse().unwrap(), evil).await;
+    let m = a.expect("message", |_| true).await;
+    assert_eq!(m["team"], "Evil");
+    assert_eq!(m["text"], "hi boom\nline2");
+}
+
+/// Bad local input: one line that says what to do, exit code 2, no panic.
+#[test]
+fn bad_local_input_is_one_clear_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--headless", "--name", "two words", "--port", "0"],
+            "has spaces",
+        ),
+        (
+            &[
+                "--headless",
+                "--name",
+                "A",
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+            ],
+            "is taken",
+        ),
+        (
+            &[
+                "--headless",
+                "--name",
+                "A",
+                "--port",
+                "0",
+                "--bind",
+                "10.0.0",
+            ],
+            "invalid value",
+        ),
+        (
+            &[
+                "--headless",
+                "--name",
+                "A",
+                "--port",
+                "0",
+                "--peer",
+                "nowhere",
+            ],
+            "not an address",
+        ),
+        (&["--headless", "--name", "A"], "--port"),
+        (
+            &["--config", "/nonexistent/brigade.toml"],
+            "cannot read config file",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_brigade"))
+            .args(*args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{args:?}: {err}"
+        );
+        if *needle == "is taken" {
+            assert!(err.contains(&port), "the taken port is named: {err}");
+        }
+    }
+}
