@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use chrono::{DateTime, Utc};
 
 use crate::protocol::Inbound;
+use crate::store::ScreenAction;
 
 /// Identifies one outgoing user message (all of its wire parts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,8 +77,11 @@ pub enum Action {
         addr: SocketAddr,
         team: Option<String>,
     },
-    /// Menu option 0.
+    /// Menu option 0. With messages still being delivered, quitting waits for them;
+    /// a second Quit does not wait.
     Quit,
+    /// Keys and mouse on the terminal screen.
+    Screen(ScreenAction),
 }
 
 /// The delivery state of one outgoing message.
@@ -196,6 +200,8 @@ pub enum Effect {
     Notify(Notice),
     /// A message arrived for a conversation that is not on screen.
     Bell,
+    /// Hand the terminal back to the shell (Ctrl+Z).
+    Suspend,
     Quit,
 }
 

@@ -1,10 +1,18 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
+mod screen;
 mod state;
 mod update;
+mod view;
 
+#[cfg(test)]
+mod screen_tests;
 #[cfg(test)]
 mod tests;
 
 pub use state::{Body, Direction, LogEntry, MAX_PEERS, Me, Peer, PeerId, PeerStatus, State};
 pub use update::update;
+pub use view::{
+    Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll, Selection, View,
+    single_line,
+};

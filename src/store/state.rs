@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use chrono::{DateTime, Utc};
 
+use super::view::{Selection, View};
 use crate::event::{Delivery, MsgId, PeerKey, PeerSummary};
 
 /// Most peers kept. Every distinct (ip, port, team) a remote sends is a peer, so a
@@ -97,15 +98,18 @@ pub struct Me {
     pub listen: Option<SocketAddr>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct State {
     pub me: Me,
     pub peers: Vec<Peer>,
     pub log: Vec<LogEntry>,
+    /// Per peer, the indices of its log entries (the conversation view).
+    pub(super) peer_log: Vec<Vec<usize>>,
     pub(super) by_key: HashMap<PeerKey, PeerId>,
     pub(super) outgoing: HashMap<MsgId, usize>,
     pub(super) next_msg: u64,
     pub quitting: bool,
+    pub view: View,
 }
 
 impl State {
@@ -118,11 +122,49 @@ impl State {
             },
             peers: Vec::new(),
             log: Vec::new(),
+            peer_log: Vec::new(),
             by_key: HashMap::new(),
             outgoing: HashMap::new(),
             next_msg: 1,
             quitting: false,
+            view: View::default(),
         }
+    }
+
+    /// How many log entries the current view (selection) has.
+    pub fn view_len(&self) -> usize {
+        match self.view.selection {
+            Selection::All => self.log.len(),
+            Selection::Peer(id) => self.peer_log[id.0].len(),
+        }
+    }
+
+    /// The `i`-th entry of the current view, oldest first.
+    pub fn view_entry(&self, i: usize) -> &LogEntry {
+        match self.view.selection {
+            Selection::All => &self.log[i],
+            Selection::Peer(id) => &self.log[self.peer_log[id.0][i]],
+        }
+    }
+
+    /// Whether entries of this peer show in the current view.
+    pub fn on_screen(&self, peer: Option<PeerId>) -> bool {
+        match self.view.selection {
+            Selection::All => true,
+            Selection::Peer(id) => peer == Some(id),
+        }
+    }
+
+    /// The entries of the peer list: "All peers", then the listed peers.
+    pub fn selections(&self) -> Vec<Selection> {
+        std::iter::once(Selection::All)
+            .chain(self.listed().map(|(id, _)| Selection::Peer(id)))
+            .collect()
+    }
+
+    /// Unread messages over all peers.
+    pub fn total_unread(&self) -> usize {
+        self.listed().map(|(_, p)| p.unread).sum()
     }
 
     pub fn peer(&self, id: PeerId) -> &Peer {

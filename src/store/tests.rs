@@ -8,17 +8,17 @@ use super::*;
 use crate::event::*;
 use crate::protocol::{Parsed, parse_message};
 
-struct Harness {
-    state: State,
+pub(super) struct Harness {
+    pub(super) state: State,
     clock: i64,
 }
 
-fn addr(s: &str) -> SocketAddr {
+pub(super) fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 
 impl Harness {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut h = Self {
             state: State::new("A", "10.0.0.9".parse().unwrap()),
             clock: 1_700_000_000,
@@ -29,23 +29,23 @@ impl Harness {
         h
     }
 
-    fn now(&mut self) -> DateTime<Utc> {
+    pub(super) fn now(&mut self) -> DateTime<Utc> {
         self.clock += 1;
         Utc.timestamp_opt(self.clock, 0).unwrap()
     }
 
-    fn act(&mut self, action: Action) -> Vec<Effect> {
+    pub(super) fn act(&mut self, action: Action) -> Vec<Effect> {
         let at = self.now();
         update(&mut self.state, Event::action(at, action))
     }
 
-    fn net(&mut self, net: NetEvent) -> Vec<Effect> {
+    pub(super) fn net(&mut self, net: NetEvent) -> Vec<Effect> {
         let at = self.now();
         update(&mut self.state, Event::net(at, net))
     }
 
     /// A message as the listener would report it: raw wire text from a socket address.
-    fn recv(&mut self, from: &str, raw: &str) -> Vec<Effect> {
+    pub(super) fn recv(&mut self, from: &str, raw: &str) -> Vec<Effect> {
         let Parsed::Message(message) = parse_message(raw.as_bytes()) else {
             panic!("test input must parse: {raw:?}");
         };
@@ -55,7 +55,7 @@ impl Harness {
         })
     }
 
-    fn send(&mut self, to: &str, team: Option<&str>, text: &str) -> Vec<Effect> {
+    pub(super) fn send(&mut self, to: &str, team: Option<&str>, text: &str) -> Vec<Effect> {
         self.act(Action::Send {
             to: Target::Addr {
                 addr: addr(to),
@@ -65,7 +65,7 @@ impl Harness {
         })
     }
 
-    fn delivered(&mut self, id: MsgId, to: &str) -> Vec<Effect> {
+    pub(super) fn delivered(&mut self, id: MsgId, to: &str) -> Vec<Effect> {
         self.net(NetEvent::Delivery {
             id,
             to: addr(to),
@@ -74,7 +74,7 @@ impl Harness {
     }
 
     /// The listed peers as (addr, team, status).
-    fn listed(&self) -> Vec<(String, String, &'static str)> {
+    pub(super) fn listed(&self) -> Vec<(String, String, &'static str)> {
         self.state
             .listed()
             .map(|(_, p)| {
@@ -87,7 +87,7 @@ impl Harness {
             .collect()
     }
 
-    fn last_system(&self) -> &str {
+    pub(super) fn last_system(&self) -> &str {
         self.state
             .log
             .iter()
@@ -100,7 +100,7 @@ impl Harness {
     }
 }
 
-fn sends(fx: &[Effect]) -> Vec<(MsgId, String, String)> {
+pub(super) fn sends(fx: &[Effect]) -> Vec<(MsgId, String, String)> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Send { id, to, text } => Some((*id, to.to_string(), text.clone())),
@@ -109,7 +109,7 @@ fn sends(fx: &[Effect]) -> Vec<(MsgId, String, String)> {
         .collect()
 }
 
-fn notices(fx: &[Effect]) -> Vec<&Notice> {
+pub(super) fn notices(fx: &[Effect]) -> Vec<&Notice> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Notify(n) => Some(n),
@@ -118,7 +118,7 @@ fn notices(fx: &[Effect]) -> Vec<&Notice> {
         .collect()
 }
 
-fn row(a: &str, t: &str, s: &'static str) -> (String, String, &'static str) {
+pub(super) fn row(a: &str, t: &str, s: &'static str) -> (String, String, &'static str) {
     (a.into(), t.into(), s)
 }
 
@@ -161,7 +161,8 @@ fn a_message_makes_the_sender_active_keyed_by_socket_ip() {
         }]
     );
     assert_eq!(h.last_system(), "B is active (first message)");
-    assert_eq!(h.state.peers[0].unread, 1);
+    // "All peers" is on screen, so nothing is unread.
+    assert_eq!(h.state.peers[0].unread, 0);
 }
 
 #[test]
@@ -186,7 +187,11 @@ fn headerless_and_teamless_messages_are_attributed_to_the_known_peer() {
     h.recv("10.0.0.2:2", "no header at all");
     h.recv("10.0.0.2:3", "10.0.0.2:8080 CONNECT_REQUEST");
     assert_eq!(h.listed(), [row("10.0.0.2:8080", "B", "Active")]);
-    assert_eq!(h.state.peers[0].unread, 3);
+    assert_eq!(
+        h.state.peer_log[0].len(),
+        4,
+        "three messages and the arrival line"
+    );
 }
 
 #[test]
@@ -463,6 +468,32 @@ fn quit_sets_the_flag_and_asks_to_quit() {
     let mut h = Harness::new();
     assert_eq!(h.act(Action::Quit), [Effect::Quit]);
     assert!(h.state.quitting);
+}
+
+#[test]
+fn quit_waits_for_undelivered_messages() {
+    let mut h = Harness::new();
+    let (id, to, _) = sends(&h.send("10.0.0.2:8080", Some("B"), "last words"))[0].clone();
+    assert!(h.act(Action::Quit).is_empty());
+    assert!(h.state.quitting);
+    assert!(
+        h.state
+            .view
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Ctrl+C again")
+    );
+    assert!(h.delivered(id, &to).contains(&Effect::Quit));
+}
+
+#[test]
+fn a_second_quit_does_not_wait() {
+    let mut h = Harness::new();
+    h.send("10.0.0.2:8080", Some("B"), "x");
+    assert!(h.act(Action::Quit).is_empty());
+    assert_eq!(h.act(Action::Quit), [Effect::Quit]);
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use chrono::{DateTime, Utc};
 
 use super::state::{Body, Direction, LogEntry, MAX_PEERS, Peer, PeerId, PeerStatus, State};
+use super::view::{Flash, Selection};
 use crate::event::{
     Action, Delivery, Effect, Event, EventKind, MsgId, NetEvent, Notice, PeerKey, Target,
 };
@@ -44,9 +45,22 @@ fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<
             Err(e) => error(state, at, e, fx),
         },
         Action::Quit => {
-            state.quitting = true;
-            fx.push(Effect::Quit);
+            let waiting = state.undelivered();
+            if waiting == 0 || state.quitting {
+                state.quitting = true;
+                fx.push(Effect::Quit);
+            } else {
+                state.quitting = true;
+                flash(
+                    state,
+                    format!(
+                        "quitting once {waiting} message(s) are delivered; Ctrl+C again quits now"
+                    ),
+                    false,
+                );
+            }
         }
+        Action::Screen(action) => super::screen::on_screen(state, at, action, fx),
     }
 }
 
@@ -76,7 +90,18 @@ fn send(state: &mut State, at: DateTime<Utc>, to: Target, text: &str, fx: &mut V
             Err(e) => return error(state, at, e, fx),
         },
     };
-    for id in recipients {
+    send_to(state, at, &recipients, text, fx);
+}
+
+/// Sends `text` to each peer; `exit` disconnects them.
+pub(super) fn send_to(
+    state: &mut State,
+    at: DateTime<Utc>,
+    recipients: &[PeerId],
+    text: &str,
+    fx: &mut Vec<Effect>,
+) {
+    for &id in recipients {
         if is_exit(text) {
             send_exit(state, at, id, fx);
         } else {
@@ -87,7 +112,7 @@ fn send(state: &mut State, at: DateTime<Utc>, to: Target, text: &str, fx: &mut V
 }
 
 /// Sends `exit` and removes the peer from the list, as the original does.
-fn send_exit(state: &mut State, at: DateTime<Utc>, id: PeerId, fx: &mut Vec<Effect>) {
+pub(super) fn send_exit(state: &mut State, at: DateTime<Utc>, id: PeerId, fx: &mut Vec<Effect>) {
     queue_send(state, at, id, EXIT_TEXT, fx);
     let peer = &state.peers[id.0];
     let (addr, team) = (peer.key.addr(), peer.key.team.clone());
@@ -102,17 +127,20 @@ fn queue_send(state: &mut State, at: DateTime<Utc>, id: PeerId, text: &str, fx: 
     state.next_msg += 1;
     let to = state.peers[id.0].key.addr();
     state.outgoing.insert(msg, state.log.len());
-    state.log.push(LogEntry {
-        at,
-        body: Body::Message {
-            peer: id,
-            dir: Direction::Out {
-                id: msg,
-                delivery: Delivery::Pending,
+    push_entry(
+        state,
+        LogEntry {
+            at,
+            body: Body::Message {
+                peer: id,
+                dir: Direction::Out {
+                    id: msg,
+                    delivery: Delivery::Pending,
+                },
+                text: text.to_string(),
             },
-            text: text.to_string(),
         },
-    });
+    );
     fx.push(Effect::Send {
         id: msg,
         to,
@@ -193,20 +221,28 @@ fn received(
         peer.listed = true;
         peer.status = PeerStatus::Active;
     }
-    peer.unread += 1;
     let key = peer.key.clone();
+    if !state.on_screen(Some(id)) {
+        state.peers[id.0].unread += 1;
+        if state.view.bell {
+            fx.push(Effect::Bell);
+        }
+    }
     if arrived && !is_exit(&text) {
         let line = format!("{} is active (first message)", key.team_label());
         system(state, at, Some(id), line, false);
     }
-    state.log.push(LogEntry {
-        at,
-        body: Body::Message {
-            peer: id,
-            dir: Direction::In { claimed_ip },
-            text: text.clone(),
+    push_entry(
+        state,
+        LogEntry {
+            at,
+            body: Body::Message {
+                peer: id,
+                dir: Direction::In { claimed_ip },
+                text: text.clone(),
+            },
         },
-    });
+    );
     fx.push(Effect::Notify(Notice::Message {
         from: key.addr(),
         team: key.team.clone(),
@@ -253,6 +289,9 @@ fn delivery(state: &mut State, id: MsgId, to: SocketAddr, status: Delivery, fx: 
         }
     }
     fx.push(Effect::Notify(Notice::Delivery { to, id, status }));
+    if state.quitting && state.undelivered() == 0 {
+        fx.push(Effect::Quit);
+    }
 }
 
 /// The peer a message came from, per PROTOCOL.md: socket IP, advertised port, team.
@@ -297,7 +336,7 @@ fn resolve_sender(state: &mut State, from: SocketAddr, header: &Header) -> Optio
 }
 
 /// The peer a user wants to write to; creates a contact for a new address.
-fn resolve_recipient(
+pub(super) fn resolve_recipient(
     state: &mut State,
     addr: SocketAddr,
     team: Option<String>,
@@ -371,6 +410,7 @@ fn add_peer(state: &mut State, key: PeerKey, status: PeerStatus, listed: bool) -
     }
     let id = PeerId(state.peers.len());
     state.by_key.insert(key.clone(), id);
+    state.peer_log.push(Vec::new());
     state.peers.push(Peer {
         key,
         status,
@@ -390,13 +430,42 @@ fn unlist(state: &mut State, id: PeerId) {
     let peer = &mut state.peers[id.0];
     peer.listed = false;
     peer.status = PeerStatus::Contact;
+    peer.unread = 0;
+    if state.view.selection == Selection::Peer(id) {
+        super::screen::select(state, Selection::All);
+    }
+}
+
+/// Appends to the log. A view scrolled up stays where it is (the new entry is one
+/// more below it) and counts new messages for the "N new" marker.
+fn push_entry(state: &mut State, entry: LogEntry) {
+    let index = state.log.len();
+    let peer = entry.peer();
+    if let Some(p) = peer {
+        state.peer_log[p.0].push(index);
+    }
+    if state.on_screen(peer) && state.view.scroll > 0 {
+        state.view.scroll += 1;
+        if matches!(entry.body, Body::Message { .. }) {
+            state.view.new_below += 1;
+        }
+    }
+    state.log.push(entry);
+}
+
+/// Shows a short line in the status bar until the next key.
+pub(super) fn flash(state: &mut State, text: String, error: bool) {
+    state.view.flash = Some(Flash { text, error });
 }
 
 fn system(state: &mut State, at: DateTime<Utc>, peer: Option<PeerId>, text: String, error: bool) {
-    state.log.push(LogEntry {
-        at,
-        body: Body::System { peer, text, error },
-    });
+    push_entry(
+        state,
+        LogEntry {
+            at,
+            body: Body::System { peer, text, error },
+        },
+    );
 }
 
 fn info(state: &mut State, at: DateTime<Utc>, text: &str, fx: &mut Vec<Effect>) {
@@ -406,7 +475,8 @@ fn info(state: &mut State, at: DateTime<Utc>, text: &str, fx: &mut Vec<Effect>) 
     }));
 }
 
-fn error(state: &mut State, at: DateTime<Utc>, text: String, fx: &mut Vec<Effect>) {
+pub(super) fn error(state: &mut State, at: DateTime<Utc>, text: String, fx: &mut Vec<Effect>) {
     system(state, at, None, text.clone(), true);
+    flash(state, text.clone(), true);
     fx.push(Effect::Notify(Notice::Error { text }));
 }

@@ -1,0 +1,253 @@
+//! Screen actions: selection, focus, overlays, the compose box and its recall, the
+//! new-recipient form, scrolling. Pure, like the rest of the store.
+
+use std::net::{IpAddr, SocketAddr};
+
+use chrono::{DateTime, Utc};
+use tui_input::InputRequest;
+
+use super::state::{PeerId, State};
+use super::update::{flash, resolve_recipient, send_exit, send_to};
+use super::view::{
+    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, Selection, single_line,
+};
+use crate::event::Effect;
+use crate::protocol::check_team_name;
+
+pub(super) fn on_screen(
+    state: &mut State,
+    at: DateTime<Utc>,
+    action: ScreenAction,
+    fx: &mut Vec<Effect>,
+) {
+    state.view.flash = None;
+    match std::mem::take(&mut state.view.overlay) {
+        Overlay::Help => match action {
+            ScreenAction::Close | ScreenAction::Submit | ScreenAction::OpenHelp => {}
+            _ => state.view.overlay = Overlay::Help,
+        },
+        Overlay::NewRecipient(mut form) => {
+            match action {
+                ScreenAction::Edit(request) => form.edit(request),
+                ScreenAction::Paste(text) => form.paste(&text),
+                ScreenAction::Submit if form.on_last() => {
+                    if let Err(form) = submit_new_recipient(state, at, form, fx) {
+                        state.view.overlay = Overlay::NewRecipient(form);
+                    }
+                    return;
+                }
+                ScreenAction::Submit | ScreenAction::NextField => form.next(),
+                ScreenAction::PrevField => form.prev(),
+                ScreenAction::Close => return,
+                _ => {}
+            }
+            state.view.overlay = Overlay::NewRecipient(form);
+        }
+        Overlay::None => on_main(state, at, action, fx),
+    }
+}
+
+fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut Vec<Effect>) {
+    let view = &mut state.view;
+    match action {
+        ScreenAction::Edit(request) => {
+            view.compose.handle(request);
+            view.focus = Focus::Compose;
+        }
+        ScreenAction::Paste(text) => {
+            // A paste only fills the compose box; it is never sent by itself.
+            for c in single_line(&text).chars() {
+                view.compose.handle(InputRequest::InsertChar(c));
+            }
+            view.focus = Focus::Compose;
+        }
+        ScreenAction::Submit => match view.focus {
+            Focus::Compose => send_compose(state, at, fx),
+            Focus::Peers | Focus::Log => view.focus = Focus::Compose,
+        },
+        ScreenAction::NextField | ScreenAction::PrevField | ScreenAction::Close => {}
+        ScreenAction::SelectNext => step_selection(state, 1),
+        ScreenAction::SelectPrev => step_selection(state, -1),
+        ScreenAction::Select(selection) => {
+            select(state, selection);
+            state.view.focus = Focus::Compose;
+        }
+        ScreenAction::FocusNext => view.focus = view.focus.next(),
+        ScreenAction::FocusPrev => view.focus = view.focus.prev(),
+        ScreenAction::Focus(focus) => view.focus = focus,
+        ScreenAction::Scroll(by) => scroll(state, by),
+        ScreenAction::RecallOlder => recall(state, true),
+        ScreenAction::RecallNewer => recall(state, false),
+        ScreenAction::OpenHelp => view.overlay = Overlay::Help,
+        ScreenAction::OpenNewRecipient => {
+            view.overlay = Overlay::NewRecipient(Form::new_recipient())
+        }
+        ScreenAction::DisconnectSelected => match view.selection {
+            // Removing the peer also moves the view back to "All peers".
+            Selection::Peer(id) if state.peers[id.0].listed => send_exit(state, at, id, fx),
+            _ => flash(
+                state,
+                "select a peer to disconnect (Alt+Up/Down or click it)".into(),
+                true,
+            ),
+        },
+        ScreenAction::Suspend => fx.push(Effect::Suspend),
+    }
+}
+
+/// Shows a conversation: its unread count is cleared and the log follows it.
+pub(super) fn select(state: &mut State, selection: Selection) {
+    let selection = match selection {
+        Selection::Peer(id) if id.0 < state.peers.len() && state.peer(id).listed => selection,
+        _ => Selection::All,
+    };
+    if let Selection::Peer(id) = selection {
+        state.peers[id.0].unread = 0;
+    }
+    if state.view.selection != selection {
+        state.view.selection = selection;
+        state.view.scroll = 0;
+        state.view.new_below = 0;
+    }
+}
+
+fn step_selection(state: &mut State, step: isize) {
+    let entries = state.selections();
+    let here = entries
+        .iter()
+        .position(|s| *s == state.view.selection)
+        .unwrap_or(0);
+    let next = here.saturating_add_signed(step).min(entries.len() - 1);
+    select(state, entries[next]);
+}
+
+fn scroll(state: &mut State, by: Scroll) {
+    let max = state.view_len().saturating_sub(1);
+    let view = &mut state.view;
+    view.scroll = match by {
+        Scroll::Up(n) => view.scroll.saturating_add(n).min(max),
+        Scroll::Down(n) => view.scroll.saturating_sub(n),
+        Scroll::Top => max,
+        Scroll::Bottom => 0,
+    };
+    if view.scroll == 0 {
+        view.new_below = 0;
+    }
+}
+
+fn recall(state: &mut State, older: bool) {
+    let view = &mut state.view;
+    if view.sent.is_empty() {
+        return;
+    }
+    let next = match (&view.recall, older) {
+        (None, true) => Some(view.sent.len() - 1),
+        (None, false) => return,
+        (Some((i, _)), true) => Some(i.saturating_sub(1)),
+        (Some((i, _)), false) if i + 1 < view.sent.len() => Some(i + 1),
+        (Some(_), false) => None,
+    };
+    let draft = match view.recall.take() {
+        Some((_, draft)) => draft,
+        None => view.compose.value().to_string(),
+    };
+    let text = match next {
+        Some(i) => {
+            view.recall = Some((i, draft));
+            view.sent[i].clone()
+        }
+        None => draft,
+    };
+    view.compose = tui_input::Input::new(text);
+}
+
+fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    let text = state.view.compose.value().to_string();
+    if text.trim().is_empty() {
+        return;
+    }
+    let recipients: Vec<PeerId> = match state.view.selection {
+        Selection::All => state
+            .listed()
+            .filter(|(_, p)| p.key.reachable())
+            .map(|(id, _)| id)
+            .collect(),
+        Selection::Peer(id) if !state.peer(id).key.reachable() => {
+            let who = state.peer(id).key.team_label().to_string();
+            let text = format!(
+                "{who} at {} gave no port to reply to; Ctrl+N to write to its address",
+                state.peer(id).key.ip
+            );
+            return flash(state, text, true);
+        }
+        Selection::Peer(id) => vec![id],
+    };
+    if recipients.is_empty() {
+        let text = "no peers to send to yet: Ctrl+N writes to a new one".to_string();
+        return flash(state, text, true);
+    }
+    send_to(state, at, &recipients, &text, fx);
+    remember_sent(state, text);
+}
+
+fn remember_sent(state: &mut State, text: String) {
+    let view = &mut state.view;
+    if view.sent.last() != Some(&text) {
+        view.sent.push(text);
+        if view.sent.len() > RECALL_LINES {
+            view.sent.remove(0);
+        }
+    }
+    view.compose.reset();
+    view.recall = None;
+    view.scroll = 0;
+    view.new_below = 0;
+}
+
+/// Checks the form; on success opens the conversation (and sends the message, if
+/// one was written). On failure the form comes back with the error on its field.
+fn submit_new_recipient(
+    state: &mut State,
+    at: DateTime<Utc>,
+    mut form: Form,
+    fx: &mut Vec<Effect>,
+) -> Result<(), Form> {
+    let ip: IpAddr = match form.fields[0].value().parse() {
+        Ok(ip) => ip,
+        Err(_) => {
+            form.fail(0, "not an IP address: write it like 10.213.8.143".into());
+            return Err(form);
+        }
+    };
+    let port = match form.fields[1].value().parse::<u16>() {
+        Ok(p) if p > 0 => p,
+        _ => {
+            form.fail(1, "a port is a number from 1 to 65535".into());
+            return Err(form);
+        }
+    };
+    let team = form.fields[2].value().to_string();
+    if !team.is_empty()
+        && let Err(e) = check_team_name(&team)
+    {
+        form.fail(2, e);
+        return Err(form);
+    }
+    let team = (!team.is_empty()).then_some(team);
+    let id = match resolve_recipient(state, SocketAddr::new(ip, port), team) {
+        Ok(id) => id,
+        Err(e) => {
+            form.fail(0, e);
+            return Err(form);
+        }
+    };
+    state.peers[id.0].listed = true;
+    select(state, Selection::Peer(id));
+    state.view.focus = Focus::Compose;
+    let text = form.fields[3].input.value().to_string();
+    if !text.trim().is_empty() {
+        send_to(state, at, &[id], &text, fx);
+        remember_sent(state, text);
+    }
+    Ok(())
+}

@@ -1,0 +1,331 @@
+//! Screen actions as plain unit tests: selection, unread and bell, scrolling, the
+//! compose box and its recall, paste, the new-recipient form, disconnect.
+
+use tui_input::InputRequest;
+
+use super::tests::{Harness, sends};
+use super::*;
+use crate::event::*;
+
+fn screen(h: &mut Harness, action: ScreenAction) -> Vec<Effect> {
+    h.act(Action::Screen(action))
+}
+
+fn type_text(h: &mut Harness, text: &str) {
+    for c in text.chars() {
+        screen(h, ScreenAction::Edit(InputRequest::InsertChar(c)));
+    }
+}
+
+/// B and C have written; B is peer 0, C is peer 1.
+fn with_two_peers() -> Harness {
+    let mut h = Harness::new();
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi from B");
+    h.recv("10.0.0.3:1", "10.0.0.3:8080 C hi from C");
+    h
+}
+
+#[test]
+fn selection_walks_all_then_listed_peers_and_stops_at_the_ends() {
+    let mut h = with_two_peers();
+    assert_eq!(h.state.view.selection, Selection::All);
+    screen(&mut h, ScreenAction::SelectPrev);
+    assert_eq!(h.state.view.selection, Selection::All);
+    screen(&mut h, ScreenAction::SelectNext);
+    assert_eq!(h.state.view.selection, Selection::Peer(PeerId(0)));
+    screen(&mut h, ScreenAction::SelectNext);
+    screen(&mut h, ScreenAction::SelectNext);
+    assert_eq!(h.state.view.selection, Selection::Peer(PeerId(1)));
+}
+
+#[test]
+fn off_screen_messages_are_unread_and_ring_the_bell() {
+    let mut h = with_two_peers();
+    h.state.view.bell = true;
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let fx = h.recv("10.0.0.3:1", "10.0.0.3:8080 C are you there?");
+    assert!(fx.contains(&Effect::Bell));
+    assert_eq!(h.state.peers[1].unread, 1);
+    assert_eq!(h.state.total_unread(), 1);
+    // On screen: no bell, nothing unread.
+    let fx = h.recv("10.0.0.2:1", "10.0.0.2:8080 B here");
+    assert!(!fx.contains(&Effect::Bell));
+    assert_eq!(h.state.peers[0].unread, 0);
+    // Selecting C reads it.
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    assert_eq!(h.state.peers[1].unread, 0);
+}
+
+#[test]
+fn the_bell_is_off_unless_enabled() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let fx = h.recv("10.0.0.3:1", "10.0.0.3:8080 C ping");
+    assert!(!fx.contains(&Effect::Bell));
+}
+
+#[test]
+fn a_conversation_view_holds_only_its_entries() {
+    let mut h = with_two_peers();
+    assert_eq!(h.state.view_len(), 4); // two arrivals, two messages
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    assert_eq!(h.state.view_len(), 2);
+    let Body::Message { text, .. } = &h.state.view_entry(1).body else {
+        panic!()
+    };
+    assert_eq!(text, "hi from C");
+}
+
+#[test]
+fn enter_sends_to_the_selected_peer_and_clears_the_compose_box() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    type_text(&mut h, "hello C");
+    let fx = screen(&mut h, ScreenAction::Submit);
+    let s = sends(&fx);
+    assert_eq!(
+        (s[0].1.as_str(), s[0].2.as_str()),
+        ("10.0.0.3:8080", "hello C")
+    );
+    assert_eq!(h.state.view.compose.value(), "");
+    assert_eq!(h.state.view.sent, ["hello C"]);
+}
+
+#[test]
+fn enter_on_all_peers_broadcasts() {
+    let mut h = with_two_peers();
+    type_text(&mut h, "hi all");
+    assert_eq!(sends(&screen(&mut h, ScreenAction::Submit)).len(), 2);
+}
+
+#[test]
+fn nothing_to_send_to_is_said_in_the_status_bar() {
+    let mut h = Harness::new();
+    type_text(&mut h, "hello?");
+    assert!(sends(&screen(&mut h, ScreenAction::Submit)).is_empty());
+    assert!(h.state.view.flash.as_ref().unwrap().text.contains("Ctrl+N"));
+    // The text is kept, not lost.
+    assert_eq!(h.state.view.compose.value(), "hello?");
+    // The next key clears the flash.
+    type_text(&mut h, "!");
+    assert!(h.state.view.flash.is_none());
+}
+
+#[test]
+fn an_unreachable_peer_cannot_be_written_to_and_says_why() {
+    let mut h = Harness::new();
+    h.recv("10.0.0.5:1", "headerless hello");
+    screen(&mut h, ScreenAction::SelectNext);
+    type_text(&mut h, "reply");
+    assert!(sends(&screen(&mut h, ScreenAction::Submit)).is_empty());
+    assert!(
+        h.state
+            .view
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no port")
+    );
+}
+
+#[test]
+fn empty_compose_sends_nothing() {
+    let mut h = with_two_peers();
+    type_text(&mut h, "   ");
+    assert!(screen(&mut h, ScreenAction::Submit).is_empty());
+}
+
+#[test]
+fn a_paste_fills_the_compose_box_and_is_not_sent() {
+    let mut h = with_two_peers();
+    let fx = screen(
+        &mut h,
+        ScreenAction::Paste("line one\nline two\x1b[31m\r\n".into()),
+    );
+    assert!(sends(&fx).is_empty());
+    assert_eq!(h.state.view.compose.value(), "line one line two[31m  ");
+}
+
+#[test]
+fn printable_keys_go_to_the_compose_box_from_any_pane() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Focus(Focus::Peers));
+    type_text(&mut h, "x");
+    assert_eq!(h.state.view.focus, Focus::Compose);
+    assert_eq!(h.state.view.compose.value(), "x");
+}
+
+#[test]
+fn up_and_down_recall_sent_lines_and_restore_the_draft() {
+    let mut h = with_two_peers();
+    for line in ["first", "second"] {
+        type_text(&mut h, line);
+        screen(&mut h, ScreenAction::Submit);
+    }
+    type_text(&mut h, "draft");
+    screen(&mut h, ScreenAction::RecallOlder);
+    assert_eq!(h.state.view.compose.value(), "second");
+    screen(&mut h, ScreenAction::RecallOlder);
+    screen(&mut h, ScreenAction::RecallOlder);
+    assert_eq!(h.state.view.compose.value(), "first");
+    screen(&mut h, ScreenAction::RecallNewer);
+    assert_eq!(h.state.view.compose.value(), "second");
+    screen(&mut h, ScreenAction::RecallNewer);
+    assert_eq!(h.state.view.compose.value(), "draft");
+}
+
+#[test]
+fn scrolled_up_the_view_stays_put_and_counts_new_messages() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Scroll(Scroll::Up(2)));
+    assert_eq!(h.state.view.scroll, 2);
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B new one");
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B new two");
+    assert_eq!(h.state.view.scroll, 4, "the same entries stay on screen");
+    assert_eq!(h.state.view.new_below, 2);
+    screen(&mut h, ScreenAction::Scroll(Scroll::Bottom));
+    assert_eq!((h.state.view.scroll, h.state.view.new_below), (0, 0));
+    // Scrolling is bounded by the view.
+    screen(&mut h, ScreenAction::Scroll(Scroll::Up(1000)));
+    assert_eq!(h.state.view.scroll, h.state.view_len() - 1);
+    screen(&mut h, ScreenAction::Scroll(Scroll::Down(1000)));
+    assert_eq!(h.state.view.scroll, 0);
+}
+
+#[test]
+fn following_the_bottom_needs_no_marker() {
+    let mut h = with_two_peers();
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B more");
+    assert_eq!((h.state.view.scroll, h.state.view.new_below), (0, 0));
+}
+
+#[test]
+fn ctrl_d_disconnects_the_selected_peer_and_shows_all() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let fx = screen(&mut h, ScreenAction::DisconnectSelected);
+    assert_eq!(sends(&fx)[0].2, "exit");
+    assert!(!h.state.peers[0].listed);
+    assert_eq!(h.state.view.selection, Selection::All);
+    // With "All peers" selected there is nobody to disconnect.
+    let fx = screen(&mut h, ScreenAction::DisconnectSelected);
+    assert!(sends(&fx).is_empty());
+    assert!(h.state.view.flash.as_ref().unwrap().error);
+}
+
+#[test]
+fn a_peer_that_leaves_while_selected_returns_the_view_to_all() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    h.recv("10.0.0.3:1", "10.0.0.3:8080 C exit");
+    assert_eq!(h.state.view.selection, Selection::All);
+}
+
+#[test]
+fn the_new_recipient_form_validates_each_field_in_place() {
+    let mut h = Harness::new();
+    screen(&mut h, ScreenAction::OpenNewRecipient);
+    // Typing goes to the form, not the compose box.
+    type_text(&mut h, "10.0.0");
+    screen(&mut h, ScreenAction::Submit); // to Port
+    type_text(&mut h, "99999");
+    screen(&mut h, ScreenAction::Submit); // to Team
+    type_text(&mut h, "B");
+    screen(&mut h, ScreenAction::Submit); // to Message
+    type_text(&mut h, "hello B");
+    let fx = screen(&mut h, ScreenAction::Submit); // submit
+    assert!(sends(&fx).is_empty());
+    let Overlay::NewRecipient(form) = &h.state.view.overlay else {
+        panic!("form stays open")
+    };
+    assert_eq!(form.focus, 0);
+    assert!(
+        form.fields[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("not an IP address")
+    );
+    assert_eq!(h.state.view.compose.value(), "");
+
+    type_text(&mut h, ".2");
+    for _ in 0..4 {
+        screen(&mut h, ScreenAction::Submit);
+    }
+    let Overlay::NewRecipient(form) = &h.state.view.overlay else {
+        panic!()
+    };
+    assert_eq!(form.focus, 1);
+    assert!(
+        form.fields[1]
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("1 to 65535")
+    );
+    for _ in 0..5 {
+        screen(&mut h, ScreenAction::Edit(InputRequest::DeletePrevChar));
+    }
+    type_text(&mut h, "8080");
+    screen(&mut h, ScreenAction::Submit);
+    screen(&mut h, ScreenAction::Submit);
+    let fx = screen(&mut h, ScreenAction::Submit);
+    let s = sends(&fx);
+    assert_eq!(
+        (s[0].1.as_str(), s[0].2.as_str()),
+        ("10.0.0.2:8080", "hello B")
+    );
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+    assert_eq!(h.state.view.selection, Selection::Peer(PeerId(0)));
+    assert_eq!(h.state.peers[0].key.team, "B");
+}
+
+#[test]
+fn the_new_recipient_form_without_a_message_just_opens_the_conversation() {
+    let mut h = Harness::new();
+    screen(&mut h, ScreenAction::OpenNewRecipient);
+    type_text(&mut h, "10.0.0.7");
+    screen(&mut h, ScreenAction::NextField);
+    type_text(&mut h, "7000");
+    screen(&mut h, ScreenAction::NextField);
+    screen(&mut h, ScreenAction::NextField);
+    let fx = screen(&mut h, ScreenAction::Submit);
+    assert!(sends(&fx).is_empty());
+    assert_eq!(h.state.view.selection, Selection::Peer(PeerId(0)));
+    assert_eq!(h.state.peers[0].status, PeerStatus::Contact);
+}
+
+#[test]
+fn esc_closes_overlays_and_help_swallows_typing() {
+    let mut h = Harness::new();
+    screen(&mut h, ScreenAction::OpenHelp);
+    type_text(&mut h, "x");
+    assert!(matches!(h.state.view.overlay, Overlay::Help));
+    assert_eq!(h.state.view.compose.value(), "");
+    screen(&mut h, ScreenAction::Close);
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+    screen(&mut h, ScreenAction::OpenNewRecipient);
+    type_text(&mut h, "1.2.3.4");
+    screen(&mut h, ScreenAction::Close);
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+}
+
+#[test]
+fn focus_cycles_through_the_three_panes() {
+    let mut h = Harness::new();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        screen(&mut h, ScreenAction::FocusNext);
+        seen.push(h.state.view.focus);
+    }
+    assert_eq!(seen, [Focus::Peers, Focus::Log, Focus::Compose]);
+    screen(&mut h, ScreenAction::FocusPrev);
+    assert_eq!(h.state.view.focus, Focus::Log);
+}
+
+#[test]
+fn ctrl_z_asks_to_suspend() {
+    let mut h = Harness::new();
+    assert_eq!(screen(&mut h, ScreenAction::Suspend), [Effect::Suspend]);
+}

@@ -1,0 +1,242 @@
+//! What the screen shows and where the keyboard goes: plain data, changed only by
+//! `update`. The terminal front end draws it; the headless one ignores it.
+
+use chrono::FixedOffset;
+use tui_input::{Input, InputRequest};
+
+use super::state::PeerId;
+
+/// Sent lines kept for recall with Up/Down in the compose box.
+pub const RECALL_LINES: usize = 100;
+/// Log entries one PgUp/PgDn moves.
+pub const PAGE: usize = 10;
+
+/// Whose conversation is on screen, and who Enter sends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Selection {
+    /// Every conversation in one stream; Enter sends to every listed peer.
+    #[default]
+    All,
+    Peer(PeerId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    Peers,
+    Log,
+    #[default]
+    Compose,
+}
+
+impl Focus {
+    pub fn next(self) -> Focus {
+        match self {
+            Focus::Peers => Focus::Log,
+            Focus::Log => Focus::Compose,
+            Focus::Compose => Focus::Peers,
+        }
+    }
+
+    pub fn prev(self) -> Focus {
+        self.next().next()
+    }
+}
+
+/// One labelled text field of a form.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub input: Input,
+    pub error: Option<String>,
+}
+
+impl Field {
+    pub fn new(label: &'static str, hint: &'static str, value: &str) -> Self {
+        Self {
+            label,
+            hint,
+            input: Input::new(value.to_string()),
+            error: None,
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        self.input.value().trim()
+    }
+}
+
+/// A small form: fields in order, Enter moves on and submits on the last one.
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub title: &'static str,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+}
+
+impl Form {
+    /// The original's option 1 prompts: the recipient's IP and port, plus its team
+    /// (optional) and the message (optional: empty just opens the conversation).
+    pub fn new_recipient() -> Form {
+        Form {
+            title: "New recipient",
+            fields: vec![
+                Field::new("IP", "e.g. 10.213.8.143", ""),
+                Field::new("Port", "e.g. 8080", ""),
+                Field::new("Team", "optional, one word", ""),
+                Field::new("Message", "optional", ""),
+            ],
+            focus: 0,
+        }
+    }
+
+    /// The original's start-up prompts.
+    pub fn startup(name: Option<&str>, port: Option<u16>) -> Form {
+        let port = port.map(|p| p.to_string()).unwrap_or_default();
+        Form {
+            title: "Start brigade",
+            fields: vec![
+                Field::new("Team name", "one word, what peers see", name.unwrap_or("")),
+                Field::new("Port", "where peers reach you, e.g. 9991", &port),
+            ],
+            focus: 0,
+        }
+    }
+
+    pub fn edit(&mut self, request: InputRequest) {
+        if let Some(field) = self.fields.get_mut(self.focus) {
+            field.input.handle(request);
+            field.error = None;
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        for c in single_line(text).chars() {
+            self.edit(InputRequest::InsertChar(c));
+        }
+    }
+
+    pub fn on_last(&self) -> bool {
+        self.focus + 1 >= self.fields.len()
+    }
+
+    pub fn next(&mut self) {
+        self.focus = (self.focus + 1).min(self.fields.len().saturating_sub(1));
+    }
+
+    pub fn prev(&mut self) {
+        self.focus = self.focus.saturating_sub(1);
+    }
+
+    /// Puts an error on a field and moves there.
+    pub fn fail(&mut self, field: usize, error: String) {
+        if let Some(f) = self.fields.get_mut(field) {
+            f.error = Some(error);
+            self.focus = field;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub enum Overlay {
+    #[default]
+    None,
+    Help,
+    NewRecipient(Form),
+}
+
+/// A short line in the status bar: the last error or hint, until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct View {
+    pub selection: Selection,
+    pub focus: Focus,
+    pub overlay: Overlay,
+    pub compose: Input,
+    /// Lines sent, newest last, for recall.
+    pub sent: Vec<String>,
+    /// While recalling: the index in `sent`, and the draft to return to.
+    pub recall: Option<(usize, String)>,
+    /// Log entries of the current view hidden below the bottom (0: following).
+    pub scroll: usize,
+    /// Messages that arrived below while scrolled up.
+    pub new_below: usize,
+    pub flash: Option<Flash>,
+    /// Ring the bell for messages that arrive off screen.
+    pub bell: bool,
+    /// Local time offset for timestamps (the store itself has no clock or zone).
+    pub utc_offset: FixedOffset,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        Self {
+            selection: Selection::All,
+            focus: Focus::Compose,
+            overlay: Overlay::None,
+            compose: Input::default(),
+            sent: Vec::new(),
+            recall: None,
+            scroll: 0,
+            new_below: 0,
+            flash: None,
+            bell: false,
+            utc_offset: FixedOffset::east_opt(0).expect("zero is a valid offset"),
+        }
+    }
+}
+
+/// Pasted or typed text for a one-line field: line breaks and tabs become spaces,
+/// other control characters go.
+pub fn single_line(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// Screen actions: what keys and the mouse ask of the view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScreenAction {
+    /// Edit the compose box, or the focused field of an open form.
+    Edit(InputRequest),
+    Paste(String),
+    /// Enter: send, or next field / submit in a form.
+    Submit,
+    NextField,
+    PrevField,
+    SelectNext,
+    SelectPrev,
+    Select(Selection),
+    FocusNext,
+    FocusPrev,
+    Focus(Focus),
+    Scroll(Scroll),
+    /// Up/Down in the compose box: older or newer sent line.
+    RecallOlder,
+    RecallNewer,
+    OpenHelp,
+    OpenNewRecipient,
+    /// Esc: close the overlay.
+    Close,
+    /// Ctrl+D: send `exit` to the selected peer.
+    DisconnectSelected,
+    /// Ctrl+Z: hand the terminal back to the shell.
+    Suspend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scroll {
+    Up(usize),
+    Down(usize),
+    Top,
+    Bottom,
+}
