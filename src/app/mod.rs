@@ -1,6 +1,7 @@
 //! Running brigade: settings in, the chosen front end out.
 
 mod core;
+mod tui;
 
 pub use core::Core;
 
@@ -32,8 +33,6 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if settings.headless {
         runtime.block_on(crate::headless::run(settings))
     } else {
-        Err(Failure::Usage(
-            "the terminal UI is not built yet: run with --headless".into(),
-        ))
+        runtime.block_on(tui::run(settings))
     }
 }

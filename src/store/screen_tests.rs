@@ -329,3 +329,20 @@ fn ctrl_z_asks_to_suspend() {
     let mut h = Harness::new();
     assert_eq!(screen(&mut h, ScreenAction::Suspend), [Effect::Suspend]);
 }
+
+#[test]
+fn the_startup_form_checks_team_and_port() {
+    let mut form = Form::startup(None, None);
+    assert_eq!(form.startup_values().unwrap_err().0, 0);
+    form.paste("my team");
+    let (field, msg) = form.startup_values().unwrap_err();
+    assert_eq!(field, 0);
+    assert!(msg.contains("my_team"), "{msg}");
+    let mut form = Form::startup(Some("A"), None);
+    assert_eq!(form.startup_values().unwrap_err().0, 1);
+    form.focus = 1;
+    form.paste("99999");
+    assert!(form.startup_values().unwrap_err().1.contains("1 to 65535"));
+    let form = Form::startup(Some("A"), Some(9991));
+    assert_eq!(form.startup_values(), Ok(("A".into(), 9991)));
+}

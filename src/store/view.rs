@@ -128,6 +128,20 @@ impl Form {
         self.focus = self.focus.saturating_sub(1);
     }
 
+    /// The start-up form's values: a valid team name and a port (0 picks a free one).
+    /// On error, the field index and what to do.
+    pub fn startup_values(&self) -> Result<(String, u16), (usize, String)> {
+        let team = self.fields[0].value();
+        crate::protocol::check_team_name(team).map_err(|e| (0, e))?;
+        let port = self.fields[1].value().parse::<u16>().map_err(|_| {
+            (
+                1,
+                "a port is a number from 1 to 65535 (0 picks a free one)".to_string(),
+            )
+        })?;
+        Ok((team.to_string(), port))
+    }
+
     /// Puts an error on a field and moves there.
     pub fn fail(&mut self, field: usize, error: String) {
         if let Some(f) = self.fields.get_mut(field) {

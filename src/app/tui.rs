@@ -1,0 +1,206 @@
+//! The terminal front end: the only impure loop. It waits on terminal input, the node
+//! and signals; drains what is ready; updates; runs effects; draws once if anything
+//! changed. Nothing ticks: an idle brigade sleeps.
+
+use std::io;
+
+use chrono::Local;
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::{Core, Failure};
+use crate::config::Settings;
+use crate::event::{Action, Effect};
+use crate::input::{Context, action_for, key_action_in};
+use crate::net::{Limits, RetryPolicy, Stats, bind_listener};
+use crate::store::{Form, ScreenAction};
+use crate::terminal::{TerminalGuard, bell};
+use crate::ui::{self, Theme};
+
+/// Most queued events handled before drawing again (a burst is drawn once).
+const DRAIN: usize = 1024;
+
+type Term = Terminal<CrosstermBackend<io::Stdout>>;
+
+fn crash(e: impl Into<color_eyre::Report>) -> Failure {
+    Failure::Crash(e.into())
+}
+
+pub async fn run(settings: Settings) -> Result<(), Failure> {
+    let theme = Theme::from_env();
+    let mut guard = TerminalGuard::enter().map_err(|e| Failure::Usage(e.to_string()))?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(crash)?;
+    let mut input = EventStream::new();
+    let mut term = signal(SignalKind::terminate()).map_err(crash)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(crash)?;
+
+    let limits = Limits::default();
+    let Some((listener, team)) =
+        startup(&mut terminal, &mut input, &settings, &limits, theme).await?
+    else {
+        return Ok(());
+    };
+    let mut core = Core::start(
+        listener,
+        &team,
+        settings.advertise_ip,
+        limits,
+        RetryPolicy::default(),
+    )
+    .map_err(crash)?;
+    core.state.view.bell = settings.bell;
+    core.state.view.utc_offset = *Local::now().offset();
+    let mut effects = core.greet(&settings.peers);
+    let size = terminal.size().map_err(crash)?;
+    let mut area = Rect::new(0, 0, size.width, size.height);
+    let mut dirty = true;
+
+    loop {
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::Bell => bell(),
+                Effect::Suspend => {
+                    guard.suspend().map_err(crash)?;
+                    terminal.clear().map_err(crash)?;
+                    dirty = true;
+                }
+                Effect::Notify(_) | Effect::Send { .. } => {}
+            }
+        }
+        if dirty {
+            let extra = node_note(core.node.stats());
+            terminal
+                .draw(|frame| ui::render(frame, &core.state, theme, &extra))
+                .map_err(crash)?;
+            dirty = false;
+        }
+        tokio::select! {
+            event = input.next() => {
+                let Some(event) = event else { return Ok(()) };
+                let mut next = Some(event.map_err(crash)?);
+                let mut n = 0;
+                // Handle this event and whatever else is already waiting, then draw once.
+                // Mouse motion and unbound keys change nothing and draw nothing.
+                while let Some(event) = next.take() {
+                    if let TermEvent::Resize(w, h) = event {
+                        area = Rect::new(0, 0, w, h);
+                        dirty = true;
+                    }
+                    tracing::trace!(?event, "terminal event");
+                    if let Some(action) = action_for(&event, &core.state, area) {
+                        effects.extend(core.act(action));
+                        dirty = true;
+                    }
+                    n += 1;
+                    if n < DRAIN && let Some(Ok(e)) = ready_now(&mut input).await {
+                        next = Some(e);
+                    }
+                }
+            }
+            msg = core.events.recv() => {
+                let Some(msg) = msg else { return Ok(()) };
+                effects.extend(core.on_net(msg));
+                for _ in 1..DRAIN {
+                    match core.events.try_recv() {
+                        Ok(msg) => effects.extend(core.on_net(msg)),
+                        Err(_) => break,
+                    }
+                }
+                dirty = true;
+            }
+            _ = term.recv() => return Ok(()),
+            _ = hup.recv() => return Ok(()),
+        }
+    }
+}
+
+/// The next terminal event if one is already waiting. Polls with the task's own
+/// waker: a no-op waker (as `now_or_never` uses) would be kept by crossterm's wake-up
+/// thread and the stream would stall.
+async fn ready_now(input: &mut EventStream) -> Option<io::Result<TermEvent>> {
+    tokio::select! {
+        biased;
+        event = input.next() => event,
+        () = std::future::ready(()) => None,
+    }
+}
+
+/// What the node refused or dropped, for the status line; empty when nothing.
+fn node_note(stats: &Stats) -> String {
+    let refused = Stats::get(&stats.refused_connections);
+    let cut = Stats::get(&stats.cut_connections);
+    let dropped = Stats::get(&stats.dropped_events);
+    let mut parts = Vec::new();
+    if refused > 0 {
+        parts.push(format!("{refused} refused"));
+    }
+    if cut > 0 {
+        parts.push(format!("{cut} cut"));
+    }
+    if dropped > 0 {
+        parts.push(format!("{dropped} notices dropped"));
+    }
+    parts.join(", ")
+}
+
+/// The original's prompts, team name and port, as a form; skipped when both came as
+/// flags and the port is free. A taken port is reported in the form, not by exiting.
+/// `None` when the user quits.
+async fn startup(
+    terminal: &mut Term,
+    input: &mut EventStream,
+    settings: &Settings,
+    limits: &Limits,
+    theme: Theme,
+) -> Result<Option<(TcpListener, String)>, Failure> {
+    let mut form = Form::startup(settings.name.as_deref(), settings.port);
+    let try_bind = |team: String, port: u16| {
+        bind_listener(settings.bind, port, limits.backlog).map(|l| (l, team))
+    };
+    if let (Some(team), Some(port)) = (&settings.name, settings.port) {
+        match try_bind(team.clone(), port) {
+            Ok(started) => return Ok(Some(started)),
+            Err(e) => form.fail(1, e.message),
+        }
+    } else if settings.name.is_some() {
+        form.focus = 1;
+    }
+    loop {
+        terminal
+            .draw(|frame| ui::render_startup(frame, &form, theme))
+            .map_err(crash)?;
+        let Some(event) = input.next().await else {
+            return Ok(None);
+        };
+        let event = event.map_err(crash)?;
+        let action = match &event {
+            TermEvent::Key(key) => key_action_in(key, Context::Form),
+            TermEvent::Paste(text) => {
+                form.paste(text);
+                None
+            }
+            _ => None,
+        };
+        match action {
+            Some(Action::Quit) | Some(Action::Screen(ScreenAction::Close)) => return Ok(None),
+            Some(Action::Screen(ScreenAction::Edit(request))) => form.edit(request),
+            Some(Action::Screen(ScreenAction::NextField)) => form.next(),
+            Some(Action::Screen(ScreenAction::PrevField)) => form.prev(),
+            Some(Action::Screen(ScreenAction::Submit)) if !form.on_last() => form.next(),
+            Some(Action::Screen(ScreenAction::Submit)) => match form.startup_values() {
+                Err((field, message)) => form.fail(field, message),
+                Ok((team, port)) => match try_bind(team, port) {
+                    Ok(started) => return Ok(Some(started)),
+                    Err(e) => form.fail(1, e.message),
+                },
+            },
+            _ => {}
+        }
+    }
+}

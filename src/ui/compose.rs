@@ -1,0 +1,176 @@
+//! The compose box (its title says exactly who receives) and the status line.
+
+use ratatui::Frame;
+use ratatui::layout::{Margin, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use tui_input::Input;
+
+use super::theme::Theme;
+use super::wrap::{truncate, width};
+use crate::store::{Focus, Overlay, Selection, State};
+
+pub fn render(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
+    let focused = state.view.focus == Focus::Compose;
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(focused))
+        .title(Span::styled(
+            format!(" {} ", recipient(state)),
+            theme.bold(),
+        ));
+    frame.render_widget(block, area);
+    let inner = area.inner(Margin::new(1, 0)).inner(Margin::new(0, 1));
+    let show_cursor = focused && matches!(state.view.overlay, Overlay::None);
+    input_line(
+        frame,
+        &state.view.compose,
+        inner,
+        theme,
+        "Type a message · Enter sends · F1 help",
+        show_cursor,
+    );
+}
+
+/// Who Enter sends to, in words.
+pub fn recipient(state: &State) -> String {
+    match state.view.selection {
+        Selection::All => {
+            let n = state.listed().filter(|(_, p)| p.key.reachable()).count();
+            match n {
+                0 => "To nobody yet: choose a peer, or Ctrl+N".into(),
+                1 => "To all peers (1)".into(),
+                n => format!("To all peers ({n})"),
+            }
+        }
+        Selection::Peer(id) => {
+            let key = &state.peer(id).key;
+            if key.reachable() {
+                format!("To {} ({})", key.team_label(), key.addr())
+            } else {
+                format!("To {} ({}): no reply port", key.team_label(), key.ip)
+            }
+        }
+    }
+}
+
+/// `> text` with horizontal scrolling that keeps the cursor visible; a dim hint when
+/// empty. Shared by the compose box and form fields.
+pub fn input_line(
+    frame: &mut Frame,
+    input: &Input,
+    area: Rect,
+    theme: Theme,
+    hint: &str,
+    cursor: bool,
+) {
+    if area.width < 3 || area.height == 0 {
+        return;
+    }
+    let room = (area.width - 2) as usize;
+    let scroll = input.visual_scroll(room.saturating_sub(1));
+    let mut spans = vec![Span::styled("> ", theme.accent())];
+    if input.value().is_empty() {
+        spans.push(Span::styled(truncate(hint, room), theme.dim()));
+    } else {
+        spans.push(Span::raw(visible_slice(input.value(), scroll, room)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if cursor {
+        let x = area.x + 2 + (input.visual_cursor().saturating_sub(scroll)).min(room) as u16;
+        frame.set_cursor_position(Position::new(x.min(area.right() - 1), area.y));
+    }
+}
+
+/// The part of `text` from display column `skip`, at most `room` columns wide.
+fn visible_slice(text: &str, skip: usize, room: usize) -> String {
+    let mut col = 0;
+    let mut out = String::new();
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if col >= skip {
+            if width(&out) + w > room {
+                break;
+            }
+            out.push(c);
+        }
+        col += w;
+    }
+    out
+}
+
+/// Key hints for the status line, in the order they are dropped last to first.
+const HINTS: [&str; 6] = [
+    "F1 help",
+    "Enter send",
+    "Ctrl+N new",
+    "Ctrl+K connect all",
+    "Ctrl+D disconnect",
+    "Ctrl+C quit",
+];
+
+pub fn render_status(frame: &mut Frame, state: &State, area: Rect, theme: Theme, extra: &str) {
+    let me = match state.me.listen {
+        Some(addr) => format!(
+            " {} @ {}:{}",
+            state.me.team,
+            state.me.advertise_ip,
+            addr.port()
+        ),
+        None => format!(" {}", state.me.team),
+    };
+    let peers = state.listed().count();
+    let mut spans = vec![
+        Span::styled(me, theme.accent()),
+        Span::styled(
+            format!(" · {peers} peer{}", if peers == 1 { "" } else { "s" }),
+            theme.dim(),
+        ),
+    ];
+    if !extra.is_empty() {
+        spans.push(Span::styled(format!(" · {extra}"), theme.active()));
+    }
+    let room = area.width as usize;
+    let mut used: usize = spans.iter().map(|s| width(&s.content)).sum();
+    match &state.view.flash {
+        Some(flash) => {
+            let style = if flash.error {
+                theme.error()
+            } else {
+                theme.active()
+            };
+            let text = format!(" · {}", flash.text);
+            spans.push(Span::styled(
+                truncate(&text, room.saturating_sub(used)),
+                style,
+            ));
+        }
+        None => {
+            // Whole hints only, most useful first; F1 lists everything else.
+            for hint in HINTS {
+                let text = format!(" · {hint}");
+                let w = width(&text);
+                if used + w > room {
+                    break;
+                }
+                used += w;
+                spans.push(Span::styled(text, theme.dim()));
+            }
+        }
+    }
+    let mut fitted = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let w = width(&span.content);
+        if used + w > room {
+            fitted.push(Span::styled(
+                truncate(&span.content, room - used),
+                span.style,
+            ));
+            break;
+        }
+        used += w;
+        fitted.push(span);
+    }
+    frame.render_widget(Paragraph::new(Line::from(fitted)), area);
+}

@@ -1,0 +1,63 @@
+//! Pure functions of the state into a frame. One layout function decides where the
+//! panes are; mouse hit-testing uses the same one.
+
+mod compose;
+pub mod layout;
+mod log;
+mod overlay;
+mod peers;
+pub mod theme;
+pub mod wrap;
+
+use ratatui::Frame;
+
+pub use theme::Theme;
+
+use crate::store::{Form, Overlay, State};
+use layout::{Screen, layout};
+
+/// Draws the whole screen. `extra` is a short note for the status line (counts of
+/// what the node refused), empty when there is nothing to say.
+pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
+    let area = frame.area();
+    let Screen::Panes(panes) = layout(area) else {
+        overlay::render_too_small(frame, area, theme);
+        return;
+    };
+    if let Some(list) = panes.peers {
+        peers::render_list(frame, state, list, theme);
+    }
+    if let Some(selector) = panes.selector {
+        peers::render_selector(frame, state, selector, theme);
+    }
+    log::render(frame, state, panes.log, theme);
+    compose::render(frame, state, panes.compose, theme);
+    compose::render_status(frame, state, panes.status, theme, extra);
+    match &state.view.overlay {
+        Overlay::None => {}
+        Overlay::Help => overlay::render_help(frame, area, theme),
+        Overlay::NewRecipient(form) => overlay::render_form(
+            frame,
+            form,
+            area,
+            theme,
+            "Enter: next, send on the last · Tab: move · Esc: cancel",
+        ),
+    }
+}
+
+/// The start-up form, alone on the screen (the original's two prompts).
+pub fn render_startup(frame: &mut Frame, form: &Form, theme: Theme) {
+    let area = frame.area();
+    if area.width < layout::MIN_WIDTH || area.height < layout::MIN_HEIGHT {
+        overlay::render_too_small(frame, area, theme);
+        return;
+    }
+    overlay::render_form(
+        frame,
+        form,
+        area,
+        theme,
+        "Enter: next field, start on the last · Esc: quit",
+    );
+}

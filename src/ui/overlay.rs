@@ -1,0 +1,126 @@
+//! Centred overlays: the help (drawn from the keymap itself) and forms.
+
+use ratatui::Frame;
+use ratatui::layout::{Margin, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::compose::input_line;
+use super::layout::centered;
+use super::theme::Theme;
+use super::wrap::{pad, truncate};
+use crate::input::{key_label, keymap};
+use crate::store::Form;
+
+pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut lines = vec![Line::from(vec![
+        Span::styled(pad("key", 18), theme.dim()),
+        Span::styled(pad("does", 46), theme.dim()),
+        Span::styled("original", theme.dim()),
+    ])];
+    for b in keymap().iter().filter(|b| !b.help.is_empty()) {
+        let keys = if b.label.is_empty() {
+            let mut keys: Vec<String> = b.keys.iter().map(|(c, m)| key_label(*c, *m)).collect();
+            keys.dedup();
+            keys.join(" ")
+        } else {
+            b.label.to_string()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(pad(&truncate(&keys, 17), 18), theme.accent()),
+            Span::raw(pad(b.help, 46)),
+            Span::styled(b.menu, theme.bold()),
+        ]));
+    }
+    lines.push(Line::from(Span::styled(
+        pad("(always on)", 18) + &pad("the peer list: Active / Connected", 46) + "2",
+        theme.dim(),
+    )));
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        "Click a peer to write to it; the wheel scrolls the log. Esc closes.",
+        theme.dim(),
+    )));
+    let rect = centered(area, 76, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.accent())
+        .title(Span::styled(
+            " Help: every menu option is one key ",
+            theme.bold(),
+        ));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// A form: per field a label, the input line, and its error (or hint) under it.
+pub fn render_form(frame: &mut Frame, form: &Form, area: Rect, theme: Theme, footer: &str) {
+    let height = form.fields.len() as u16 * 3 + 3;
+    let rect = centered(area, 72, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.accent())
+        .title(Span::styled(format!(" {} ", form.title), theme.bold()));
+    frame.render_widget(block, rect);
+    let inner = rect.inner(Margin::new(2, 1));
+    let mut y = inner.y;
+    for (i, field) in form.fields.iter().enumerate() {
+        if y + 3 > inner.bottom() {
+            break;
+        }
+        let focused = i == form.focus;
+        let label_style = if focused {
+            theme.accent()
+        } else {
+            theme.bold()
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(field.label, label_style)),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        input_line(
+            frame,
+            &field.input,
+            Rect::new(inner.x, y + 1, inner.width, 1),
+            theme,
+            "",
+            focused,
+        );
+        let note = match &field.error {
+            Some(e) => Span::styled(truncate(e, inner.width as usize), theme.error()),
+            None => Span::styled(truncate(field.hint, inner.width as usize), theme.dim()),
+        };
+        frame.render_widget(
+            Paragraph::new(note),
+            Rect::new(inner.x, y + 2, inner.width, 1),
+        );
+        y += 3;
+    }
+    if y < inner.bottom() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                truncate(footer, inner.width as usize),
+                theme.dim(),
+            )),
+            Rect::new(inner.x, inner.bottom() - 1, inner.width, 1),
+        );
+    }
+}
+
+pub fn render_too_small(frame: &mut Frame, area: Rect, theme: Theme) {
+    let text = format!(
+        "brigade needs at least {}×{}\n(now {}×{})",
+        super::layout::MIN_WIDTH,
+        super::layout::MIN_HEIGHT,
+        area.width,
+        area.height
+    );
+    let rect = centered(area, area.width, 2.min(area.height));
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(theme.bold())
+            .alignment(ratatui::layout::Alignment::Center),
+        rect,
+    );
+}

@@ -1,0 +1,158 @@
+//! The peer list: team first, address under it, status right-aligned, unread badge.
+//! On narrow screens, a one-line selector instead.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::layout::peer_rows;
+use super::theme::Theme;
+use super::wrap::{truncate, width};
+use crate::store::{Focus, Peer, PeerStatus, Selection, State};
+
+pub fn render_list(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
+    let focused = state.view.focus == Focus::Peers;
+    let count = state.listed().count();
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(focused))
+        .title(Span::styled(format!(" Peers ({count}) "), theme.bold()));
+    frame.render_widget(block, area);
+    for (selection, rect) in peer_rows(state, area) {
+        let selected = selection == state.view.selection;
+        let lines = match selection {
+            Selection::All => vec![all_line(state, rect.width, theme)],
+            Selection::Peer(id) => peer_lines(state.peer(id), selected, rect.width, theme),
+        };
+        let mut paragraph = Paragraph::new(lines);
+        if selected {
+            paragraph = paragraph.style(theme.selected());
+        }
+        frame.render_widget(paragraph, rect);
+    }
+    if count == 0 && area.height > 6 {
+        let hint = Rect::new(area.x + 2, area.y + 3, area.width.saturating_sub(4), 3);
+        let text = Paragraph::new("No peers yet.\nCtrl+N writes to one.")
+            .style(theme.dim())
+            .wrap(ratatui::widgets::Wrap { trim: true });
+        frame.render_widget(text, hint);
+    }
+}
+
+fn marker(selected: bool) -> &'static str {
+    if selected { "▶ " } else { "  " }
+}
+
+fn all_line(state: &State, width_cells: u16, theme: Theme) -> Line<'static> {
+    let selected = state.view.selection == Selection::All;
+    let unread = state.total_unread();
+    let left = format!("{}All peers", marker(selected));
+    let right = if unread > 0 {
+        unread.to_string()
+    } else {
+        String::new()
+    };
+    justify(left, theme.bold(), right, theme.badge(), width_cells)
+}
+
+fn status_style(status: PeerStatus, theme: Theme) -> ratatui::style::Style {
+    match status {
+        PeerStatus::Connected => theme.connected(),
+        PeerStatus::Active => theme.active(),
+        PeerStatus::Contact => theme.dim(),
+    }
+}
+
+/// The label shown for a status; a contact not yet reached is "New".
+pub fn status_label(status: PeerStatus) -> &'static str {
+    match status {
+        PeerStatus::Contact => "New",
+        other => other.label(),
+    }
+}
+
+fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Vec<Line<'static>> {
+    let status = status_label(peer.status);
+    let badge = if peer.unread > 0 {
+        format!(" {}", peer.unread.min(999))
+    } else {
+        String::new()
+    };
+    let right_width = width(status) + width(&badge);
+    let name_room = (width_cells as usize).saturating_sub(right_width + 3);
+    let name = truncate(peer.key.team_label(), name_room);
+    let left = format!("{}{name}", marker(selected));
+    let pad = (width_cells as usize).saturating_sub(width(&left) + right_width);
+    let first = Line::from(vec![
+        Span::styled(left, theme.bold()),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(status, status_style(peer.status, theme)),
+        Span::styled(badge, theme.badge()),
+    ]);
+    let address = if peer.key.reachable() {
+        peer.key.addr().to_string()
+    } else {
+        format!("{} (no port)", peer.key.ip)
+    };
+    let second = Line::from(Span::styled(
+        format!(
+            "  {}",
+            truncate(&address, (width_cells as usize).saturating_sub(2))
+        ),
+        theme.dim(),
+    ));
+    vec![first, second]
+}
+
+fn justify(
+    left: String,
+    left_style: ratatui::style::Style,
+    right: String,
+    right_style: ratatui::style::Style,
+    width_cells: u16,
+) -> Line<'static> {
+    let pad = (width_cells as usize).saturating_sub(width(&left) + width(&right));
+    Line::from(vec![
+        Span::styled(left, left_style),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(right, right_style),
+    ])
+}
+
+/// Narrow screens: `◀ B 10.0.0.2:8080 Connected ▶  2/3`.
+pub fn render_selector(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
+    let entries = state.selections();
+    let here = entries
+        .iter()
+        .position(|s| *s == state.view.selection)
+        .unwrap_or(0);
+    let mut spans = vec![Span::styled("◀ ", theme.accent())];
+    match state.view.selection {
+        Selection::All => {
+            spans.push(Span::styled("All peers", theme.bold()));
+            let unread = state.total_unread();
+            if unread > 0 {
+                spans.push(Span::styled(format!(" {unread}"), theme.badge()));
+            }
+        }
+        Selection::Peer(id) => {
+            let peer = state.peer(id);
+            spans.push(Span::styled(
+                peer.key.team_label().to_string(),
+                theme.bold(),
+            ));
+            spans.push(Span::styled(format!(" {} ", peer.key.addr()), theme.dim()));
+            spans.push(Span::styled(
+                status_label(peer.status),
+                status_style(peer.status, theme),
+            ));
+        }
+    }
+    spans.push(Span::styled(" ▶", theme.accent()));
+    spans.push(Span::styled(
+        format!("  {}/{}", here + 1, entries.len()),
+        theme.dim(),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
