@@ -102,11 +102,11 @@ fn visible_slice(text: &str, skip: usize, room: usize) -> String {
 /// Key hints for the status line, in the order they are dropped last to first.
 const HINTS: [&str; 6] = [
     "F1 help",
+    "Ctrl+C quit",
     "Enter send",
     "Ctrl+N new",
-    "Ctrl+K connect all",
+    "Ctrl+K connect",
     "Ctrl+D disconnect",
-    "Ctrl+C quit",
 ];
 
 pub fn render_status(frame: &mut Frame, state: &State, area: Rect, theme: Theme, extra: &str) {
