@@ -1,0 +1,404 @@
+//! The real binary in pseudo-terminals (portable-pty + vt100): two brigade TUIs talk
+//! over loopback using only keys and the mouse; quitting restores the terminal. Waits
+//! are on screen updates with a deadline, never fixed sleeps.
+
+use std::io::{Read, Write};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{ChildKiller, CommandBuilder, PtySize, native_pty_system};
+
+const WAIT: Duration = Duration::from_secs(15);
+const COLS: u16 = 100;
+const ROWS: u16 = 30;
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).unwrap()
+}
+
+const ENTER: &str = "\r";
+const CTRL_C: &str = "\x03";
+const CTRL_D: &str = "\x04";
+const CTRL_K: &str = "\x0b";
+const ALT_DOWN: &str = "\x1b[1;3B";
+
+struct App {
+    killer: Box<dyn ChildKiller + Send + Sync>,
+    pid: i32,
+    exited: Receiver<portable_pty::ExitStatus>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    updates: Receiver<()>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+    _dir: tempfile::TempDir,
+}
+
+impl App {
+    fn start(args: &[&str]) -> App {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_brigade"));
+        cmd.args(args);
+        cmd.arg("--log-file");
+        cmd.arg(dir.path().join("brigade.log"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        let mut child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let killer = child.clone_killer();
+        let pid = child.process_id().unwrap() as i32;
+        let (done, exited) = channel();
+        std::thread::spawn(move || {
+            if let Ok(status) = child.wait() {
+                let _ = done.send(status);
+            }
+        });
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(ROWS), nz(COLS), 0)));
+        let (tx, updates) = channel();
+        let feed = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().unwrap().process(&buf[..n]);
+                if tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        App {
+            killer,
+            pid,
+            exited,
+            writer,
+            screen,
+            updates,
+            _master: pair.master,
+            _dir: dir,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen satisfies `pred`; fails with the screen if it never does.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if pred(&self.contents()) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.updates.recv_timeout(left).is_err() && !pred(&self.contents())
+            {
+                panic!(
+                    "timed out waiting for {what}; the screen:\n{}",
+                    self.contents()
+                );
+            }
+        }
+    }
+
+    fn wait_text(&self, text: &str) {
+        self.wait_for(text, |s| s.contains(text));
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// A left click (press and release, SGR mouse encoding) at a 0-based cell.
+    fn click(&mut self, col: u16, row: u16) {
+        let (x, y) = (col + 1, row + 1);
+        self.keys(&format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m"));
+    }
+
+    /// Resizes the terminal (the pty, so brigade gets SIGWINCH) and our view of it.
+    fn resize(&self, rows: u16, cols: u16) {
+        self.screen.lock().unwrap().set_size(nz(rows), nz(cols));
+        self._master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+
+    /// The port this instance listens on, read from its status line.
+    fn port(&self, team: &str) -> u16 {
+        let marker = format!("{team} @ 127.0.0.1:");
+        self.wait_text(&marker);
+        let s = self.contents();
+        let rest = &s[s.find(&marker).unwrap() + marker.len()..];
+        rest.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap()
+    }
+
+    /// The screen row where `text` first appears.
+    fn row_of(&self, text: &str) -> u16 {
+        self.contents()
+            .lines()
+            .position(|l| l.contains(text))
+            .expect(text) as u16
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        match self.exited.recv_timeout(WAIT) {
+            Ok(status) => {
+                // Let the reader take in the last bytes written before the exit.
+                while self
+                    .updates
+                    .recv_timeout(Duration::from_millis(200))
+                    .is_ok()
+                {}
+                status
+            }
+            Err(_) => panic!("brigade did not exit:\n{}", self.contents()),
+        }
+    }
+
+    /// The terminal modes brigade must give back: no alternate screen, no mouse
+    /// reporting, no bracketed paste, a visible cursor.
+    fn assert_restored(&self) {
+        let parser = self.screen.lock().unwrap();
+        let screen = parser.screen();
+        assert!(!screen.alternate_screen(), "still on the alternate screen");
+        assert_eq!(screen.mouse_protocol_mode(), vt100::MouseProtocolMode::None);
+        assert!(!screen.bracketed_paste(), "bracketed paste still on");
+        assert!(!screen.hide_cursor(), "cursor still hidden");
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.killer.kill();
+    }
+}
+
+fn start(team: &str, extra: &[&str]) -> App {
+    let mut args = vec![
+        "--name",
+        team,
+        "--port",
+        "0",
+        "--bind",
+        "127.0.0.1",
+        "--advertise-ip",
+        "127.0.0.1",
+    ];
+    args.extend_from_slice(extra);
+    App::start(&args)
+}
+
+#[test]
+fn two_tuis_chat_with_keys_and_the_mouse() {
+    let mut a = start("A", &[]);
+    let a_port = a.port("A");
+    let peer = format!("127.0.0.1:{a_port}/A");
+    let mut b = start("B", &["--peer", &peer]);
+    let b_port = b.port("B");
+
+    // B greeted A at start-up: B is Active at A.
+    a.wait_text("B is active (first message)");
+    a.wait_for("B Active in the list", |s| {
+        s.lines().any(|l| l.contains("B") && l.contains("Active"))
+    });
+
+    // Ctrl+K: connect to active peers; B receives the connect text, A sees Connected.
+    a.keys(CTRL_K);
+    b.wait_for("the connection message at B", |s| {
+        s.lines()
+            .any(|l| l.contains(" A ") && l.contains("connection message"))
+    });
+    a.wait_for("B Connected at A", |s| {
+        s.lines()
+            .any(|l| l.contains("B") && l.contains("Connected"))
+    });
+
+    // A click on B's row selects it; the keyboard stays in the compose box.
+    let row = a.row_of("127.0.0.1:") - 1; // B's team line is above its address line
+    a.click(5, row);
+    a.wait_text(&format!("To B (127.0.0.1:{b_port})"));
+    a.keys("hello from A");
+    a.keys(ENTER);
+    b.wait_text("hello from A");
+    a.wait_for("the delivered mark", |s| {
+        s.lines()
+            .any(|l| l.contains("hello from A") && l.contains('✓'))
+    });
+
+    // B answers by keys only: Alt+Down selects A, then type and Enter.
+    b.keys(ALT_DOWN);
+    b.wait_text(&format!("To A (127.0.0.1:{a_port})"));
+    b.keys("hi back from B");
+    b.keys(ENTER);
+    a.wait_text("hi back from B");
+
+    // Ctrl+D disconnects the selected peer: B sees exit, then A leave.
+    a.keys(CTRL_D);
+    b.wait_text("A left");
+    a.wait_text("you left B");
+
+    // Ctrl+C quits (nothing pending) and gives the terminal back.
+    a.keys(CTRL_C);
+    let status = a.wait_exit();
+    assert!(status.success(), "{status:?}");
+    a.assert_restored();
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let mut a = start("A", &[]);
+    a.wait_text("A @ 127.0.0.1:");
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(a.pid, libc::SIGTERM);
+    }
+    a.wait_exit();
+    a.assert_restored();
+}
+
+#[test]
+fn the_startup_form_asks_and_validates_in_place() {
+    let mut a = App::start(&["--bind", "127.0.0.1", "--advertise-ip", "127.0.0.1"]);
+    a.wait_text("Start brigade");
+    a.keys("my team");
+    a.keys(ENTER);
+    a.keys(ENTER);
+    a.wait_text("has spaces");
+    // Back to the name, fix it, then give a port.
+    a.keys("\x15"); // Ctrl+U: clear the field
+    a.keys("Lab7");
+    a.keys(ENTER);
+    a.keys("0");
+    a.keys(ENTER);
+    a.wait_text("Lab7 @ 127.0.0.1:");
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+    a.assert_restored();
+}
+
+#[test]
+fn a_taken_port_is_reported_in_the_form() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut a = App::start(&["--name", "A", "--port", &port, "--bind", "127.0.0.1"]);
+    a.wait_text(&format!("port {port} is taken"));
+    drop(taken);
+    a.keys(ENTER); // the port field is focused: try again now that it is free
+    a.wait_text("A @ ");
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+}
+
+#[test]
+fn resizing_redraws_and_tiny_windows_get_a_notice() {
+    let a = start("A", &[]);
+    a.wait_text("A @ 127.0.0.1:");
+    a.resize(8, 30);
+    a.wait_text("brigade needs at least");
+    a.resize(ROWS, COLS);
+    a.wait_text("A @ 127.0.0.1:");
+}
+
+/// A terminal that vanishes without a SIGHUP (its pty closed under us, and it was not
+/// our controlling terminal) must end brigade, not leave it spinning.
+#[test]
+fn a_vanished_terminal_ends_brigade() {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::process::CommandExt;
+
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: ROWS,
+        ws_col: COLS,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty fills two fds; the null pointers ask for no name and no termios.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0);
+    // The child must not inherit the master, or the pty never closes.
+    // SAFETY: setting a flag on an fd we own.
+    unsafe {
+        libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: the fds were just created and are owned here.
+    let (stdin, stdout) = unsafe {
+        (
+            std::fs::File::from_raw_fd(slave),
+            std::fs::File::from_raw_fd(libc::dup(slave)),
+        )
+    };
+    let mut child = unsafe {
+        std::process::Command::new(env!("CARGO_BIN_EXE_brigade"))
+            .args([
+                "--name",
+                "A",
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--log-file",
+            ])
+            .arg(dir.path().join("log"))
+            .env("TERM", "xterm-256color")
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(std::process::Stdio::null())
+            // A new session with no controlling terminal: closing the pty sends no SIGHUP.
+            .pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            })
+            .spawn()
+            .unwrap()
+    };
+    // SAFETY: master is ours; reading it until the UI is drawn.
+    let mut master_file = unsafe { std::fs::File::from_raw_fd(master) };
+    let mut screen = vt100::Parser::new(nz(ROWS), nz(COLS), 0);
+    let mut buf = [0u8; 4096];
+    while !screen.screen().contents().contains("A @") {
+        let n = master_file.read(&mut buf).unwrap();
+        assert!(n > 0, "brigade closed its terminal before drawing");
+        screen.process(&buf[..n]);
+    }
+    drop(master_file);
+    let (done, exited) = channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait());
+    });
+    let status = exited
+        .recv_timeout(WAIT)
+        .expect("brigade kept running without its terminal")
+        .unwrap();
+    assert_eq!(status.code(), Some(129));
+}
