@@ -27,9 +27,9 @@ pub fn check_team_name(team: &str) -> Result<(), String> {
         return Err("the team name is empty: choose one word, e.g. --name B".into());
     }
     if team.chars().any(char::is_whitespace) {
+        let joined = team.split_whitespace().collect::<Vec<_>>().join("_");
         return Err(format!(
-            "team name {team:?} has spaces; every classic peer splits on spaces, so use one word (e.g. {:?})",
-            team.split_whitespace().collect::<Vec<_>>().join("_")
+            "{team:?} has spaces and peers split on them: use {joined:?}"
         ));
     }
     if team.chars().any(char::is_control) {
