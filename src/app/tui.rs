@@ -67,7 +67,11 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
                 Effect::Bell => bell(),
                 Effect::Suspend => {
                     guard.suspend().map_err(crash)?;
-                    terminal.clear().map_err(crash)?;
+                    // Repaint everything at the (maybe new) size. Not `clear()`: it asks
+                    // the terminal for the cursor position, which can time out here.
+                    let size = terminal.size().map_err(crash)?;
+                    area = Rect::new(0, 0, size.width, size.height);
+                    terminal.resize(area).map_err(crash)?;
                     dirty = true;
                 }
                 Effect::Notify(_) | Effect::Send { .. } => {}
