@@ -87,7 +87,7 @@ shoot() {
   echo "wrote screenshots/$2.png"
 }
 
-common=(--bind 127.0.0.1 --advertise-ip 127.0.0.1 --no-bell --log-file "$WORK/brigade.log")
+common=(--bind 127.0.0.1 --advertise-ip 127.0.0.1 --no-bell --no-history --log-file "$WORK/brigade.log")
 "${T[@]}" new-session -d -s a -x 100 -y 30 "$BRIGADE --name A --port $PA ${common[*]}"
 "${T[@]}" new-session -d -s c -x 70 -y 30 "python3 scripts/classic_peer.py --name C --port $PC"
 term brigade-A a 100x30+0+0
@@ -142,7 +142,7 @@ shoot brigade-A new-recipient
 keys a Escape
 
 # The start-up form (no --name or --port), with a team name that has a space.
-"${T[@]}" new-session -d -s d -x 100 -y 30 "$BRIGADE --bind 127.0.0.1 --log-file $WORK/d.log"
+"${T[@]}" new-session -d -s d -x 100 -y 30 "$BRIGADE --bind 127.0.0.1 --no-history --log-file $WORK/d.log"
 term brigade-start d 100x30+940+640 light
 wait_for d "Start brigade"
 type_line d "Team Subhra"

@@ -53,6 +53,15 @@ pub struct Args {
     /// Where to write the log [default: brigade.log in your state directory]
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+
+    /// Where the history lives [default: brigade in your local data directory]. One
+    /// running brigade per directory
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Keep nothing on disk: history and outbox in memory only
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 /// A well-known peer: address and, when known, team.
@@ -95,6 +104,8 @@ pub struct FileConfig {
     pub peers: Vec<String>,
     pub bell: Option<bool>,
     pub log_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub history: Option<bool>,
 }
 
 /// The settings brigade runs with.
@@ -108,6 +119,8 @@ pub struct Settings {
     pub headless: bool,
     pub bell: bool,
     pub log_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub history: bool,
 }
 
 /// Where brigade looks for its config file when `--config` is not given.
@@ -163,6 +176,8 @@ impl Settings {
             headless: args.headless,
             bell: !args.no_bell && file.bell.unwrap_or(true),
             log_file: args.log_file.or(file.log_file),
+            data_dir: args.data_dir.or(file.data_dir),
+            history: !args.no_history && file.history.unwrap_or(true),
         };
         if settings.headless && (settings.name.is_none() || settings.port.is_none()) {
             return Err(

@@ -77,6 +77,11 @@ pub enum Action {
         addr: SocketAddr,
         team: Option<String>,
     },
+    /// Send a failed message again (`None`: every failed one in the conversation on
+    /// screen, or everywhere from "All peers").
+    Retry { id: Option<MsgId> },
+    /// Give up on a failed or undelivered message.
+    Drop { id: MsgId },
     /// Menu option 0. With messages still being delivered, quitting waits for them;
     /// a second Quit does not wait.
     Quit,
@@ -95,15 +100,21 @@ pub enum Delivery {
     },
     /// The peer read the whole text and closed cleanly.
     Delivered,
-    /// Every attempt failed.
+    /// Every attempt failed. Retried when the peer is heard from, or on request.
     Failed {
         reason: String,
     },
+    /// The user gave up on it.
+    Dropped,
 }
 
 impl Delivery {
+    /// No attempt is under way or planned (a failed message can still be retried).
     pub fn is_final(&self) -> bool {
-        matches!(self, Delivery::Delivered | Delivery::Failed { .. })
+        matches!(
+            self,
+            Delivery::Delivered | Delivery::Failed { .. } | Delivery::Dropped
+        )
     }
 
     pub fn label(&self) -> &'static str {
@@ -112,6 +123,7 @@ impl Delivery {
             Delivery::Retrying { .. } => "retrying",
             Delivery::Delivered => "delivered",
             Delivery::Failed { .. } => "failed",
+            Delivery::Dropped => "dropped",
         }
     }
 
@@ -169,6 +181,8 @@ pub struct Event {
 pub enum EventKind {
     Action(Action),
     Net(NetEvent),
+    /// The history cannot be written (`Some(why)`), or can again (`None`).
+    Storage(Option<String>),
 }
 
 impl Event {
@@ -187,9 +201,32 @@ impl Event {
     }
 }
 
+/// One message as the history stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub at: DateTime<Utc>,
+    pub peer: PeerKey,
+    pub outgoing: bool,
+    pub text: String,
+    /// Outgoing messages: their id and delivery state.
+    pub msg_id: Option<MsgId>,
+    pub delivery: Option<Delivery>,
+    pub claimed_ip: Option<IpAddr>,
+}
+
+/// A write the history must make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persist {
+    Message(Record),
+    Status { id: MsgId, status: Delivery },
+}
+
 /// What the store asks the world to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Write to the history. Comes before the `Send` of the same message, so a message
+    /// is stored before its first attempt.
+    Persist(Persist),
     /// Deliver `text` (the node adds the header and splits it) to `to`.
     Send {
         id: MsgId,

@@ -118,6 +118,13 @@ pub fn keymap() -> &'static [Binding] {
                 "exit",
             ),
             bind(
+                &[(Char('r'), CTRL)],
+                Main,
+                Action::Retry { id: None },
+                "retry the failed messages on screen",
+                "",
+            ),
+            bind(
                 &[(Char('c'), CTRL), (Char('q'), CTRL)],
                 Always,
                 Action::Quit,

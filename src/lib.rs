@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod event;
 pub mod headless;
+pub mod history;
 pub mod input;
 pub mod logging;
 pub mod net;

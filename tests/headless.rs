@@ -28,6 +28,8 @@ impl Headless {
             .args(["--bind", "127.0.0.1", "--advertise-ip", "127.0.0.1"])
             .arg("--log-file")
             .arg(&log)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
             .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -49,6 +49,8 @@ impl App {
         cmd.args(args);
         cmd.arg("--log-file");
         cmd.arg(dir.path().join("brigade.log"));
+        cmd.arg("--data-dir");
+        cmd.arg(dir.path().join("data"));
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
         let mut child = pair.slave.spawn_command(cmd).unwrap();

@@ -1,32 +1,47 @@
-//! The store and the node together: apply an event, run the network effects, hand the
-//! rest (notices, bell, quit) to the front end. Shared by the TUI and headless modes.
+//! The store, the node and the history together: apply an event, run the network and
+//! history effects, hand the rest (notices, bell, quit) to the front end. Shared by
+//! the TUI and headless modes.
 
 use std::collections::VecDeque;
+use std::fs::File;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::mpsc;
 
 use crate::config::PeerSpec;
-use crate::event::{Action, Delivery, Effect, Event, NetEvent, Target};
+use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Target};
+use crate::history::{HistoryNote, Opened, Reader, Writer};
 use crate::net::{Identity, Limits, NetMsg, Node, NodeConfig, RetryPolicy};
 use crate::protocol::CONNECT_TEXT;
-use crate::store::{State, update};
+use crate::store::{State, restore, update};
+
+/// The open history: where writes go, where queries run, and the data directory lock.
+pub struct HistoryHandle {
+    pub writer: Writer,
+    pub reader: Reader,
+    _lock: File,
+}
 
 pub struct Core {
     pub state: State,
     pub node: Node,
     pub events: mpsc::Receiver<NetMsg>,
+    pub history: Option<HistoryHandle>,
+    pub notes: mpsc::UnboundedReceiver<HistoryNote>,
 }
 
 impl Core {
-    /// Starts the node on a bound listener.
+    /// Starts the node on a bound listener. With a history, its messages become the log
+    /// and undelivered ones are sent again.
     pub fn start(
         listener: tokio::net::TcpListener,
         team: &str,
         advertise_ip: IpAddr,
         limits: Limits,
         retry: RetryPolicy,
+        history: Option<Opened>,
     ) -> std::io::Result<Core> {
         let config = NodeConfig {
             identity: Identity {
@@ -37,31 +52,63 @@ impl Core {
             retry,
         };
         let (node, events) = Node::start(listener, config)?;
-        Ok(Core {
-            state: State::new(team, advertise_ip),
+        let (notes_tx, notes) = mpsc::unbounded_channel();
+        let mut state = State::new(team, advertise_ip);
+        let mut resume = Vec::new();
+        let history = history.map(|opened| {
+            resume = restore(&mut state, opened.records);
+            HistoryHandle {
+                writer: Writer::start(opened.writer_conn, node.sender(), notes_tx),
+                reader: opened.reader,
+                _lock: opened.lock,
+            }
+        });
+        let mut core = Core {
+            state,
             node,
             events,
-        })
+            history,
+            notes,
+        };
+        let rest = core.run(resume, Vec::new());
+        debug_assert!(rest.is_empty(), "resuming only sends");
+        Ok(core)
     }
 
-    /// Applies an event; sends what must be sent (a message the node cannot queue is
-    /// reported failed, never dropped); returns the effects left for the front end.
+    /// Applies an event and returns the effects left for the front end.
     pub fn apply(&mut self, event: Event) -> Vec<Effect> {
-        let mut queue = VecDeque::from([event]);
-        let mut rest = Vec::new();
-        while let Some(event) = queue.pop_front() {
-            let at = event.at;
-            for effect in update(&mut self.state, event) {
-                match effect {
-                    Effect::Send { id, to, text } => {
+        let effects = update(&mut self.state, event);
+        self.run(effects, Vec::new())
+    }
+
+    /// Runs network and history effects; a message the node cannot queue is reported
+    /// failed, never dropped.
+    fn run(&mut self, effects: Vec<Effect>, mut rest: Vec<Effect>) -> Vec<Effect> {
+        let mut queue: VecDeque<Event> = VecDeque::new();
+        for effect in effects {
+            match effect {
+                Effect::Persist(p) => {
+                    if let Some(h) = &self.history {
+                        h.writer.persist(p);
+                    }
+                }
+                Effect::Send { id, to, text } => match &self.history {
+                    // After the commit of what came before: stored before the first try.
+                    Some(h) => h.writer.send(id, to, text),
+                    None => {
                         if let Err(reason) = self.node.send(id, to, text) {
                             let status = Delivery::Failed { reason };
-                            queue.push_back(Event::net(at, NetEvent::Delivery { id, to, status }));
+                            let e = NetEvent::Delivery { id, to, status };
+                            queue.push_back(Event::net(Utc::now(), e));
                         }
                     }
-                    other => rest.push(other),
-                }
+                },
+                other => rest.push(other),
             }
+        }
+        while let Some(event) = queue.pop_front() {
+            let effects = update(&mut self.state, event);
+            rest = self.run(effects, rest);
         }
         rest
     }
@@ -70,13 +117,50 @@ impl Core {
         self.apply(Event::action(Utc::now(), action))
     }
 
-    /// Applies a message from the node, then acknowledges it: its sender sees the close.
+    /// Applies a message from the node, then acknowledges it once it is stored: only
+    /// then does its sender see the close.
     pub fn on_net(&mut self, msg: NetMsg) -> Vec<Effect> {
         let effects = self.apply(Event::net(Utc::now(), msg.event));
         if let Some(receipt) = msg.receipt {
-            receipt.ack(true);
+            match &self.history {
+                Some(h) => h.writer.ack(receipt),
+                None => receipt.ack(true),
+            }
         }
         effects
+    }
+
+    /// Applies what the history writer reports.
+    pub fn on_note(&mut self, note: HistoryNote) -> Vec<Effect> {
+        let kind = match note {
+            HistoryNote::Fault(text) => EventKind::Storage(Some(text)),
+            HistoryNote::Recovered => EventKind::Storage(None),
+            HistoryNote::SendFailed { id, to, reason } => EventKind::Net(NetEvent::Delivery {
+                id,
+                to,
+                status: Delivery::Failed { reason },
+            }),
+        };
+        self.apply(Event {
+            at: Utc::now(),
+            kind,
+        })
+    }
+
+    /// Reports that the history could not be opened: chat goes on in memory.
+    pub fn history_unavailable(&mut self, why: &str) -> Vec<Effect> {
+        let text = format!("no history this time: {why}");
+        self.apply(Event {
+            at: Utc::now(),
+            kind: EventKind::Storage(Some(text)),
+        })
+    }
+
+    /// Before exiting: let the writer commit what it has (bounded).
+    pub fn shutdown(&self) {
+        if let Some(h) = &self.history {
+            h.writer.flush(Duration::from_secs(5));
+        }
     }
 
     /// Greets the well-known peers, as the original did at start-up.

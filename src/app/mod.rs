@@ -3,7 +3,7 @@
 mod core;
 mod tui;
 
-pub use core::Core;
+pub use core::{Core, HistoryHandle};
 
 use crate::config::{Args, Settings};
 
@@ -19,6 +19,32 @@ pub enum Failure {
 impl From<color_eyre::Report> for Failure {
     fn from(e: color_eyre::Report) -> Self {
         Failure::Crash(e)
+    }
+}
+
+/// Opens the history the settings ask for. Another brigade on the same data directory
+/// is a usage error; any other problem means no history this run (the reason comes
+/// back to be shown), never a replaced file.
+pub fn open_history(
+    settings: &Settings,
+) -> Result<(Option<crate::history::Opened>, Option<String>), Failure> {
+    if !settings.history {
+        return Ok((None, None));
+    }
+    let Some(dir) = settings
+        .data_dir
+        .clone()
+        .or_else(crate::history::default_dir)
+    else {
+        return Ok((
+            None,
+            Some("no data directory: give one with --data-dir".into()),
+        ));
+    };
+    match crate::history::open(&dir) {
+        Ok(opened) => Ok((Some(opened), None)),
+        Err(crate::history::OpenError::Locked(msg)) => Err(Failure::Usage(msg)),
+        Err(crate::history::OpenError::Unavailable(msg)) => Ok((None, Some(msg))),
     }
 }
 

@@ -33,11 +33,11 @@ fn crash(e: impl Into<color_eyre::Report>) -> Failure {
 
 pub async fn run(settings: Settings) -> Result<(), Failure> {
     let theme = Theme::from_env();
+    // Before taking the terminal: a second brigade on this data directory stops here.
+    let (history, unavailable) = super::open_history(&settings)?;
     let mut guard = TerminalGuard::enter().map_err(|e| Failure::Usage(e.to_string()))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(crash)?;
     let mut input = EventStream::new();
-    let mut term = signal(SignalKind::terminate()).map_err(crash)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(crash)?;
 
     let limits = Limits::default();
     let Some((listener, team)) =
@@ -51,11 +51,38 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         settings.advertise_ip,
         limits,
         RetryPolicy::default(),
+        history,
     )
     .map_err(crash)?;
+    if let Some(why) = unavailable {
+        core.history_unavailable(&why);
+    }
     core.state.view.bell = settings.bell;
     core.state.view.utc_offset = *Local::now().offset();
-    let mut effects = core.greet(&settings.peers);
+    let effects = core.greet(&settings.peers);
+    let result = main_loop(
+        &mut core,
+        &mut terminal,
+        &mut guard,
+        &mut input,
+        effects,
+        theme,
+    )
+    .await;
+    core.shutdown();
+    result
+}
+
+async fn main_loop(
+    core: &mut Core,
+    terminal: &mut Term,
+    guard: &mut TerminalGuard,
+    input: &mut EventStream,
+    mut effects: Vec<Effect>,
+    theme: Theme,
+) -> Result<(), Failure> {
+    let mut term = signal(SignalKind::terminate()).map_err(crash)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(crash)?;
     let size = terminal.size().map_err(crash)?;
     let mut area = Rect::new(0, 0, size.width, size.height);
     let mut dirty = true;
@@ -74,7 +101,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
                     terminal.resize(area).map_err(crash)?;
                     dirty = true;
                 }
-                Effect::Notify(_) | Effect::Send { .. } => {}
+                Effect::Notify(_) | Effect::Send { .. } | Effect::Persist(_) => {}
             }
         }
         if dirty {
@@ -102,7 +129,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
                         dirty = true;
                     }
                     n += 1;
-                    if n < DRAIN && let Some(Ok(e)) = ready_now(&mut input).await {
+                    if n < DRAIN && let Some(Ok(e)) = ready_now(input).await {
                         next = Some(e);
                     }
                 }
@@ -117,6 +144,12 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
                     }
                 }
                 dirty = true;
+            }
+            note = core.notes.recv() => {
+                if let Some(note) = note {
+                    effects.extend(core.on_note(note));
+                    dirty = true;
+                }
             }
             _ = term.recv() => return Ok(()),
             _ = hup.recv() => return Ok(()),

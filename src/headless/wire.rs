@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Action, Delivery, Notice, Target};
+use crate::event::{Action, Delivery, MsgId, Notice, Record, Target};
 
 /// One command line on stdin.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -24,15 +24,62 @@ pub enum Command {
         team: Option<String>,
     },
     Peers {},
+    /// Send a failed message again; without `id`, every failed message.
+    Retry {
+        id: Option<u64>,
+    },
+    /// Give up on a failed message.
+    Drop {
+        id: u64,
+    },
+    /// The stored conversation with `peer` (IP:PORT), oldest first.
+    History {
+        peer: String,
+        limit: Option<usize>,
+    },
+    /// Full-text search over the whole history, newest first.
+    Search {
+        query: String,
+        limit: Option<usize>,
+    },
     Quit {},
 }
 
+/// What a command line asks for: a store action, or a history query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Act(Action),
+    History { peer: SocketAddr, limit: usize },
+    Search { query: String, limit: usize },
+}
+
+/// Default and largest number of messages a history or search answer holds.
+pub const QUERY_LIMIT: usize = 100;
+pub const QUERY_MAX: usize = 10_000;
+
 impl Command {
-    /// Parses one input line into an action; the error says what was wrong.
-    pub fn parse_line(line: &str) -> Result<Action, String> {
+    /// Parses one input line; the error says what was wrong.
+    pub fn parse_line(line: &str) -> Result<Request, String> {
         let cmd: Command =
             serde_json::from_str(line).map_err(|e| format!("bad command {line:?}: {e}"))?;
-        cmd.into_action()
+        cmd.into_request()
+    }
+
+    fn into_request(self) -> Result<Request, String> {
+        let limit = |l: Option<usize>| l.unwrap_or(QUERY_LIMIT).min(QUERY_MAX);
+        Ok(match self {
+            Command::History { peer, limit: l } => Request::History {
+                peer: peer.parse().map_err(|_| {
+                    format!("{peer:?} is not an address: write IP:PORT, e.g. 10.0.0.5:8080")
+                })?,
+                limit: limit(l),
+            },
+            Command::Search { query, limit: l } => Request::Search {
+                query,
+                limit: limit(l),
+            },
+            other => Request::Act(other.into_action()?),
+        })
     }
 
     fn into_action(self) -> Result<Action, String> {
@@ -63,7 +110,12 @@ impl Command {
                 team,
             },
             Command::Peers {} => Action::QueryPeers,
+            Command::Retry { id } => Action::Retry { id: id.map(MsgId) },
+            Command::Drop { id } => Action::Drop { id: MsgId(id) },
             Command::Quit {} => Action::Quit,
+            Command::History { .. } | Command::Search { .. } => {
+                return Err("a history query is not an action".into());
+            }
         })
     }
 }
@@ -73,6 +125,40 @@ pub struct PeerOut {
     pub addr: String,
     pub team: Option<String>,
     pub status: &'static str,
+}
+
+/// One stored message in a `history` or `search` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageOut {
+    pub at: String,
+    pub peer: String,
+    pub team: Option<String>,
+    pub direction: &'static str,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl MessageOut {
+    pub fn from_record(r: Record) -> MessageOut {
+        MessageOut {
+            at: timestamp(r.at),
+            peer: r.peer.addr().to_string(),
+            team: team(r.peer.team),
+            direction: if r.outgoing { "out" } else { "in" },
+            text: r.text,
+            id: r.msg_id.map(|m| m.0),
+            status: r.delivery.as_ref().map(Delivery::label),
+            reason: r
+                .delivery
+                .as_ref()
+                .and_then(|d| d.reason().map(str::to_string)),
+        }
+    }
 }
 
 /// One event line on stdout.
@@ -125,6 +211,16 @@ pub enum Output {
     Info {
         at: String,
         text: String,
+    },
+    History {
+        at: String,
+        peer: String,
+        messages: Vec<MessageOut>,
+    },
+    Search {
+        at: String,
+        query: String,
+        hits: Vec<MessageOut>,
     },
     Error {
         at: String,
@@ -251,8 +347,34 @@ mod tests {
             (r#"{"cmd":"quit"}"#, Action::Quit),
         ];
         for (line, action) in rows {
-            assert_eq!(Command::parse_line(line), Ok(action), "{line}");
+            assert_eq!(
+                Command::parse_line(line),
+                Ok(Request::Act(action)),
+                "{line}"
+            );
         }
+        assert_eq!(
+            Command::parse_line(r#"{"cmd":"history","peer":"10.0.0.1:80","limit":5}"#),
+            Ok(Request::History {
+                peer: "10.0.0.1:80".parse().unwrap(),
+                limit: 5
+            })
+        );
+        assert_eq!(
+            Command::parse_line(r#"{"cmd":"search","query":"lab","limit":999999}"#),
+            Ok(Request::Search {
+                query: "lab".into(),
+                limit: QUERY_MAX
+            })
+        );
+        assert_eq!(
+            Command::parse_line(r#"{"cmd":"retry"}"#),
+            Ok(Request::Act(Action::Retry { id: None }))
+        );
+        assert_eq!(
+            Command::parse_line(r#"{"cmd":"drop","id":3}"#),
+            Ok(Request::Act(Action::Drop { id: MsgId(3) }))
+        );
     }
 
     #[test]

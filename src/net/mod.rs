@@ -89,6 +89,23 @@ enum Command {
     },
 }
 
+/// A cloneable, non-blocking way to queue messages on a node.
+#[derive(Clone)]
+pub struct NodeSender(mpsc::Sender<Command>);
+
+impl NodeSender {
+    pub fn send(&self, id: MsgId, to: SocketAddr, text: String) -> Result<(), String> {
+        self.0
+            .try_send(Command::Send { id, to, text })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    format!("outgoing queue full ({COMMAND_CHANNEL} messages waiting)")
+                }
+                mpsc::error::TrySendError::Closed(_) => "the network node has stopped".into(),
+            })
+    }
+}
+
 /// A running node. Dropping it stops the listener; queued sends stop with the runtime.
 pub struct Node {
     commands: mpsc::Sender<Command>,
@@ -142,14 +159,12 @@ impl Node {
     /// Queues a message; never blocks. Fails only when the node's queue is full or the
     /// node has stopped, and then says so (the caller reports the message as failed).
     pub fn send(&self, id: MsgId, to: SocketAddr, text: String) -> Result<(), String> {
-        self.commands
-            .try_send(Command::Send { id, to, text })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => {
-                    format!("outgoing queue full ({COMMAND_CHANNEL} messages waiting)")
-                }
-                mpsc::error::TrySendError::Closed(_) => "the network node has stopped".into(),
-            })
+        self.sender().send(id, to, text)
+    }
+
+    /// A handle for sending from elsewhere (the history writer sends after commits).
+    pub fn sender(&self) -> NodeSender {
+        NodeSender(self.commands.clone())
     }
 
     pub fn local_addr(&self) -> SocketAddr {

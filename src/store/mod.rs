@@ -1,15 +1,19 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
+mod restore;
 mod screen;
 mod state;
 mod update;
 mod view;
 
 #[cfg(test)]
+mod history_tests;
+#[cfg(test)]
 mod screen_tests;
 #[cfg(test)]
 mod tests;
 
+pub use restore::{next_id, restore};
 pub use state::{Body, Direction, LogEntry, MAX_PEERS, Me, Peer, PeerId, PeerStatus, State};
 pub use update::update;
 pub use view::{

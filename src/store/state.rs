@@ -108,6 +108,10 @@ pub struct State {
     pub(super) by_key: HashMap<PeerKey, PeerId>,
     pub(super) outgoing: HashMap<MsgId, usize>,
     pub(super) next_msg: u64,
+    /// Failed (not dropped) outgoing messages: id -> log index, oldest first.
+    pub(super) failed: std::collections::BTreeMap<MsgId, usize>,
+    /// Why the history cannot be written, while it cannot (a banner on screen).
+    pub storage_fault: Option<String>,
     pub quitting: bool,
     pub view: View,
 }
@@ -126,6 +130,8 @@ impl State {
             by_key: HashMap::new(),
             outgoing: HashMap::new(),
             next_msg: 1,
+            failed: std::collections::BTreeMap::new(),
+            storage_fault: None,
             quitting: false,
             view: View::default(),
         }

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use super::state::{Body, Direction, LogEntry, MAX_PEERS, Peer, PeerId, PeerStatus, State};
 use super::view::{Flash, Selection};
 use crate::event::{
-    Action, Delivery, Effect, Event, EventKind, MsgId, NetEvent, Notice, PeerKey, Target,
+    Action, Delivery, Effect, Event, EventKind, MsgId, NetEvent, Notice, PeerKey, Persist, Record,
+    Target,
 };
 use crate::protocol::{CONNECT_TEXT, EXIT_TEXT, Header, Inbound, check_team_name, is_exit};
 
@@ -19,6 +20,20 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
     match event.kind {
         EventKind::Action(action) => on_action(state, at, action, &mut fx),
         EventKind::Net(net) => on_net(state, at, net, &mut fx),
+        EventKind::Storage(fault) => {
+            if let Some(text) = &fault {
+                system(state, at, None, text.clone(), true);
+            } else if state.storage_fault.is_some() {
+                system(
+                    state,
+                    at,
+                    None,
+                    "the history is written again".into(),
+                    false,
+                );
+            }
+            state.storage_fault = fault;
+        }
     }
     fx
 }
@@ -57,6 +72,45 @@ fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<
                         "quitting once {waiting} message(s) are delivered; Ctrl+C again quits now"
                     ),
                     false,
+                );
+            }
+        }
+        Action::Retry { id } => {
+            let ids: Vec<MsgId> = match id {
+                Some(id) => vec![id],
+                None => state
+                    .failed
+                    .iter()
+                    .filter(|(_, i)| state.on_screen(state.log[**i].peer()))
+                    .map(|(id, _)| *id)
+                    .collect(),
+            };
+            if ids.is_empty() {
+                return flash(state, "no failed messages here to retry".into(), false);
+            }
+            for id in ids {
+                if !requeue(state, id, fx) {
+                    error(
+                        state,
+                        at,
+                        format!("message {} has not failed: nothing to retry", id.0),
+                        fx,
+                    );
+                }
+            }
+        }
+        Action::Drop { id } => {
+            if state.failed.remove(&id).is_some() {
+                set_delivery(state, id, Delivery::Dropped, fx);
+            } else {
+                error(
+                    state,
+                    at,
+                    format!(
+                        "message {} has not failed: only failed messages can be dropped",
+                        id.0
+                    ),
+                    fx,
                 );
             }
         }
@@ -141,6 +195,16 @@ fn queue_send(state: &mut State, at: DateTime<Utc>, id: PeerId, text: &str, fx: 
             },
         },
     );
+    let key = state.peers[id.0].key.clone();
+    fx.push(Effect::Persist(Persist::Message(Record {
+        at,
+        peer: key,
+        outgoing: true,
+        text: text.to_string(),
+        msg_id: Some(msg),
+        delivery: Some(Delivery::Pending),
+        claimed_ip: None,
+    })));
     fx.push(Effect::Send {
         id: msg,
         to,
@@ -151,6 +215,46 @@ fn queue_send(state: &mut State, at: DateTime<Utc>, id: PeerId, text: &str, fx: 
         id: msg,
         status: Delivery::Pending,
     }));
+}
+
+/// Sends a failed message again; false when it is not a failed message.
+fn requeue(state: &mut State, id: MsgId, fx: &mut Vec<Effect>) -> bool {
+    let Some(index) = state.failed.remove(&id) else {
+        return false;
+    };
+    let Body::Message { peer, text, .. } = &state.log[index].body else {
+        return false;
+    };
+    let (peer, text) = (*peer, text.clone());
+    let to = state.peers[peer.0].key.addr();
+    if !state.peers[peer.0].listed {
+        state.peers[peer.0].listed = true;
+    }
+    set_delivery(state, id, Delivery::Pending, fx);
+    fx.push(Effect::Send { id, to, text });
+    true
+}
+
+/// Sets an outgoing message's state, stores it and reports it.
+fn set_delivery(state: &mut State, id: MsgId, status: Delivery, fx: &mut Vec<Effect>) {
+    let Some(&index) = state.outgoing.get(&id) else {
+        return;
+    };
+    let Body::Message {
+        peer,
+        dir: Direction::Out { delivery, .. },
+        ..
+    } = &mut state.log[index].body
+    else {
+        return;
+    };
+    *delivery = status.clone();
+    let to = state.peers[peer.0].key.addr();
+    fx.push(Effect::Persist(Persist::Status {
+        id,
+        status: status.clone(),
+    }));
+    fx.push(Effect::Notify(Notice::Delivery { to, id, status }));
 }
 
 fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effect>) {
@@ -243,12 +347,33 @@ fn received(
             },
         },
     );
+    fx.push(Effect::Persist(Persist::Message(Record {
+        at,
+        peer: key.clone(),
+        outgoing: false,
+        text: text.clone(),
+        msg_id: None,
+        delivery: None,
+        claimed_ip,
+    })));
     fx.push(Effect::Notify(Notice::Message {
         from: key.addr(),
         team: key.team.clone(),
         text: text.clone(),
         claimed_ip,
     }));
+    // The peer is back: what failed to reach it goes again, in order.
+    if !is_exit(&text) {
+        let waiting: Vec<MsgId> = state
+            .failed
+            .iter()
+            .filter(|(_, i)| state.log[**i].peer() == Some(id))
+            .map(|(m, _)| *m)
+            .collect();
+        for m in waiting {
+            requeue(state, m, fx);
+        }
+    }
     if is_exit(&text) {
         unlist(state, id);
         system(
@@ -282,6 +407,13 @@ fn delivery(state: &mut State, id: MsgId, to: SocketAddr, status: Delivery, fx: 
     }
     *delivery = status.clone();
     let peer = *peer;
+    if matches!(status, Delivery::Failed { .. }) {
+        state.failed.insert(id, index);
+    }
+    fx.push(Effect::Persist(Persist::Status {
+        id,
+        status: status.clone(),
+    }));
     if status == Delivery::Delivered {
         let p = &mut state.peers[peer.0];
         if p.listed {
@@ -404,7 +536,12 @@ fn resolve_at(
     }
 }
 
-fn add_peer(state: &mut State, key: PeerKey, status: PeerStatus, listed: bool) -> Option<PeerId> {
+pub(super) fn add_peer(
+    state: &mut State,
+    key: PeerKey,
+    status: PeerStatus,
+    listed: bool,
+) -> Option<PeerId> {
     if state.peers.len() >= MAX_PEERS {
         return None;
     }
@@ -438,7 +575,7 @@ fn unlist(state: &mut State, id: PeerId) {
 
 /// Appends to the log. A view scrolled up stays where it is (the new entry is one
 /// more below it) and counts new messages for the "N new" marker.
-fn push_entry(state: &mut State, entry: LogEntry) {
+pub(super) fn push_entry(state: &mut State, entry: LogEntry) {
     let index = state.log.len();
     let peer = entry.peer();
     if let Some(p) = peer {

@@ -127,6 +127,9 @@ pub fn render_status(frame: &mut Frame, state: &State, area: Rect, theme: Theme,
             theme.dim(),
         ),
     ];
+    if state.storage_fault.is_some() {
+        spans.push(Span::styled(" · history not saved", theme.error()));
+    }
     if !extra.is_empty() {
         spans.push(Span::styled(format!(" · {extra}"), theme.active()));
     }

@@ -176,7 +176,7 @@ fn entry_lines(
                 ..
             } = dir
             {
-                for piece in wrap(&format!("not delivered: {reason}"), text_w) {
+                for piece in wrap(&format!("not delivered: {reason} · Ctrl+R retries"), text_w) {
                     lines.push(Line::from(vec![
                         Span::raw(" ".repeat(indent)),
                         Span::styled(piece, theme.error()),
@@ -193,6 +193,7 @@ fn delivery_mark(delivery: &Delivery, theme: Theme) -> Span<'static> {
         Delivery::Pending | Delivery::Retrying { .. } => Span::styled("…", theme.dim()),
         Delivery::Delivered => Span::styled("✓", theme.connected()),
         Delivery::Failed { .. } => Span::styled("✗", theme.error()),
+        Delivery::Dropped => Span::styled("✗", theme.dim()),
     }
 }
 

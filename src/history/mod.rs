@@ -1,0 +1,222 @@
+//! History on an embedded SQLite database (WAL): every message in both directions and
+//! the outbox of undelivered ones. Writes go through one writer thread that commits in
+//! groups; reads use their own connection. One running brigade per data directory.
+
+mod schema;
+mod writer;
+
+use std::fs::File;
+use std::net::IpAddr;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OpenFlags, Row, params};
+
+pub use writer::{HistoryNote, Writer};
+
+use crate::event::{Delivery, MsgId, PeerKey, Record};
+
+/// Messages loaded into the log at start-up (older ones stay searchable).
+pub const LOAD_RECENT: usize = 20_000;
+pub const DB_FILE: &str = "history.db";
+const LOCK_FILE: &str = "brigade.lock";
+
+/// Why the history could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenError {
+    /// Another brigade uses this data directory: a usage error, brigade stops.
+    Locked(String),
+    /// No history this run (read-only directory, damaged file, ...): brigade goes on in
+    /// memory and says so. The file, if any, is left exactly as it was.
+    Unavailable(String),
+}
+
+/// An open history: the records to show, the writer, and a reader for queries.
+pub struct Opened {
+    pub records: Vec<Record>,
+    pub writer_conn: Connection,
+    pub reader: Reader,
+    pub lock: File,
+}
+
+/// The default data directory.
+pub fn default_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "brigade").map(|d| d.data_local_dir().to_path_buf())
+}
+
+pub fn open(dir: &Path) -> Result<Opened, OpenError> {
+    let unavailable = |what: String| OpenError::Unavailable(what);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
+    let lock = lock_dir(dir)?;
+    let path = dir.join(DB_FILE);
+    let damaged = |e: String| {
+        unavailable(format!(
+            "cannot use {}: {e}; it is left as it is (move it away to start a new history)",
+            path.display()
+        ))
+    };
+    let mut conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| damaged(e.to_string()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|e| damaged(e.to_string()))?;
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| damaged(e.to_string()))?;
+    if check != "ok" {
+        return Err(damaged(format!("integrity check failed ({check})")));
+    }
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| damaged(e.to_string()))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(damaged(format!(
+            "cannot switch to WAL (journal mode {mode})"
+        )));
+    }
+    // Commits survive a crash of brigade (kill -9); a power cut may lose the last
+    // moments. FULL would fsync every group commit.
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| damaged(e.to_string()))?;
+    schema::migrate(&mut conn).map_err(damaged)?;
+    // A write now, so a read-only file or directory shows up here and not later.
+    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
+        .map_err(|e| damaged(e.to_string()))?;
+    let records = load(&conn).map_err(|e| damaged(e.to_string()))?;
+    let reader = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| damaged(e.to_string()))?;
+    Ok(Opened {
+        records,
+        writer_conn: conn,
+        reader: Reader(Arc::new(Mutex::new(reader))),
+        lock,
+    })
+}
+
+/// Takes the data directory's lock (released by the OS when brigade exits, however).
+fn lock_dir(dir: &Path) -> Result<File, OpenError> {
+    let path = dir.join(LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| OpenError::Unavailable(format!("cannot create {}: {e}", path.display())))?;
+    // SAFETY: flock on a file descriptor we own.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(OpenError::Locked(format!(
+            "another brigade is running with the data directory {}; quit it, or give this one its own with --data-dir (or --no-history)",
+            dir.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// The recent messages plus every undelivered one, oldest first.
+fn load(conn: &Connection) -> rusqlite::Result<Vec<Record>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE id IN (
+            SELECT id FROM messages ORDER BY id DESC LIMIT ?1)
+         OR status IN ('pending', 'retrying')
+         ORDER BY id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([LOAD_RECENT as i64], record)?;
+    rows.collect()
+}
+
+const COLUMNS: &str =
+    "at_ms, peer_ip, peer_port, team, outgoing, text, msg_id, status, reason, claimed_ip";
+
+fn record(row: &Row) -> rusqlite::Result<Record> {
+    let at_ms: i64 = row.get(0)?;
+    let ip: String = row.get(1)?;
+    let outgoing: bool = row.get(4)?;
+    let status: Option<String> = row.get(7)?;
+    let reason: Option<String> = row.get(8)?;
+    let claimed: Option<String> = row.get(9)?;
+    Ok(Record {
+        at: Utc
+            .timestamp_millis_opt(at_ms)
+            .single()
+            .unwrap_or(DateTime::UNIX_EPOCH),
+        peer: PeerKey::new(
+            ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            row.get(2)?,
+            row.get::<_, String>(3)?,
+        ),
+        outgoing,
+        text: row.get(5)?,
+        msg_id: row.get::<_, Option<i64>>(6)?.map(|n| MsgId(n as u64)),
+        delivery: status.map(|s| delivery_from(&s, reason)),
+        claimed_ip: claimed.and_then(|c| c.parse().ok()),
+    })
+}
+
+pub(crate) fn delivery_from(status: &str, reason: Option<String>) -> Delivery {
+    let reason = reason.unwrap_or_default();
+    match status {
+        "delivered" => Delivery::Delivered,
+        "failed" => Delivery::Failed { reason },
+        "dropped" => Delivery::Dropped,
+        "retrying" => Delivery::Retrying { attempt: 0, reason },
+        _ => Delivery::Pending,
+    }
+}
+
+/// Read queries on their own connection (WAL lets them run beside the writer).
+#[derive(Clone)]
+pub struct Reader(Arc<Mutex<Connection>>);
+
+impl Reader {
+    /// The last `limit` messages with a peer address, oldest first.
+    pub fn conversation(&self, ip: IpAddr, port: u16, limit: usize) -> Result<Vec<Record>, String> {
+        let conn = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let sql = format!(
+            "SELECT {COLUMNS} FROM (SELECT * FROM messages WHERE peer_ip = ?1 AND peer_port = ?2
+             ORDER BY id DESC LIMIT ?3) ORDER BY id"
+        );
+        let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
+        let rows = stmt
+            .query_map(params![ip.to_string(), port, limit as i64], record)
+            .map_err(|e| e.to_string())?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| e.to_string())
+    }
+
+    /// Full-text search over every message, newest first. Each word of the query must
+    /// appear (prefix match); the query is never parsed as FTS5 syntax.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Record>, String> {
+        let terms: Vec<String> = query
+            .split_whitespace()
+            .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+            .collect();
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conn = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE id IN (
+                SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
+             ORDER BY id DESC LIMIT ?2"
+        );
+        let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
+        let rows = stmt
+            .query_map(params![terms.join(" "), limit as i64], record)
+            .map_err(|e| e.to_string())?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,77 @@
+//! The database schema, versioned with `PRAGMA user_version` from the first release.
+//! Each migration runs once, in order, inside a transaction.
+
+use rusqlite::Connection;
+
+/// Migrations in order; the database's `user_version` counts how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: messages (both directions) with full-text search over their text.
+    "CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        peer_ip TEXT NOT NULL,
+        peer_port INTEGER NOT NULL,
+        team TEXT NOT NULL,
+        outgoing INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        msg_id INTEGER UNIQUE,
+        status TEXT,
+        reason TEXT,
+        claimed_ip TEXT
+    );
+    CREATE INDEX messages_peer ON messages (peer_ip, peer_port, id);
+    CREATE INDEX messages_undelivered ON messages (status) WHERE status IN ('pending', 'retrying');
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (text, content = 'messages', content_rowid = 'id');
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END;",
+];
+
+/// The schema version this build writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`VERSION`]. A database from a newer brigade is refused,
+/// not downgraded.
+pub fn migrate(conn: &mut Connection) -> Result<(), String> {
+    let current: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if current > VERSION {
+        return Err(format!(
+            "the history was written by a newer brigade (schema {current}, this one knows {VERSION})"
+        ));
+    }
+    for (n, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction().map_err(|e| e.to_string())?;
+        tx.execute_batch(sql)
+            .map_err(|e| format!("migration {}: {e}", n + 1))?;
+        tx.pragma_update(None, "user_version", n as i64 + 1)
+            .map_err(|e| e.to_string())?;
+        tx.commit().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_record_the_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", VERSION + 1)
+            .unwrap();
+        assert!(migrate(&mut conn).unwrap_err().contains("newer brigade"));
+    }
+}

@@ -1,0 +1,169 @@
+//! The history on real files in a temporary directory.
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::event::Persist;
+
+fn rec(n: i64, outgoing: bool, text: &str, id: Option<u64>, delivery: Option<Delivery>) -> Record {
+    Record {
+        at: Utc.timestamp_millis_opt(1_780_000_000_000 + n).unwrap(),
+        peer: PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B"),
+        outgoing,
+        text: text.into(),
+        msg_id: id.map(MsgId),
+        delivery,
+        claimed_ip: None,
+    }
+}
+
+fn write(dir: &Path, writes: &[Persist]) {
+    let mut opened = open(dir).unwrap();
+    writer::write_for_test(&mut opened.writer_conn, writes).unwrap();
+}
+
+#[test]
+fn messages_round_trip_through_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let r1 = rec(1, false, "Hi from B", None, None);
+    let r2 = rec(2, true, "Hi from A", Some(1), Some(Delivery::Pending));
+    write(
+        dir.path(),
+        &[Persist::Message(r1.clone()), Persist::Message(r2.clone())],
+    );
+    write(
+        dir.path(),
+        &[Persist::Status {
+            id: MsgId(1),
+            status: Delivery::Delivered,
+        }],
+    );
+    let opened = open(dir.path()).unwrap();
+    let mut want2 = r2;
+    want2.delivery = Some(Delivery::Delivered);
+    assert_eq!(opened.records, vec![r1, want2]);
+}
+
+#[test]
+fn a_repeated_outgoing_message_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rec(1, true, "once", Some(7), Some(Delivery::Pending));
+    write(
+        dir.path(),
+        &[Persist::Message(r.clone()), Persist::Message(r)],
+    );
+    assert_eq!(open(dir.path()).unwrap().records.len(), 1);
+}
+
+#[test]
+fn undelivered_messages_load_even_when_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writes = vec![Persist::Message(rec(
+        0,
+        true,
+        "old and pending",
+        Some(1),
+        Some(Delivery::Pending),
+    ))];
+    for n in 1..=(LOAD_RECENT as i64 + 5) {
+        writes.push(Persist::Message(rec(n, false, "filler", None, None)));
+    }
+    write(dir.path(), &writes);
+    let records = open(dir.path()).unwrap().records;
+    assert_eq!(records.len(), LOAD_RECENT + 1);
+    assert_eq!(records[0].text, "old and pending");
+}
+
+#[test]
+fn search_matches_words_and_prefixes_and_ignores_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            Persist::Message(rec(
+                1,
+                false,
+                "are you coming to the lab at five?",
+                None,
+                None,
+            )),
+            Persist::Message(rec(
+                2,
+                true,
+                "the router is in the lab",
+                Some(1),
+                Some(Delivery::Delivered),
+            )),
+            Persist::Message(rec(3, false, "see you", None, None)),
+        ],
+    );
+    let reader = open(dir.path()).unwrap().reader;
+    let texts = |q: &str| -> Vec<String> {
+        reader
+            .search(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    };
+    assert_eq!(
+        texts("lab"),
+        [
+            "the router is in the lab",
+            "are you coming to the lab at five?"
+        ]
+    );
+    assert_eq!(texts("rout"), ["the router is in the lab"]);
+    assert_eq!(texts("lab five"), ["are you coming to the lab at five?"]);
+    assert!(texts("\"unbalanced AND ( OR").is_empty());
+    assert!(texts("   ").is_empty());
+}
+
+#[test]
+fn conversation_is_per_address_oldest_first_and_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut other = rec(0, false, "from C", None, None);
+    other.peer = PeerKey::new("10.0.0.3".parse().unwrap(), 8080, "C");
+    let mut writes = vec![Persist::Message(other)];
+    for n in 1..=5 {
+        writes.push(Persist::Message(rec(
+            n,
+            false,
+            &format!("m{n}"),
+            None,
+            None,
+        )));
+    }
+    write(dir.path(), &writes);
+    let reader = open(dir.path()).unwrap().reader;
+    let got: Vec<String> = reader
+        .conversation("10.0.0.2".parse().unwrap(), 8080, 3)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.text)
+        .collect();
+    assert_eq!(got, ["m3", "m4", "m5"]);
+}
+
+#[test]
+fn a_second_open_of_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = open(dir.path()).unwrap();
+    match open(dir.path()) {
+        Err(OpenError::Locked(msg)) => assert!(msg.contains("--data-dir"), "{msg}"),
+        other => panic!("expected Locked, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn a_damaged_file_is_reported_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    let junk = b"this is not a database, but someone's notes\n".repeat(200);
+    std::fs::write(&path, &junk).unwrap();
+    match open(dir.path()) {
+        Err(OpenError::Unavailable(msg)) => assert!(msg.contains("left as it is"), "{msg}"),
+        other => panic!("expected Unavailable, got {:?}", other.err()),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), junk);
+}

@@ -1,0 +1,216 @@
+//! The store's side of the history: what it asks to persist and in which order,
+//! retrying and dropping failed messages, and restoring at start-up.
+
+use chrono::{TimeZone, Utc};
+
+use super::tests::{Harness, addr, sends};
+use super::*;
+use crate::event::*;
+
+fn persists(fx: &[Effect]) -> Vec<&Persist> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Persist(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+fn fail(h: &mut Harness, id: MsgId, to: &str) -> Vec<Effect> {
+    h.net(NetEvent::Delivery {
+        id,
+        to: addr(to),
+        status: Delivery::Failed {
+            reason: "refused".into(),
+        },
+    })
+}
+
+#[test]
+fn an_outgoing_message_is_persisted_before_it_is_sent() {
+    let mut h = Harness::new();
+    let fx = h.send("10.0.0.2:8080", Some("B"), "stored first");
+    let persist = fx
+        .iter()
+        .position(|e| matches!(e, Effect::Persist(Persist::Message(_))));
+    let send = fx.iter().position(|e| matches!(e, Effect::Send { .. }));
+    assert!(persist.unwrap() < send.unwrap(), "{fx:?}");
+    let Persist::Message(r) = persists(&fx)[0] else {
+        panic!()
+    };
+    assert!(r.outgoing && r.msg_id == Some(MsgId(1)) && r.delivery == Some(Delivery::Pending));
+}
+
+#[test]
+fn received_messages_and_status_changes_are_persisted() {
+    let mut h = Harness::new();
+    let fx = h.recv("10.0.0.2:1", "127.0.1.1:8080 B hello");
+    let Persist::Message(r) = persists(&fx)[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (r.outgoing, r.text.as_str(), r.peer.addr()),
+        (false, "hello", addr("10.0.0.2:8080"))
+    );
+    assert_eq!(r.claimed_ip, Some("127.0.1.1".parse().unwrap()));
+    let (id, to, _) = sends(&h.send("10.0.0.2:8080", None, "x"))[0].clone();
+    let fx = h.delivered(id, &to);
+    assert_eq!(
+        persists(&fx),
+        [&Persist::Status {
+            id,
+            status: Delivery::Delivered
+        }]
+    );
+}
+
+#[test]
+fn a_failed_message_can_be_retried_or_dropped() {
+    let mut h = Harness::new();
+    let (id, to, _) = sends(&h.send("10.0.0.2:8080", Some("B"), "again"))[0].clone();
+    fail(&mut h, id, &to);
+    let fx = h.act(Action::Retry { id: Some(id) });
+    assert_eq!(sends(&fx), [(id, to.clone(), "again".to_string())]);
+    assert_eq!(h.state.delivery(id), Some(&Delivery::Pending));
+    assert!(persists(&fx).contains(&&Persist::Status {
+        id,
+        status: Delivery::Pending
+    }));
+    // Retrying what has not failed is an error, not a duplicate send.
+    let fx = h.act(Action::Retry { id: Some(id) });
+    assert!(sends(&fx).is_empty());
+    fail(&mut h, id, &to);
+    let fx = h.act(Action::Drop { id });
+    assert_eq!(h.state.delivery(id), Some(&Delivery::Dropped));
+    assert!(persists(&fx).contains(&&Persist::Status {
+        id,
+        status: Delivery::Dropped
+    }));
+    // A dropped message is not retried, not even when the peer writes.
+    let fx = h.recv("10.0.0.2:1", "10.0.0.2:8080 B back");
+    assert!(sends(&fx).is_empty());
+}
+
+#[test]
+fn failed_messages_go_again_in_order_when_the_peer_is_heard_from() {
+    let mut h = Harness::new();
+    let mut ids = Vec::new();
+    for text in ["one", "two", "three"] {
+        let (id, to, _) = sends(&h.send("10.0.0.2:8080", Some("B"), text))[0].clone();
+        fail(&mut h, id, &to);
+        ids.push(id);
+    }
+    let fx = h.recv("10.0.0.2:1", "10.0.0.2:8080 B I am back");
+    let again: Vec<String> = sends(&fx).into_iter().map(|s| s.2).collect();
+    assert_eq!(again, ["one", "two", "three"]);
+    assert!(
+        ids.iter()
+            .all(|id| h.state.delivery(*id) == Some(&Delivery::Pending))
+    );
+}
+
+#[test]
+fn retry_without_an_id_takes_the_failed_messages_on_screen() {
+    let mut h = Harness::new();
+    let (b, to_b, _) = sends(&h.send("10.0.0.2:8080", Some("B"), "to B"))[0].clone();
+    let (c, to_c, _) = sends(&h.send("10.0.0.3:8080", Some("C"), "to C"))[0].clone();
+    fail(&mut h, b, &to_b);
+    fail(&mut h, c, &to_c);
+    h.act(Action::Screen(ScreenAction::Select(Selection::Peer(
+        PeerId(1),
+    ))));
+    let fx = h.act(Action::Retry { id: None });
+    assert_eq!(sends(&fx).len(), 1);
+    assert_eq!(sends(&fx)[0].2, "to C");
+    h.act(Action::Screen(ScreenAction::Select(Selection::All)));
+    let fx = h.act(Action::Retry { id: None });
+    assert_eq!(sends(&fx)[0].2, "to B");
+    let fx = h.act(Action::Retry { id: None });
+    assert!(sends(&fx).is_empty());
+    assert!(h.state.view.flash.is_some());
+}
+
+#[test]
+fn restore_rebuilds_the_log_and_resends_what_was_undelivered() {
+    let mut s = State::new("A", "10.0.0.9".parse().unwrap());
+    let at = |n: i64| Utc.timestamp_opt(1_780_000_000 + n, 0).unwrap();
+    let b = PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B");
+    let rec = |n, outgoing, text: &str, id: Option<u64>, d: Option<Delivery>| Record {
+        at: at(n),
+        peer: b.clone(),
+        outgoing,
+        text: text.into(),
+        msg_id: id.map(MsgId),
+        delivery: d,
+        claimed_ip: None,
+    };
+    let fx = restore(
+        &mut s,
+        vec![
+            rec(1, false, "hi", None, None),
+            rec(2, true, "delivered", Some(4), Some(Delivery::Delivered)),
+            rec(
+                3,
+                true,
+                "was retrying",
+                Some(5),
+                Some(Delivery::Retrying {
+                    attempt: 0,
+                    reason: String::new(),
+                }),
+            ),
+            rec(
+                4,
+                true,
+                "gave up",
+                Some(6),
+                Some(Delivery::Failed {
+                    reason: "refused".into(),
+                }),
+            ),
+            rec(5, true, "was pending", Some(7), Some(Delivery::Pending)),
+        ],
+    );
+    let resent: Vec<(u64, String)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { id, text, .. } => Some((id.0, text.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        resent,
+        [
+            (5, "was retrying".to_string()),
+            (7, "was pending".to_string())
+        ]
+    );
+    assert_eq!(s.log.len(), 5);
+    assert_eq!(s.undelivered(), 2);
+    assert_eq!(next_id(&s), MsgId(8), "ids continue after the stored ones");
+    // The peer is listed because something is on its way to it; the failed one waits.
+    assert!(s.peers[0].listed);
+    assert_eq!(s.delivery(MsgId(6)).unwrap().label(), "failed");
+}
+
+#[test]
+fn a_storage_fault_shows_until_recovered() {
+    let mut h = Harness::new();
+    let at = Utc.timestamp_opt(0, 0).unwrap();
+    update(
+        &mut h.state,
+        Event {
+            at,
+            kind: EventKind::Storage(Some("disk full".into())),
+        },
+    );
+    assert_eq!(h.state.storage_fault.as_deref(), Some("disk full"));
+    update(
+        &mut h.state,
+        Event {
+            at,
+            kind: EventKind::Storage(None),
+        },
+    );
+    assert_eq!(h.state.storage_fault, None);
+}

@@ -1,0 +1,63 @@
+//! Start-up from history: the stored messages become the log again, and messages that
+//! were still pending or retrying when brigade stopped (or crashed) are sent again, in
+//! order. Pure like the rest of the store.
+
+use super::state::{Body, Direction, LogEntry, PeerStatus, State};
+use super::update::{add_peer, push_entry};
+use crate::event::{Delivery, Effect, MsgId, Record};
+
+/// Loads `records` (oldest first) into an empty log; returns the sends to resume.
+pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    for r in records {
+        let Some(peer) = state
+            .find(&r.peer)
+            .or_else(|| add_peer(state, r.peer.clone(), PeerStatus::Contact, false))
+        else {
+            continue; // more peers than the table holds: the message stays searchable
+        };
+        let dir = match (r.outgoing, r.msg_id) {
+            (false, _) => Direction::In {
+                claimed_ip: r.claimed_ip,
+            },
+            (true, Some(id)) => {
+                let delivery = match r.delivery.unwrap_or(Delivery::Pending) {
+                    Delivery::Retrying { .. } => Delivery::Pending,
+                    other => other,
+                };
+                state.next_msg = state.next_msg.max(id.0 + 1);
+                state.outgoing.insert(id, state.log.len());
+                if matches!(delivery, Delivery::Failed { .. }) {
+                    state.failed.insert(id, state.log.len());
+                }
+                if !delivery.is_final() {
+                    state.peers[peer.0].listed = true;
+                    fx.push(Effect::Send {
+                        id,
+                        to: r.peer.addr(),
+                        text: r.text.clone(),
+                    });
+                }
+                Direction::Out { id, delivery }
+            }
+            (true, None) => continue,
+        };
+        push_entry(
+            state,
+            LogEntry {
+                at: r.at,
+                body: Body::Message {
+                    peer,
+                    dir,
+                    text: r.text,
+                },
+            },
+        );
+    }
+    fx
+}
+
+/// The next message id the store will use (for tests and diagnostics).
+pub fn next_id(state: &State) -> MsgId {
+    MsgId(state.next_msg)
+}
