@@ -321,3 +321,23 @@ async fn a_peer_that_never_closes_is_not_a_delivery() {
     assert!(reason.unwrap().contains("did not close"));
     hold.abort();
 }
+
+/// A message whose receipt is dropped unacknowledged (the app died, the store failed)
+/// was not stored: its sender must see a reset, never a clean close.
+#[tokio::test]
+async fn an_unacknowledged_message_ends_in_a_reset() {
+    let mut b = TestNode::start("B").await;
+    let mut s = TcpStream::connect(b.addr()).await.unwrap();
+    s.write_all(b"10.1.1.1:8080 C lost on the way")
+        .await
+        .unwrap();
+    s.shutdown().await.unwrap();
+    let msg = timeout(WAIT, b.events.recv()).await.unwrap().unwrap();
+    drop(msg); // the receipt goes with it
+    let mut rest = Vec::new();
+    let err = timeout(WAIT, s.read_to_end(&mut rest))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+}

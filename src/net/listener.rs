@@ -140,6 +140,8 @@ struct Connection<'a> {
     last_header: Option<Header>,
     messages: usize,
     receipts: Vec<oneshot::Receiver<bool>>,
+    /// Some input on this connection was rejected (so it was not delivered).
+    rejected: bool,
 }
 
 impl<'a> Connection<'a> {
@@ -160,10 +162,15 @@ impl<'a> Connection<'a> {
             last_header: None,
             messages: 0,
             receipts: Vec::new(),
+            rejected: false,
         }
     }
 
     async fn serve(mut self, mut stream: TcpStream) {
+        // Until every message is stored, any close, a crash of brigade included, must
+        // be a reset: the kernel would otherwise close with a FIN, which the sender
+        // takes for "delivered". (Found by killing brigade during a flood.)
+        let _ = stream.set_zero_linger();
         let end = self.read_all(&mut stream).await;
         let cut = matches!(end, End::Limit(_));
         match end {
@@ -181,16 +188,16 @@ impl<'a> Connection<'a> {
                 self.reject(reason, preview(&head, PREVIEW_CHARS)).await;
             }
         }
-        // Close only once every message is acknowledged: the close is the sender's
-        // delivery signal. A message that could not be stored resets the connection.
-        let mut all_stored = true;
+        // Close cleanly only once every message is acknowledged as stored: the clean
+        // close is the sender's delivery signal. Anything else ends in a reset.
+        let mut all_stored = !cut && !self.rejected;
         for receipt in self.receipts.drain(..) {
-            if let Ok(Ok(false)) = timeout(RECEIPT_TIMEOUT, receipt).await {
+            if !matches!(timeout(RECEIPT_TIMEOUT, receipt).await, Ok(Ok(true))) {
                 all_stored = false;
             }
         }
-        if !all_stored || cut {
-            let _ = stream.set_zero_linger(); // close with a reset
+        if all_stored {
+            let _ = socket2::SockRef::from(&stream).set_linger(None);
         }
     }
 
@@ -311,7 +318,8 @@ impl<'a> Connection<'a> {
         }
     }
 
-    async fn reject(&self, reason: String, preview: String) {
+    async fn reject(&mut self, reason: String, preview: String) {
+        self.rejected = true;
         tracing::info!(from = %self.from, %reason, ?preview, "rejected input");
         let event = NetEvent::Rejected {
             from: self.from,

@@ -23,14 +23,9 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         EventKind::Storage(fault) => {
             if let Some(text) = &fault {
                 system(state, at, None, text.clone(), true);
+                fx.push(Effect::Notify(Notice::Error { text: text.clone() }));
             } else if state.storage_fault.is_some() {
-                system(
-                    state,
-                    at,
-                    None,
-                    "the history is written again".into(),
-                    false,
-                );
+                info(state, at, "the history is written again", &mut fx);
             }
             state.storage_fault = fault;
         }

@@ -2,12 +2,15 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::net::SocketAddr;
+use std::process::Stdio;
 use std::time::Duration;
 
 use brigade::event::NetEvent;
 use brigade::net::{Identity, Limits, NetMsg, Node, NodeConfig, RetryPolicy, bind_listener};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
@@ -118,8 +121,16 @@ impl ClassicPeer {
     }
 
     pub async fn start_with_reply(reply: Option<&'static str>) -> Self {
+        Self::start_on(0, reply).await
+    }
+
+    /// A classic peer on a given loopback port (0: any).
+    pub async fn start_on(port: u16, reply: Option<&'static str>) -> Self {
         let socket = TcpSocket::new_v4().unwrap();
-        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 1], port)))
+            .unwrap();
         let listener = socket.listen(5).unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, texts) = mpsc::unbounded_channel();
@@ -155,4 +166,174 @@ impl ClassicPeer {
 pub async fn classic_send(to: SocketAddr, bytes: &[u8]) {
     let mut s = TcpStream::connect(to).await.unwrap();
     s.write_all(bytes).await.unwrap();
+}
+
+/// The real binary in headless mode, driven over stdin/stdout.
+pub struct Headless {
+    pub child: Child,
+    pub stdin: Option<ChildStdin>,
+    lines: Lines<BufReader<ChildStdout>>,
+    pub addr: String,
+    pub data: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Headless {
+    pub async fn start(team: &str, extra: &[&str]) -> Headless {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        Self::start_with_data(team, extra, dir, data).await
+    }
+
+    /// Starts on a given data directory (to restart on the same history).
+    pub async fn start_on(team: &str, data: &std::path::Path, extra: &[&str]) -> Headless {
+        Self::start_with_data(
+            team,
+            extra,
+            tempfile::tempdir().unwrap(),
+            data.to_path_buf(),
+        )
+        .await
+    }
+
+    async fn start_with_data(
+        team: &str,
+        extra: &[&str],
+        dir: tempfile::TempDir,
+        data: std::path::PathBuf,
+    ) -> Headless {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_brigade"));
+        cmd.args(["--headless", "--name", team, "--port", "0"])
+            .args(["--bind", "127.0.0.1", "--advertise-ip", "127.0.0.1"])
+            .arg("--log-file")
+            .arg(dir.path().join("brigade.log"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true);
+        let mut h = Self::from_command(cmd, team).await;
+        h.data = data;
+        h._dir = dir;
+        h
+    }
+
+    /// Runs a prepared command (stdin and stdout piped) and waits for `listening`.
+    pub async fn from_command(mut cmd: Command, team: &str) -> Headless {
+        let mut child = cmd.stderr(Stdio::inherit()).spawn().unwrap();
+        let stdin = child.stdin.take();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut h = Headless {
+            child,
+            stdin,
+            lines,
+            addr: String::new(),
+            data: std::path::PathBuf::new(),
+            _dir: tempfile::tempdir().unwrap(),
+        };
+        let listening = h.expect("listening", |_| true).await;
+        assert_eq!(listening["team"], team);
+        h.addr = listening["addr"].as_str().unwrap().to_string();
+        h
+    }
+
+    pub async fn cmd(&mut self, v: Value) {
+        let mut line = v.to_string();
+        line.push('\n');
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(line.as_bytes()).await.unwrap();
+        stdin.flush().await.unwrap();
+    }
+
+    /// The next event of this kind that satisfies `pred`; others are skipped.
+    pub async fn expect(&mut self, event: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let wait = async {
+            loop {
+                let line = self
+                    .lines
+                    .next_line()
+                    .await
+                    .unwrap()
+                    .expect("brigade exited");
+                let v: Value = serde_json::from_str(&line).expect("every line is JSON");
+                assert!(
+                    v["at"]
+                        .as_str()
+                        .is_some_and(|at| chrono::DateTime::parse_from_rfc3339(at).is_ok()),
+                    "{v}"
+                );
+                if v["event"] == event && pred(&v) {
+                    return v;
+                }
+            }
+        };
+        timeout(WAIT, wait)
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {event}"))
+    }
+
+    pub async fn peers(&mut self) -> Vec<(String, String, String)> {
+        self.cmd(json!({"cmd": "peers"})).await;
+        let v = self.expect("peers", |_| true).await;
+        v["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
+                (s("addr"), s("team"), s("status"))
+            })
+            .collect()
+    }
+
+    pub async fn delivered(&mut self, to: &str) -> Value {
+        self.expect("delivery", |v| v["to"] == to && v["status"] == "delivered")
+            .await
+    }
+
+    /// The stored conversation with `peer` as (direction, text, status).
+    pub async fn history(&mut self, peer: &str) -> Vec<(String, String, String)> {
+        self.cmd(json!({"cmd": "history", "peer": peer, "limit": 10000}))
+            .await;
+        let v = self.expect("history", |_| true).await;
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
+                (s("direction"), s("text"), s("status"))
+            })
+            .collect()
+    }
+
+    /// Kills the process at once (no clean shutdown). Returns the directory that holds
+    /// its data, to keep it for a restart.
+    pub async fn kill9(mut self) -> tempfile::TempDir {
+        self.child.kill().await.unwrap();
+        self._dir
+    }
+
+    /// Closes stdin (quit) and waits for a clean exit. Returns the directory that holds
+    /// its data, to keep it for a restart.
+    pub async fn quit(mut self) -> tempfile::TempDir {
+        drop(self.stdin.take());
+        let status = timeout(WAIT, self.child.wait()).await.unwrap().unwrap();
+        assert!(status.success(), "{status:?}");
+        self._dir
+    }
+}
+
+/// Sends like a careful peer: write, half-close, and wait for brigade's close. True when
+/// the close was clean: brigade has the message (and, with history, has stored it).
+pub async fn send_acknowledged(to: SocketAddr, bytes: &[u8]) -> bool {
+    let Ok(mut s) = TcpStream::connect(to).await else {
+        return false;
+    };
+    if s.write_all(bytes).await.is_err() || s.shutdown().await.is_err() {
+        return false;
+    }
+    let mut rest = Vec::new();
+    matches!(timeout(WAIT, s.read_to_end(&mut rest)).await, Ok(Ok(_)))
 }
