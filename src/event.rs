@@ -183,6 +183,11 @@ pub enum EventKind {
     Net(NetEvent),
     /// The history cannot be written (`Some(why)`), or can again (`None`).
     Storage(Option<String>),
+    /// The answer to an `Effect::Search`.
+    SearchResults {
+        query: String,
+        hits: Vec<Record>,
+    },
 }
 
 impl Event {
@@ -239,6 +244,10 @@ pub enum Effect {
     Bell,
     /// Hand the terminal back to the shell (Ctrl+Z).
     Suspend,
+    /// Search the whole history; the answer comes back as `SearchResults`.
+    Search {
+        query: String,
+    },
     Quit,
 }
 

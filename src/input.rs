@@ -125,6 +125,13 @@ pub fn keymap() -> &'static [Binding] {
                 "",
             ),
             bind(
+                &[(Char('f'), CTRL)],
+                Main,
+                screen(ScreenAction::OpenSearch),
+                "search all history; Enter jumps to the hit",
+                "",
+            ),
+            bind(
                 &[(Char('c'), CTRL), (Char('q'), CTRL)],
                 Always,
                 Action::Quit,
@@ -377,7 +384,7 @@ impl Context {
         match state.view.overlay {
             Overlay::None => Context::Main(state.view.focus),
             Overlay::Help => Context::Help,
-            Overlay::NewRecipient(_) => Context::Form,
+            Overlay::NewRecipient(_) | Overlay::Search(_) => Context::Form,
         }
     }
 

@@ -1,9 +1,11 @@
 //! Whole screens from `TestBackend`, as committed insta snapshots, at 100x30 and at
 //! small sizes. States are built through the real `update` function from wire bytes.
 
-use brigade::event::{Action, Delivery, Event, MsgId, NetEvent, Target};
+use brigade::event::{Action, Delivery, Event, EventKind, MsgId, NetEvent, Record, Target};
 use brigade::protocol::{Parsed, parse_message};
-use brigade::store::{Form, Overlay, PeerId, ScreenAction, Scroll, Selection, State, update};
+use brigade::store::{
+    Body, Direction, Form, Overlay, PeerId, ScreenAction, Scroll, Selection, State, update,
+};
 use brigade::ui::{self, Theme};
 use chrono::{TimeZone, Utc};
 use insta::assert_snapshot;
@@ -250,4 +252,44 @@ fn nothing_panics_at_any_size() {
             c.terminal(w, h);
         }
     }
+}
+
+#[test]
+fn search_overlay_with_hits() {
+    let mut s = conversation();
+    s.screen(ScreenAction::OpenSearch);
+    for c in "lab".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    let hits: Vec<Record> = s
+        .state
+        .log
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::Message { peer, dir, text } if text.contains("lab") => Some(Record {
+                at: e.at,
+                peer: s.state.peers[peer.0].key.clone(),
+                outgoing: matches!(dir, Direction::Out { .. }),
+                text: text.clone(),
+                msg_id: None,
+                delivery: None,
+                claimed_ip: None,
+            }),
+            _ => None,
+        })
+        .rev()
+        .collect();
+    let at = s.at();
+    update(
+        &mut s.state,
+        Event {
+            at,
+            kind: EventKind::SearchResults {
+                query: "lab".into(),
+                hits,
+            },
+        },
+    );
+    s.screen(ScreenAction::NextField);
+    assert_snapshot!(s.draw(100, 30));
 }

@@ -17,6 +17,9 @@ use crate::net::{Identity, Limits, NetMsg, Node, NodeConfig, RetryPolicy};
 use crate::protocol::CONNECT_TEXT;
 use crate::store::{State, restore, update};
 
+/// Hits a search shows.
+pub const SEARCH_HITS: usize = 200;
+
 /// The open history: where writes go, where queries run, and the data directory lock.
 pub struct HistoryHandle {
     pub writer: Writer,
@@ -30,6 +33,9 @@ pub struct Core {
     pub events: mpsc::Receiver<NetMsg>,
     pub history: Option<HistoryHandle>,
     pub notes: mpsc::UnboundedReceiver<HistoryNote>,
+    /// Answers of background queries (search), to apply as events.
+    pub jobs: mpsc::UnboundedReceiver<EventKind>,
+    jobs_tx: mpsc::UnboundedSender<EventKind>,
 }
 
 impl Core {
@@ -63,12 +69,15 @@ impl Core {
                 _lock: opened.lock,
             }
         });
+        let (jobs_tx, jobs) = mpsc::unbounded_channel();
         let mut core = Core {
             state,
             node,
             events,
             history,
             notes,
+            jobs,
+            jobs_tx,
         };
         let rest = core.run(resume, Vec::new());
         debug_assert!(rest.is_empty(), "resuming only sends");
@@ -103,6 +112,7 @@ impl Core {
                         }
                     }
                 },
+                Effect::Search { query } => self.search(query),
                 other => rest.push(other),
             }
         }
@@ -111,6 +121,34 @@ impl Core {
             rest = self.run(effects, rest);
         }
         rest
+    }
+
+    /// Runs a history search off the async threads; the hits come back on `jobs`.
+    fn search(&self, query: String) {
+        let tx = self.jobs_tx.clone();
+        let Some(h) = &self.history else {
+            let _ = tx.send(EventKind::SearchResults {
+                query,
+                hits: Vec::new(),
+            });
+            return;
+        };
+        let reader = h.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let hits = reader.search(&query, SEARCH_HITS).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "search failed");
+                Vec::new()
+            });
+            let _ = tx.send(EventKind::SearchResults { query, hits });
+        });
+    }
+
+    /// Applies the answer of a background query.
+    pub fn on_job(&mut self, kind: EventKind) -> Vec<Effect> {
+        self.apply(Event {
+            at: Utc::now(),
+            kind,
+        })
     }
 
     pub fn act(&mut self, action: Action) -> Vec<Effect> {

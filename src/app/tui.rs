@@ -101,7 +101,11 @@ async fn main_loop(
                     terminal.resize(area).map_err(crash)?;
                     dirty = true;
                 }
-                Effect::Notify(_) | Effect::Send { .. } | Effect::Persist(_) => {}
+                // Handled by the core before they reach the front end.
+                Effect::Notify(_)
+                | Effect::Send { .. }
+                | Effect::Persist(_)
+                | Effect::Search { .. } => {}
             }
         }
         if dirty {
@@ -144,6 +148,12 @@ async fn main_loop(
                     }
                 }
                 dirty = true;
+            }
+            job = core.jobs.recv() => {
+                if let Some(job) = job {
+                    effects.extend(core.on_job(job));
+                    dirty = true;
+                }
             }
             note = core.notes.recv() => {
                 if let Some(note) = note {

@@ -101,6 +101,12 @@ fn keys_in_each_context() {
             sa(ScreenAction::Scroll(Scroll::Bottom)),
         ),
         (&main, key(Char('z'), CTRL), sa(ScreenAction::Suspend)),
+        (&main, key(Char('f'), CTRL), sa(ScreenAction::OpenSearch)),
+        (
+            &main,
+            key(Char('r'), CTRL),
+            Some(Action::Retry { id: None }),
+        ),
         // Up/Down depend on the focused pane.
         (&main, key(Up, NONE), sa(ScreenAction::RecallOlder)),
         (&main, key(Down, NONE), sa(ScreenAction::RecallNewer)),

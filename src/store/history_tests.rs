@@ -214,3 +214,103 @@ fn a_storage_fault_shows_until_recovered() {
     );
     assert_eq!(h.state.storage_fault, None);
 }
+
+fn search_hits(h: &Harness) -> usize {
+    match &h.state.view.overlay {
+        Overlay::Search(s) => s.hits.len(),
+        _ => panic!("the search overlay is closed"),
+    }
+}
+
+#[test]
+fn ctrl_f_searches_as_you_type_and_enter_jumps_to_the_hit() {
+    let mut h = Harness::new();
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B are you coming to the lab?");
+    for n in 0..5 {
+        h.recv("10.0.0.3:1", &format!("10.0.0.3:8080 C filler {n}"));
+    }
+    h.act(Action::Screen(ScreenAction::OpenSearch));
+    let fx = h.act(Action::Screen(ScreenAction::Edit(
+        tui_input::InputRequest::InsertChar('l'),
+    )));
+    assert_eq!(fx, [Effect::Search { query: "l".into() }]);
+    let fx = h.act(Action::Screen(ScreenAction::Edit(
+        tui_input::InputRequest::InsertChar('a'),
+    )));
+    assert_eq!(fx, [Effect::Search { query: "la".into() }]);
+    // The hit is the stored form of the message B sent.
+    let hit = match &h.state.log[1].body {
+        Body::Message { text, .. } => Record {
+            at: h.state.log[1].at,
+            peer: h.state.peers[0].key.clone(),
+            outgoing: false,
+            text: text.clone(),
+            msg_id: None,
+            delivery: None,
+            claimed_ip: None,
+        },
+        _ => panic!(),
+    };
+    let at = Utc.timestamp_opt(0, 0).unwrap();
+    // An answer to an older query is ignored; the current one fills the list.
+    update(
+        &mut h.state,
+        Event {
+            at,
+            kind: EventKind::SearchResults {
+                query: "l".into(),
+                hits: vec![hit.clone()],
+            },
+        },
+    );
+    assert_eq!(search_hits(&h), 0);
+    update(
+        &mut h.state,
+        Event {
+            at,
+            kind: EventKind::SearchResults {
+                query: "la".into(),
+                hits: vec![hit],
+            },
+        },
+    );
+    assert_eq!(search_hits(&h), 1);
+    h.act(Action::Screen(ScreenAction::Submit));
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+    assert_eq!(h.state.view.selection, Selection::Peer(PeerId(0)));
+    // B's view: the arrival line, then the message, which is at the bottom.
+    assert_eq!(h.state.view.scroll, 0);
+    assert_eq!(h.state.view.focus, Focus::Log);
+}
+
+#[test]
+fn a_hit_older_than_the_loaded_log_says_so() {
+    let mut h = Harness::new();
+    h.act(Action::Screen(ScreenAction::OpenSearch));
+    h.act(Action::Screen(ScreenAction::Edit(
+        tui_input::InputRequest::InsertChar('x'),
+    )));
+    let old = Record {
+        at: Utc.timestamp_opt(5, 0).unwrap(),
+        peer: PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B"),
+        outgoing: false,
+        text: "x marks the spot".into(),
+        msg_id: None,
+        delivery: None,
+        claimed_ip: None,
+    };
+    let at = Utc.timestamp_opt(0, 0).unwrap();
+    update(
+        &mut h.state,
+        Event {
+            at,
+            kind: EventKind::SearchResults {
+                query: "x".into(),
+                hits: vec![old],
+            },
+        },
+    );
+    h.act(Action::Screen(ScreenAction::Submit));
+    assert!(matches!(h.state.view.overlay, Overlay::Search(_)));
+    assert!(h.state.view.flash.as_ref().unwrap().text.contains("older"));
+}

@@ -17,6 +17,6 @@ pub use restore::{next_id, restore};
 pub use state::{Body, Direction, LogEntry, MAX_PEERS, Me, Peer, PeerId, PeerStatus, State};
 pub use update::update;
 pub use view::{
-    Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll, Selection, View,
-    single_line,
+    Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll, SearchView,
+    Selection, View, single_line,
 };

@@ -6,10 +6,10 @@ use std::net::{IpAddr, SocketAddr};
 use chrono::{DateTime, Utc};
 use tui_input::InputRequest;
 
-use super::state::{PeerId, State};
+use super::state::{Body, Direction, PeerId, State};
 use super::update::{flash, resolve_recipient, send_exit, send_to};
 use super::view::{
-    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, Selection, single_line,
+    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, single_line,
 };
 use crate::event::Effect;
 use crate::protocol::check_team_name;
@@ -43,8 +43,99 @@ pub(super) fn on_screen(
             }
             state.view.overlay = Overlay::NewRecipient(form);
         }
+        Overlay::Search(search) => on_search(state, search, action, fx),
         Overlay::None => on_main(state, at, action, fx),
     }
+}
+
+fn on_search(
+    state: &mut State,
+    mut search: SearchView,
+    action: ScreenAction,
+    fx: &mut Vec<Effect>,
+) {
+    match action {
+        ScreenAction::Edit(request) => {
+            search.input.handle(request);
+            let query = search.input.value().trim().to_string();
+            if query.is_empty() {
+                search.hits.clear();
+                search.answered.clear();
+            } else {
+                fx.push(Effect::Search { query });
+            }
+        }
+        ScreenAction::Paste(text) => {
+            for c in single_line(&text).chars() {
+                search.input.handle(InputRequest::InsertChar(c));
+            }
+            fx.push(Effect::Search {
+                query: search.input.value().trim().to_string(),
+            });
+        }
+        ScreenAction::NextField | ScreenAction::SelectNext => {
+            search.selected = (search.selected + 1).min(search.hits.len().saturating_sub(1));
+        }
+        ScreenAction::PrevField | ScreenAction::SelectPrev => {
+            search.selected = search.selected.saturating_sub(1);
+        }
+        ScreenAction::Submit => {
+            if let Some(hit) = search.hits.get(search.selected) {
+                if jump_to(state, hit) {
+                    return; // the overlay closes on the hit
+                }
+                flash(
+                    state,
+                    "that message is older than the loaded history: scroll up to load more".into(),
+                    false,
+                );
+            }
+        }
+        ScreenAction::Close => return,
+        _ => {}
+    }
+    state.view.overlay = Overlay::Search(search);
+}
+
+/// Hits for the query on screen; answers to an older query are ignored.
+pub(super) fn search_results(state: &mut State, query: String, hits: Vec<crate::event::Record>) {
+    if let Overlay::Search(search) = &mut state.view.overlay
+        && search.input.value().trim() == query
+    {
+        search.answered = query;
+        search.hits = hits;
+        search.selected = 0;
+    }
+}
+
+/// Shows the conversation that holds this message, scrolled so it is at the bottom.
+/// False when the message is not in the loaded log.
+fn jump_to(state: &mut State, hit: &crate::event::Record) -> bool {
+    let found = state.log.iter().rposition(|e| {
+        e.at == hit.at
+            && matches!(&e.body, Body::Message { peer, dir, text }
+                if text == &hit.text
+                    && state.peers[peer.0].key == hit.peer
+                    && matches!(dir, Direction::Out { .. }) == hit.outgoing)
+    });
+    let Some(index) = found else {
+        return false;
+    };
+    let peer = state.log[index].peer();
+    match peer {
+        Some(p) if state.peers[p.0].listed => select(state, Selection::Peer(p)),
+        _ => select(state, Selection::All),
+    }
+    let position = match state.view.selection {
+        Selection::All => index,
+        Selection::Peer(p) => state.peer_log[p.0]
+            .iter()
+            .position(|&i| i == index)
+            .unwrap_or(0),
+    };
+    state.view.scroll = state.view_len() - 1 - position;
+    state.view.focus = Focus::Log;
+    true
 }
 
 fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut Vec<Effect>) {
@@ -79,6 +170,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
         ScreenAction::RecallOlder => recall(state, true),
         ScreenAction::RecallNewer => recall(state, false),
         ScreenAction::OpenHelp => view.overlay = Overlay::Help,
+        ScreenAction::OpenSearch => view.overlay = Overlay::Search(SearchView::default()),
         ScreenAction::OpenNewRecipient => {
             view.overlay = Overlay::NewRecipient(Form::new_recipient())
         }

@@ -29,6 +29,9 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             }
             state.storage_fault = fault;
         }
+        EventKind::SearchResults { query, hits } => {
+            super::screen::search_results(state, query, hits)
+        }
     }
     fx
 }

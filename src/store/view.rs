@@ -157,6 +157,17 @@ pub enum Overlay {
     None,
     Help,
     NewRecipient(Form),
+    Search(SearchView),
+}
+
+/// Ctrl+F: a query over the whole history and its hits, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct SearchView {
+    pub input: Input,
+    /// The query the hits answer (they may lag behind the input while typing).
+    pub answered: String,
+    pub hits: Vec<crate::event::Record>,
+    pub selected: usize,
 }
 
 /// A short line in the status bar: the last error or hint, until the next key.
@@ -239,6 +250,8 @@ pub enum ScreenAction {
     RecallNewer,
     OpenHelp,
     OpenNewRecipient,
+    /// Ctrl+F: search the history.
+    OpenSearch,
     /// Esc: close the overlay.
     Close,
     /// Ctrl+D: send `exit` to the selected peer.

@@ -36,6 +36,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
     match &state.view.overlay {
         Overlay::None => {}
         Overlay::Help => overlay::render_help(frame, area, theme),
+        Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(
             frame,
             form,

@@ -10,7 +10,7 @@ use super::layout::centered;
 use super::theme::Theme;
 use super::wrap::{pad, truncate};
 use crate::input::{key_label, keymap};
-use crate::store::Form;
+use crate::store::{Form, SearchView, State};
 
 pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
     let mut lines = vec![Line::from(vec![
@@ -122,5 +122,79 @@ pub fn render_too_small(frame: &mut Frame, area: Rect, theme: Theme) {
             .style(theme.bold())
             .alignment(ratatui::layout::Alignment::Center),
         rect,
+    );
+}
+
+/// Ctrl+F: the query, then one line per hit (newest first), the chosen one marked.
+pub fn render_search(
+    frame: &mut Frame,
+    search: &SearchView,
+    state: &State,
+    area: Rect,
+    theme: Theme,
+) {
+    let rect = centered(area, 90, area.height.saturating_sub(4).max(8));
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.accent())
+        .title(Span::styled(" Search history ", theme.bold()));
+    frame.render_widget(block, rect);
+    let inner = rect.inner(Margin::new(2, 1));
+    if inner.height < 3 {
+        return;
+    }
+    input_line(
+        frame,
+        &search.input,
+        Rect::new(inner.x, inner.y, inner.width, 1),
+        theme,
+        "words to find",
+        true,
+    );
+    let list = Rect::new(inner.x, inner.y + 2, inner.width, inner.height - 3);
+    let width = list.width as usize;
+    let typed = search.input.value().trim();
+    let mut lines = Vec::new();
+    if !typed.is_empty() && search.answered == typed && search.hits.is_empty() {
+        lines.push(Line::from(Span::styled("no matches", theme.dim())));
+    }
+    // Keep the chosen hit in view.
+    let first = search
+        .selected
+        .saturating_sub(list.height.saturating_sub(1) as usize);
+    for (i, hit) in search
+        .hits
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(list.height as usize)
+    {
+        let when = hit
+            .at
+            .with_timezone(&state.view.utc_offset)
+            .format("%d %b %H:%M")
+            .to_string();
+        let who = if hit.outgoing {
+            format!("you→{}", hit.peer.team_label())
+        } else {
+            hit.peer.team_label().to_string()
+        };
+        let head = format!("{when}  {}  ", pad(&truncate(&who, 12), 12));
+        let text = truncate(
+            &hit.text.replace('\n', " ⏎ "),
+            width.saturating_sub(head.chars().count()),
+        );
+        let mut line = Line::from(vec![Span::styled(head, theme.dim()), Span::raw(text)]);
+        if i == search.selected {
+            line = line.style(theme.selected());
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), list);
+    let footer = "↑↓ choose · Enter: show it in its conversation · Esc: close";
+    frame.render_widget(
+        Paragraph::new(Span::styled(truncate(footer, width), theme.dim())),
+        Rect::new(inner.x, inner.bottom() - 1, inner.width, 1),
     );
 }
