@@ -188,6 +188,8 @@ pub enum EventKind {
         query: String,
         hits: Vec<Record>,
     },
+    /// The answer to an `Effect::LoadOlder`: older messages, oldest first.
+    Older(Vec<Record>),
 }
 
 impl Event {
@@ -247,6 +249,10 @@ pub enum Effect {
     /// Search the whole history; the answer comes back as `SearchResults`.
     Search {
         query: String,
+    },
+    /// Load messages from before this time; the answer comes back as `Older`.
+    LoadOlder {
+        before: DateTime<Utc>,
     },
     Quit,
 }

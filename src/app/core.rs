@@ -17,6 +17,9 @@ use crate::net::{Identity, Limits, NetMsg, Node, NodeConfig, RetryPolicy};
 use crate::protocol::CONNECT_TEXT;
 use crate::store::{State, restore, update};
 
+/// Messages one scroll past the top loads.
+pub const OLDER_PAGE: usize = 500;
+
 /// Hits a search shows.
 pub const SEARCH_HITS: usize = 200;
 
@@ -63,6 +66,7 @@ impl Core {
         let mut resume = Vec::new();
         let history = history.map(|opened| {
             resume = restore(&mut state, opened.records);
+            state.older_before = opened.older_before;
             HistoryHandle {
                 writer: Writer::start(opened.writer_conn, node.sender(), notes_tx),
                 reader: opened.reader,
@@ -113,6 +117,7 @@ impl Core {
                     }
                 },
                 Effect::Search { query } => self.search(query),
+                Effect::LoadOlder { before } => self.load_older(before),
                 other => rest.push(other),
             }
         }
@@ -140,6 +145,23 @@ impl Core {
                 Vec::new()
             });
             let _ = tx.send(EventKind::SearchResults { query, hits });
+        });
+    }
+
+    /// Loads a page of older messages off the async threads; they come back on `jobs`.
+    fn load_older(&self, before: chrono::DateTime<Utc>) {
+        let tx = self.jobs_tx.clone();
+        let Some(h) = &self.history else {
+            let _ = tx.send(EventKind::Older(Vec::new()));
+            return;
+        };
+        let reader = h.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let older = reader.before(before, OLDER_PAGE).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "loading older history failed");
+                Vec::new()
+            });
+            let _ = tx.send(EventKind::Older(older));
         });
     }
 

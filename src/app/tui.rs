@@ -105,7 +105,8 @@ async fn main_loop(
                 Effect::Notify(_)
                 | Effect::Send { .. }
                 | Effect::Persist(_)
-                | Effect::Search { .. } => {}
+                | Effect::Search { .. }
+                | Effect::LoadOlder { .. } => {}
             }
         }
         if dirty {

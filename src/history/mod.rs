@@ -36,6 +36,8 @@ pub enum OpenError {
 /// An open history: the records to show, the writer, and a reader for queries.
 pub struct Opened {
     pub records: Vec<Record>,
+    /// Where the loaded window of recent messages starts, when older ones exist.
+    pub older_before: Option<DateTime<Utc>>,
     pub writer_conn: Connection,
     pub reader: Reader,
     pub lock: File,
@@ -90,10 +92,12 @@ pub fn open(dir: &Path) -> Result<Opened, OpenError> {
     conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
         .map_err(|e| damaged(e.to_string()))?;
     let records = load(&conn).map_err(|e| damaged(e.to_string()))?;
+    let older_before = older_boundary(&conn).map_err(|e| damaged(e.to_string()))?;
     let reader = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| damaged(e.to_string()))?;
     Ok(Opened {
         records,
+        older_before,
         writer_conn: conn,
         reader: Reader(Arc::new(Mutex::new(reader))),
         lock,
@@ -132,6 +136,18 @@ fn load(conn: &Connection) -> rusqlite::Result<Vec<Record>> {
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([LOAD_RECENT as i64], record)?;
     rows.collect()
+}
+
+/// The start of the recent window, if messages older than it exist.
+fn older_boundary(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let (count, oldest): (i64, Option<i64>) = conn.query_row(
+        "SELECT COUNT(*), MIN(at_ms) FROM (SELECT at_ms FROM messages ORDER BY id DESC LIMIT ?1)",
+        [LOAD_RECENT as i64],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(oldest
+        .filter(|_| count as usize >= LOAD_RECENT)
+        .and_then(|ms| Utc.timestamp_millis_opt(ms).single()))
 }
 
 const COLUMNS: &str =
@@ -188,6 +204,21 @@ impl Reader {
         let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
         let rows = stmt
             .query_map(params![ip.to_string(), port, limit as i64], record)
+            .map_err(|e| e.to_string())?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| e.to_string())
+    }
+
+    /// Up to `limit` messages from before `before`, oldest first (scrolling back).
+    pub fn before(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<Record>, String> {
+        let conn = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let sql = format!(
+            "SELECT {COLUMNS} FROM (SELECT * FROM messages WHERE at_ms < ?1
+             ORDER BY at_ms DESC, id DESC LIMIT ?2) ORDER BY at_ms, id"
+        );
+        let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
+        let rows = stmt
+            .query_map(params![before.timestamp_millis(), limit as i64], record)
             .map_err(|e| e.to_string())?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| e.to_string())

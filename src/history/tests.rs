@@ -167,3 +167,28 @@ fn a_damaged_file_is_reported_and_left_untouched() {
     }
     assert_eq!(std::fs::read(&path).unwrap(), junk);
 }
+
+#[test]
+fn older_pages_come_from_before_the_recent_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let writes: Vec<Persist> = (0..(LOAD_RECENT as i64 + 10))
+        .map(|n| Persist::Message(rec(n, false, &format!("m{n}"), None, None)))
+        .collect();
+    write(dir.path(), &writes);
+    let opened = open(dir.path()).unwrap();
+    let boundary = opened.older_before.expect("older messages exist");
+    assert_eq!(opened.records[0].at, boundary);
+    let page = opened.reader.before(boundary, 4).unwrap();
+    let texts: Vec<&str> = page.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts, ["m6", "m7", "m8", "m9"]);
+}
+
+#[test]
+fn a_small_history_has_nothing_older() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[Persist::Message(rec(1, false, "only", None, None))],
+    );
+    assert_eq!(open(dir.path()).unwrap().older_before, None);
+}

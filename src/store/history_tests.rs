@@ -314,3 +314,79 @@ fn a_hit_older_than_the_loaded_log_says_so() {
     assert!(matches!(h.state.view.overlay, Overlay::Search(_)));
     assert!(h.state.view.flash.as_ref().unwrap().text.contains("older"));
 }
+
+#[test]
+fn scrolling_past_the_top_loads_older_messages_once_and_keeps_the_view() {
+    let mut h = Harness::new();
+    for n in 0..3 {
+        h.recv("10.0.0.2:1", &format!("10.0.0.2:8080 B recent {n}"));
+    }
+    let oldest_loaded = h.state.log[1].at;
+    h.state.older_before = Some(oldest_loaded);
+    let up = |h: &mut Harness| h.act(Action::Screen(ScreenAction::Scroll(Scroll::Up(10))));
+    let fx = up(&mut h);
+    assert!(fx.is_empty(), "not at the top yet: {fx:?}");
+    let fx = up(&mut h);
+    assert_eq!(
+        fx,
+        [Effect::LoadOlder {
+            before: oldest_loaded
+        }]
+    );
+    assert!(up(&mut h).is_empty(), "one request at a time");
+    let shown = h
+        .state
+        .view_entry(h.state.view_len() - 1 - h.state.view.scroll)
+        .clone();
+
+    let b = h.state.peers[0].key.clone();
+    let older: Vec<Record> = (0..2)
+        .map(|n| Record {
+            at: Utc.timestamp_opt(1_000 + n, 0).unwrap(),
+            peer: b.clone(),
+            outgoing: n == 1,
+            text: format!("older {n}"),
+            msg_id: (n == 1).then_some(MsgId(900)),
+            delivery: (n == 1).then_some(Delivery::Failed {
+                reason: "old".into(),
+            }),
+            claimed_ip: None,
+        })
+        .collect();
+    let at = Utc.timestamp_opt(0, 0).unwrap();
+    update(
+        &mut h.state,
+        Event {
+            at,
+            kind: EventKind::Older(older),
+        },
+    );
+    // The same entry is still on screen; the older ones are above it.
+    assert_eq!(
+        h.state
+            .view_entry(h.state.view_len() - 1 - h.state.view.scroll),
+        &shown
+    );
+    assert!(matches!(&h.state.log[0].body, Body::Message { text, .. } if text == "older 0"));
+    // Indices follow: the conversation and the failed message are found.
+    h.act(Action::Screen(ScreenAction::Select(Selection::Peer(
+        PeerId(0),
+    ))));
+    assert!(h.state.view_len() >= 5);
+    assert_eq!(h.state.delivery(MsgId(900)).unwrap().label(), "failed");
+    let fx = h.act(Action::Retry {
+        id: Some(MsgId(900)),
+    });
+    assert_eq!(sends(&fx).len(), 1);
+    // An empty page means everything is loaded: no more requests.
+    update(
+        &mut h.state,
+        Event {
+            at,
+            kind: EventKind::Older(Vec::new()),
+        },
+    );
+    assert_eq!(h.state.older_before, None);
+    h.act(Action::Screen(ScreenAction::Scroll(Scroll::Top)));
+    assert!(up(&mut h).is_empty());
+}

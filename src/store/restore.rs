@@ -61,3 +61,80 @@ pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
 pub fn next_id(state: &State) -> MsgId {
     MsgId(state.next_msg)
 }
+
+/// Prepends older messages (oldest first) to the log, keeping what is on screen where
+/// it is (the view counts from the bottom), and rebuilds the indices into the log.
+pub(super) fn prepend(state: &mut State, records: Vec<Record>) {
+    state.loading_older = false;
+    let Some(first) = records.first() else {
+        state.older_before = None; // everything is loaded
+        return;
+    };
+    state.older_before = Some(first.at);
+    let newer = std::mem::take(&mut state.log);
+    for list in &mut state.peer_log {
+        list.clear();
+    }
+    state.outgoing.clear();
+    state.failed.clear();
+    let scroll = state.view.scroll;
+    for r in records {
+        // Undelivered messages were loaded at start-up already.
+        if r.msg_id
+            .is_some_and(|id| newer.iter().any(|e| out_id(e) == Some(id)))
+        {
+            continue;
+        }
+        let Some(peer) = state
+            .find(&r.peer)
+            .or_else(|| add_peer(state, r.peer.clone(), PeerStatus::Contact, false))
+        else {
+            continue;
+        };
+        let dir = match (r.outgoing, r.msg_id) {
+            (false, _) => Direction::In {
+                claimed_ip: r.claimed_ip,
+            },
+            (true, Some(id)) => Direction::Out {
+                id,
+                delivery: r.delivery.unwrap_or(Delivery::Pending),
+            },
+            (true, None) => continue,
+        };
+        state.log.push(LogEntry {
+            at: r.at,
+            body: Body::Message {
+                peer,
+                dir,
+                text: r.text,
+            },
+        });
+    }
+    state.log.extend(newer);
+    for (i, e) in state.log.iter().enumerate() {
+        if let Some(p) = e.peer() {
+            state.peer_log[p.0].push(i);
+        }
+        if let Body::Message {
+            dir: Direction::Out { id, delivery },
+            ..
+        } = &e.body
+        {
+            state.outgoing.insert(*id, i);
+            if matches!(delivery, Delivery::Failed { .. }) {
+                state.failed.insert(*id, i);
+            }
+        }
+    }
+    state.view.scroll = scroll;
+}
+
+fn out_id(e: &LogEntry) -> Option<MsgId> {
+    match &e.body {
+        Body::Message {
+            dir: Direction::Out { id, .. },
+            ..
+        } => Some(*id),
+        _ => None,
+    }
+}

@@ -166,7 +166,19 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
         ScreenAction::FocusNext => view.focus = view.focus.next(),
         ScreenAction::FocusPrev => view.focus = view.focus.prev(),
         ScreenAction::Focus(focus) => view.focus = focus,
-        ScreenAction::Scroll(by) => scroll(state, by),
+        ScreenAction::Scroll(by) => {
+            let at_top = state.view.scroll + 1 >= state.view_len();
+            scroll(state, by);
+            // Past the oldest loaded message: ask for older ones.
+            if at_top
+                && matches!(by, Scroll::Up(_) | Scroll::Top)
+                && !state.loading_older
+                && let Some(before) = state.older_before
+            {
+                state.loading_older = true;
+                fx.push(Effect::LoadOlder { before });
+            }
+        }
         ScreenAction::RecallOlder => recall(state, true),
         ScreenAction::RecallNewer => recall(state, false),
         ScreenAction::OpenHelp => view.overlay = Overlay::Help,

@@ -112,6 +112,10 @@ pub struct State {
     pub(super) failed: std::collections::BTreeMap<MsgId, usize>,
     /// Why the history cannot be written, while it cannot (a banner on screen).
     pub storage_fault: Option<String>,
+    /// Older messages may be in the history from before this time (scrolling back
+    /// to the top loads them); `None` once everything is loaded.
+    pub older_before: Option<DateTime<Utc>>,
+    pub(super) loading_older: bool,
     pub quitting: bool,
     pub view: View,
 }
@@ -132,6 +136,8 @@ impl State {
             next_msg: 1,
             failed: std::collections::BTreeMap::new(),
             storage_fault: None,
+            older_before: None,
+            loading_older: false,
             quitting: false,
             view: View::default(),
         }

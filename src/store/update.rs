@@ -32,6 +32,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         EventKind::SearchResults { query, hits } => {
             super::screen::search_results(state, query, hits)
         }
+        EventKind::Older(records) => super::restore::prepend(state, records),
     }
     fx
 }
