@@ -80,8 +80,8 @@ pub enum Action {
     /// Send a failed message again (`None`: every failed one in the conversation on
     /// screen, or everywhere from "All peers").
     Retry { id: Option<MsgId> },
-    /// Give up on a failed or undelivered message.
-    Drop { id: MsgId },
+    /// Give up on a failed message (`None`: every failed one on screen).
+    Drop { id: Option<MsgId> },
     /// Menu option 0. With messages still being delivered, quitting waits for them;
     /// a second Quit does not wait.
     Quit,

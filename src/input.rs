@@ -125,6 +125,13 @@ pub fn keymap() -> &'static [Binding] {
                 "",
             ),
             bind(
+                &[(Char('x'), CTRL)],
+                Main,
+                Action::Drop { id: None },
+                "give up on the failed messages on screen",
+                "",
+            ),
+            bind(
                 &[(Char('f'), CTRL)],
                 Main,
                 screen(ScreenAction::OpenSearch),

@@ -293,3 +293,12 @@ fn search_overlay_with_hits() {
     s.screen(ScreenAction::NextField);
     assert_snapshot!(s.draw(100, 30));
 }
+
+#[test]
+fn help_in_a_short_window_says_there_is_more() {
+    let mut s = conversation();
+    s.screen(ScreenAction::OpenHelp);
+    let screen = s.draw(80, 24);
+    assert!(screen.contains("more keys in a taller window"), "{screen}");
+    assert_snapshot!(screen);
+}

@@ -111,7 +111,9 @@ impl Command {
             },
             Command::Peers {} => Action::QueryPeers,
             Command::Retry { id } => Action::Retry { id: id.map(MsgId) },
-            Command::Drop { id } => Action::Drop { id: MsgId(id) },
+            Command::Drop { id } => Action::Drop {
+                id: Some(MsgId(id)),
+            },
             Command::Quit {} => Action::Quit,
             Command::History { .. } | Command::Search { .. } => {
                 return Err("a history query is not an action".into());
@@ -373,7 +375,7 @@ mod tests {
         );
         assert_eq!(
             Command::parse_line(r#"{"cmd":"drop","id":3}"#),
-            Ok(Request::Act(Action::Drop { id: MsgId(3) }))
+            Ok(Request::Act(Action::Drop { id: Some(MsgId(3)) }))
         );
     }
 

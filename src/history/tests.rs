@@ -192,3 +192,53 @@ fn a_small_history_has_nothing_older() {
     );
     assert_eq!(open(dir.path()).unwrap().older_before, None);
 }
+
+/// A full disk (SQLite's max_page_count makes a real SQLITE_FULL): the fault is
+/// reported once, a receipt waiting on the write is refused (its sender will see a
+/// reset), and the write is kept and retried.
+#[tokio::test]
+async fn a_full_disk_is_reported_and_receipts_are_refused() {
+    use crate::net::{Identity, Limits, Node, NodeConfig, Receipt, RetryPolicy, bind_listener};
+    let dir = tempfile::tempdir().unwrap();
+    let opened = open(dir.path()).unwrap();
+    let pages: i64 = opened
+        .writer_conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    opened
+        .writer_conn
+        .pragma_update(None, "max_page_count", pages)
+        .unwrap();
+    let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
+    let config = NodeConfig {
+        identity: Identity {
+            advertise_ip: "127.0.0.1".parse().unwrap(),
+            team: "A".into(),
+        },
+        limits: Limits::default(),
+        retry: RetryPolicy::default(),
+    };
+    let (node, _events) = Node::start(listener, config).unwrap();
+    let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
+    let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
+    let big = "x".repeat(64 * 1024);
+    writer.persist(Persist::Message(rec(1, false, &big, None, None)));
+    let (receipt, answer) = Receipt::pair();
+    writer.ack(receipt);
+    let stored = tokio::time::timeout(std::time::Duration::from_secs(10), answer)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !stored,
+        "a receipt must not say stored when the write failed"
+    );
+    let note = tokio::time::timeout(std::time::Duration::from_secs(10), notes.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    match note {
+        HistoryNote::Fault(text) => assert!(text.contains("full"), "{text}"),
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}

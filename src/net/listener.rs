@@ -299,7 +299,7 @@ impl<'a> Connection<'a> {
                     } else {
                         self.last_header = Some(message.header.clone());
                     }
-                    let (tx, rx) = oneshot::channel();
+                    let (receipt, rx) = Receipt::pair();
                     self.receipts.push(rx);
                     let event = NetEvent::Received {
                         from: self.from,
@@ -307,7 +307,7 @@ impl<'a> Connection<'a> {
                     };
                     let msg = NetMsg {
                         event,
-                        receipt: Some(Receipt(tx)),
+                        receipt: Some(receipt),
                     };
                     // Wait for room: a message is never dropped.
                     let _ = self.events.send(msg).await;

@@ -47,6 +47,13 @@ pub struct NodeConfig {
 pub struct Receipt(oneshot::Sender<bool>);
 
 impl Receipt {
+    /// A receipt and the receiver its answer arrives on (the listener makes these; tests
+    /// of what acks them do too).
+    pub fn pair() -> (Receipt, oneshot::Receiver<bool>) {
+        let (tx, rx) = oneshot::channel();
+        (Receipt(tx), rx)
+    }
+
     pub fn ack(self, stored: bool) {
         let _ = self.0.send(stored);
     }

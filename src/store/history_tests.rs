@@ -80,7 +80,7 @@ fn a_failed_message_can_be_retried_or_dropped() {
     let fx = h.act(Action::Retry { id: Some(id) });
     assert!(sends(&fx).is_empty());
     fail(&mut h, id, &to);
-    let fx = h.act(Action::Drop { id });
+    let fx = h.act(Action::Drop { id: Some(id) });
     assert_eq!(h.state.delivery(id), Some(&Delivery::Dropped));
     assert!(persists(&fx).contains(&&Persist::Status {
         id,
@@ -389,4 +389,24 @@ fn scrolling_past_the_top_loads_older_messages_once_and_keeps_the_view() {
     assert_eq!(h.state.older_before, None);
     h.act(Action::Screen(ScreenAction::Scroll(Scroll::Top)));
     assert!(up(&mut h).is_empty());
+}
+
+#[test]
+fn ctrl_x_gives_up_on_the_failed_messages_on_screen() {
+    let mut h = Harness::new();
+    let (id, to, _) = sends(&h.send("10.0.0.2:8080", Some("B"), "lost cause"))[0].clone();
+    fail(&mut h, id, &to);
+    h.act(Action::Drop { id: None });
+    assert_eq!(h.state.delivery(id), Some(&Delivery::Dropped));
+    let fx = h.act(Action::Drop { id: None });
+    assert!(persists(&fx).is_empty());
+    assert!(
+        h.state
+            .view
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no failed messages")
+    );
 }

@@ -75,42 +75,32 @@ fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<
             }
         }
         Action::Retry { id } => {
-            let ids: Vec<MsgId> = match id {
-                Some(id) => vec![id],
-                None => state
-                    .failed
-                    .iter()
-                    .filter(|(_, i)| state.on_screen(state.log[**i].peer()))
-                    .map(|(id, _)| *id)
-                    .collect(),
-            };
+            let ids = failed_ids(state, id);
             if ids.is_empty() {
                 return flash(state, "no failed messages here to retry".into(), false);
             }
             for id in ids {
                 if !requeue(state, id, fx) {
-                    error(
-                        state,
-                        at,
-                        format!("message {} has not failed: nothing to retry", id.0),
-                        fx,
-                    );
+                    let text = format!("message {} has not failed: nothing to retry", id.0);
+                    error(state, at, text, fx);
                 }
             }
         }
         Action::Drop { id } => {
-            if state.failed.remove(&id).is_some() {
-                set_delivery(state, id, Delivery::Dropped, fx);
-            } else {
-                error(
-                    state,
-                    at,
-                    format!(
+            let ids = failed_ids(state, id);
+            if ids.is_empty() {
+                return flash(state, "no failed messages here to drop".into(), false);
+            }
+            for id in ids {
+                if state.failed.remove(&id).is_some() {
+                    set_delivery(state, id, Delivery::Dropped, fx);
+                } else {
+                    let text = format!(
                         "message {} has not failed: only failed messages can be dropped",
                         id.0
-                    ),
-                    fx,
-                );
+                    );
+                    error(state, at, text, fx);
+                }
             }
         }
         Action::Screen(action) => super::screen::on_screen(state, at, action, fx),
@@ -214,6 +204,19 @@ fn queue_send(state: &mut State, at: DateTime<Utc>, id: PeerId, text: &str, fx: 
         id: msg,
         status: Delivery::Pending,
     }));
+}
+
+/// The message named, or every failed message in the view on screen.
+fn failed_ids(state: &State, id: Option<MsgId>) -> Vec<MsgId> {
+    match id {
+        Some(id) => vec![id],
+        None => state
+            .failed
+            .iter()
+            .filter(|(_, i)| state.on_screen(state.log[**i].peer()))
+            .map(|(id, _)| *id)
+            .collect(),
+    }
 }
 
 /// Sends a failed message again; false when it is not a failed message.

@@ -176,7 +176,10 @@ fn entry_lines(
                 ..
             } = dir
             {
-                for piece in wrap(&format!("not delivered: {reason} · Ctrl+R retries"), text_w) {
+                for piece in wrap(
+                    &format!("not delivered: {reason} · Ctrl+R retries, Ctrl+X gives up"),
+                    text_w,
+                ) {
                     lines.push(Line::from(vec![
                         Span::raw(" ".repeat(indent)),
                         Span::styled(piece, theme.error()),

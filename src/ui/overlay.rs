@@ -41,6 +41,15 @@ pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
         "Click a peer to write to it; the wheel scrolls the log. Esc closes.",
         theme.dim(),
     )));
+    // Too short a window: say so rather than cut the list silently.
+    let room = area.height.saturating_sub(2) as usize;
+    if lines.len() > room && room > 1 {
+        lines.truncate(room - 1);
+        lines.push(Line::from(Span::styled(
+            "… more keys in a taller window (and in the README)",
+            theme.dim(),
+        )));
+    }
     let rect = centered(area, 76, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::new()
