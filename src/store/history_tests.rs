@@ -188,8 +188,9 @@ fn restore_rebuilds_the_log_and_resends_what_was_undelivered() {
     assert_eq!(s.log.len(), 5);
     assert_eq!(s.undelivered(), 2);
     assert_eq!(next_id(&s), MsgId(8), "ids continue after the stored ones");
-    // The peer is listed because something is on its way to it; the failed one waits.
+    // Last session's peer is listed again, as a contact; the failed message waits.
     assert!(s.peers[0].listed);
+    assert_eq!(s.peers[0].status, PeerStatus::Contact);
     assert_eq!(s.delivery(MsgId(6)).unwrap().label(), "failed");
 }
 
@@ -409,4 +410,28 @@ fn ctrl_x_gives_up_on_the_failed_messages_on_screen() {
             .text
             .contains("no failed messages")
     );
+}
+
+#[test]
+fn restore_does_not_list_a_peer_whose_last_word_was_exit() {
+    let mut s = State::new("A", "10.0.0.9".parse().unwrap());
+    let rec = |ip: &str, text: &str| Record {
+        at: Utc.timestamp_opt(1_780_000_000, 0).unwrap(),
+        peer: PeerKey::new(ip.parse().unwrap(), 8080, "T"),
+        outgoing: false,
+        text: text.into(),
+        msg_id: None,
+        delivery: None,
+        claimed_ip: None,
+    };
+    restore(
+        &mut s,
+        vec![
+            rec("10.0.0.2", "hi"),
+            rec("10.0.0.3", "hi"),
+            rec("10.0.0.3", "exit"),
+        ],
+    );
+    let listed: Vec<String> = s.listed().map(|(_, p)| p.key.addr().to_string()).collect();
+    assert_eq!(listed, ["10.0.0.2:8080"]);
 }

@@ -7,8 +7,11 @@ use super::update::{add_peer, push_entry};
 use crate::event::{Delivery, Effect, MsgId, Record};
 
 /// Loads `records` (oldest first) into an empty log; returns the sends to resume.
+/// Last session's peers are listed again (as contacts not yet reached), except those
+/// whose last word was `exit`.
 pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
     let mut fx = Vec::new();
+    let mut last_words: std::collections::HashMap<super::PeerId, bool> = Default::default();
     for r in records {
         let Some(peer) = state
             .find(&r.peer)
@@ -16,6 +19,7 @@ pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
         else {
             continue; // more peers than the table holds: the message stays searchable
         };
+        last_words.insert(peer, crate::protocol::is_exit(&r.text));
         let dir = match (r.outgoing, r.msg_id) {
             (false, _) => Direction::In {
                 claimed_ip: r.claimed_ip,
@@ -53,6 +57,11 @@ pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
                 },
             },
         );
+    }
+    for (peer, left) in last_words {
+        if !left && state.peers[peer.0].key.reachable() {
+            state.peers[peer.0].listed = true;
+        }
     }
     fx
 }
