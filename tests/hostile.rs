@@ -424,3 +424,67 @@ async fn a_claimed_address_is_flagged_and_never_used() {
             .any(|f| matches!(f, brigade::event::Effect::Send { .. }))
     );
 }
+
+/// Out of file descriptors (`prlimit`): brigade reports it, backs off instead of
+/// spinning (consecutive reports are spaced by a growing backoff), and accepts again
+/// once descriptors free up.
+#[tokio::test]
+async fn running_out_of_descriptors_backs_off_and_recovers() {
+    use serde_json::json;
+    let mut cmd = tokio::process::Command::new("prlimit");
+    cmd.args(["--nofile=48:48", "--"])
+        .arg(env!("CARGO_BIN_EXE_brigade"))
+        .args([
+            "--headless",
+            "--name",
+            "B",
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+        ])
+        .args([
+            "--advertise-ip",
+            "127.0.0.1",
+            "--no-history",
+            "--log-file",
+            "/dev/null",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut b = Headless::from_command(cmd, "B").await;
+    let to: SocketAddr = b.addr.parse().unwrap();
+    // Idle connections until brigade has no descriptor left for the next accept.
+    let mut idle = Vec::new();
+    for _ in 0..60 {
+        idle.push(connect_from("127.0.0.3", to).await.unwrap());
+    }
+    let first = b
+        .expect("error", |e| {
+            e["text"].as_str().unwrap_or("").contains("cannot accept")
+        })
+        .await;
+    let second = b
+        .expect("error", |e| {
+            e["text"].as_str().unwrap_or("").contains("cannot accept")
+        })
+        .await;
+    let at = |v: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(v["at"].as_str().unwrap()).unwrap()
+    };
+    let gap = at(&second) - at(&first);
+    assert!(
+        gap.num_milliseconds() >= 40,
+        "accept errors {} ms apart: spinning",
+        gap.num_milliseconds()
+    );
+    // Descriptors free up: a real message gets through again.
+    drop(idle);
+    let real =
+        tokio::spawn(async move { send_acknowledged(to, b"127.0.0.1:9 C back again").await });
+    let m = b.expect("message", |_| true).await;
+    assert_eq!(m["text"], "back again");
+    assert!(timeout(WAIT, real).await.unwrap().unwrap());
+    b.cmd(json!({"cmd": "quit"})).await;
+}
