@@ -5,7 +5,7 @@
 //! with backoff; meanwhile receipts are refused (the sender's connection is reset) and
 //! sends go out anyway, so chat keeps working in memory.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, channel, sync_channel};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
@@ -16,6 +16,9 @@ use crate::net::{NodeSender, Receipt};
 
 /// Most operations in one transaction.
 const BATCH: usize = 4096;
+/// Operations waiting for the writer. When the disk cannot keep up and this fills, the
+/// app waits for room (backpressure reaches the senders) rather than grow without end.
+pub const QUEUE: usize = 16 * 1024;
 
 enum Op {
     Persist(Persist),
@@ -48,7 +51,7 @@ pub enum HistoryNote {
 /// handle is dropped, after committing what it has.
 #[derive(Clone)]
 pub struct Writer {
-    ops: Sender<Op>,
+    ops: SyncSender<Op>,
 }
 
 impl Writer {
@@ -57,7 +60,7 @@ impl Writer {
         node: NodeSender,
         notes: UnboundedSender<HistoryNote>,
     ) -> Writer {
-        let (ops, rx) = channel();
+        let (ops, rx) = sync_channel(QUEUE);
         std::thread::Builder::new()
             .name("history-writer".into())
             .spawn(move || run(conn, rx, node, notes))
