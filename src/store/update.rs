@@ -239,15 +239,7 @@ fn requeue(state: &mut State, id: MsgId, fx: &mut Vec<Effect>) -> bool {
 
 /// Sets an outgoing message's state, stores it and reports it.
 fn set_delivery(state: &mut State, id: MsgId, status: Delivery, fx: &mut Vec<Effect>) {
-    let Some(&index) = state.outgoing.get(&id) else {
-        return;
-    };
-    let Body::Message {
-        peer,
-        dir: Direction::Out { delivery, .. },
-        ..
-    } = &mut state.log[index].body
-    else {
+    let Some((_, peer, delivery)) = outgoing_mut(state, id) else {
         return;
     };
     *delivery = status.clone();
@@ -392,23 +384,27 @@ fn received(
     }
 }
 
+/// An outgoing message's log index, peer and delivery state.
+fn outgoing_mut(state: &mut State, id: MsgId) -> Option<(usize, PeerId, &mut Delivery)> {
+    let index = *state.outgoing.get(&id)?;
+    match &mut state.log[index].body {
+        Body::Message {
+            peer,
+            dir: Direction::Out { delivery, .. },
+            ..
+        } => Some((index, *peer, delivery)),
+        _ => None,
+    }
+}
+
 fn delivery(state: &mut State, id: MsgId, to: SocketAddr, status: Delivery, fx: &mut Vec<Effect>) {
-    let Some(&index) = state.outgoing.get(&id) else {
-        return;
-    };
-    let Body::Message {
-        peer,
-        dir: Direction::Out { delivery, .. },
-        ..
-    } = &mut state.log[index].body
-    else {
+    let Some((index, peer, delivery)) = outgoing_mut(state, id) else {
         return;
     };
     if delivery.is_final() {
         return; // a final state is never revised
     }
     *delivery = status.clone();
-    let peer = *peer;
     if matches!(status, Delivery::Failed { .. }) {
         state.failed.insert(id, index);
     }
