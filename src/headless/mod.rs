@@ -7,7 +7,9 @@ pub mod wire;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter, Stdout};
+use std::io::{BufWriter, Stdout, Write};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::Instant;
 
 use crate::app::{Core, Failure, open_history};
@@ -16,9 +18,14 @@ use crate::event::{Action, Effect, Notice};
 use crate::net::{Limits, RetryPolicy, bind_listener};
 use wire::{Command, MessageOut, Output, Request};
 
+/// Most queued network events handled before writing out.
+const DRAIN: usize = 1024;
+
 /// Longest a quit waits for messages still being delivered.
 pub const QUIT_GRACE: Duration = Duration::from_secs(30);
 
+/// Written synchronously, one flush per burst: tokio's stdout would hand every write to
+/// its blocking thread pool, a thread switch per write (seen in a profile under load).
 type Out = BufWriter<Stdout>;
 
 fn crash(e: impl Into<color_eyre::Report>) -> Failure {
@@ -44,7 +51,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         history,
     )
     .map_err(crash)?;
-    let mut out = BufWriter::new(tokio::io::stdout());
+    let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout());
     // The listening event comes first, then anything about the history, the greetings.
     if let Some(msg) = core.events.recv().await {
         let effects = core.on_net(msg);
@@ -58,7 +65,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     write(&mut out, effects).await?;
     let result = main_loop(&mut core, &mut out).await;
     core.shutdown();
-    out.flush().await.map_err(crash)?;
+    out.flush().map_err(crash)?;
     result
 }
 
@@ -68,7 +75,18 @@ async fn main_loop(core: &mut Core, out: &mut Out) -> Result<(), Failure> {
     loop {
         let effects = tokio::select! {
             msg = core.events.recv() => match msg {
-                Some(msg) => core.on_net(msg),
+                // Take the whole burst before writing: one flush of stdout, and larger
+                // groups for the history writer to commit.
+                Some(msg) => {
+                    let mut effects = core.on_net(msg);
+                    for _ in 1..DRAIN {
+                        match core.events.try_recv() {
+                            Ok(msg) => effects.extend(core.on_net(msg)),
+                            Err(_) => break,
+                        }
+                    }
+                    effects
+                }
                 None => return Ok(()),
             },
             note = core.notes.recv() => match note {
@@ -154,8 +172,8 @@ async fn answer(core: &Core, query: Request) -> Output {
 
 async fn write_line(out: &mut Out, mut line: String) -> Result<(), Failure> {
     line.push('\n');
-    out.write_all(line.as_bytes()).await.map_err(crash)?;
-    out.flush().await.map_err(crash)
+    out.write_all(line.as_bytes()).map_err(crash)?;
+    out.flush().map_err(crash)
 }
 
 /// Prints the effects meant for the user, one JSON object per line.
@@ -165,8 +183,8 @@ async fn write(out: &mut Out, effects: Vec<Effect>) -> Result<(), Failure> {
         if let Effect::Notify(notice) = effect {
             let mut line = Output::from_notice(at, notice).to_line();
             line.push('\n');
-            out.write_all(line.as_bytes()).await.map_err(crash)?;
+            out.write_all(line.as_bytes()).map_err(crash)?;
         }
     }
-    out.flush().await.map_err(crash)
+    out.flush().map_err(crash)
 }

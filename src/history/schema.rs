@@ -21,7 +21,7 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX messages_peer ON messages (peer_ip, peer_port, id);
     CREATE INDEX messages_undelivered ON messages (status) WHERE status IN ('pending', 'retrying');
-    CREATE VIRTUAL TABLE messages_fts USING fts5 (text, content = 'messages', content_rowid = 'id');
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (text, content = 'messages', content_rowid = 'id', detail = none);
     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
         INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
     END;",
