@@ -57,7 +57,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::Crash(e.into()))?;
     if settings.headless {
-        runtime.block_on(crate::headless::run(settings))
+        // On a worker thread, not the main one: a message's hand-offs (listener task,
+        // this loop, the receipt back) can then stay on one worker.
+        runtime.block_on(async {
+            tokio::spawn(crate::headless::run(settings))
+                .await
+                .unwrap_or_else(|e| Err(Failure::Crash(e.into())))
+        })
     } else {
         runtime.block_on(tui::run(settings))
     }
