@@ -69,12 +69,12 @@ pub fn open(dir: &Path) -> Result<Opened, OpenError> {
     .map_err(|e| damaged(e.to_string()))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(|e| damaged(e.to_string()))?;
-    let check: String = conn
-        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+    // Reading the header is enough to refuse a file that is not an SQLite database.
+    // (A full quick_check reads the whole file: 0.5 s cold at 100 000 messages, more
+    // than the start-up budget; damaged pages show up as read or write errors, which
+    // are reported and never lead to replacing the file.)
+    conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))
         .map_err(|e| damaged(e.to_string()))?;
-    if check != "ok" {
-        return Err(damaged(format!("integrity check failed ({check})")));
-    }
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .map_err(|e| damaged(e.to_string()))?;
