@@ -172,6 +172,16 @@ fn entry_lines(
                 lines.push(Line::from(spans));
             }
             if let Direction::Out {
+                delivery: Delivery::Dropped,
+                ..
+            } = dir
+            {
+                lines.push(Line::from(vec![
+                    Span::raw(" ".repeat(indent)),
+                    Span::styled("not delivered: you gave up on it", theme.dim()),
+                ]));
+            }
+            if let Direction::Out {
                 delivery: Delivery::Failed { reason },
                 ..
             } = dir
