@@ -211,8 +211,10 @@ fn bad_local_input_is_one_clear_line() {
         ),
     ];
     for (args, needle) in cases {
+        // --no-history: never touch the user's own data directory from a test.
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_brigade"))
             .args(*args)
+            .arg("--no-history")
             .stdin(Stdio::null())
             .output()
             .unwrap();
