@@ -341,7 +341,9 @@ fn scrolling_past_the_top_loads_older_messages_once_and_keeps_the_view() {
         .clone();
 
     let b = h.state.peers[0].key.clone();
-    let older: Vec<Record> = (0..2)
+    // An old outgoing message already in the log (undelivered ones load at start-up).
+    let (kept, _, _) = sends(&h.send("10.0.0.2:8080", None, "already here"))[0].clone();
+    let mut older: Vec<Record> = (0..2)
         .map(|n| Record {
             at: Utc.timestamp_opt(1_000 + n, 0).unwrap(),
             peer: b.clone(),
@@ -354,6 +356,16 @@ fn scrolling_past_the_top_loads_older_messages_once_and_keeps_the_view() {
             claimed_ip: None,
         })
         .collect();
+    older.push(Record {
+        at: Utc.timestamp_opt(1_002, 0).unwrap(),
+        peer: b.clone(),
+        outgoing: true,
+        text: "already here".into(),
+        msg_id: Some(kept),
+        delivery: Some(Delivery::Pending),
+        claimed_ip: None,
+    });
+    let before = h.state.log.len();
     let at = Utc.timestamp_opt(0, 0).unwrap();
     update(
         &mut h.state,
@@ -361,6 +373,11 @@ fn scrolling_past_the_top_loads_older_messages_once_and_keeps_the_view() {
             at,
             kind: EventKind::Older(older),
         },
+    );
+    assert_eq!(
+        h.state.log.len(),
+        before + 2,
+        "the message already loaded is not doubled"
     );
     // The same entry is still on screen; the older ones are above it.
     assert_eq!(

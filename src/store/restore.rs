@@ -84,14 +84,10 @@ pub(super) fn prepend(state: &mut State, records: Vec<Record>) {
     for list in &mut state.peer_log {
         list.clear();
     }
-    state.outgoing.clear();
-    state.failed.clear();
     let scroll = state.view.scroll;
     for r in records {
         // Undelivered messages were loaded at start-up already.
-        if r.msg_id
-            .is_some_and(|id| newer.iter().any(|e| out_id(e) == Some(id)))
-        {
+        if r.msg_id.is_some_and(|id| state.outgoing.contains_key(&id)) {
             continue;
         }
         let Some(peer) = state
@@ -120,6 +116,8 @@ pub(super) fn prepend(state: &mut State, records: Vec<Record>) {
         });
     }
     state.log.extend(newer);
+    state.outgoing.clear();
+    state.failed.clear();
     for (i, e) in state.log.iter().enumerate() {
         if let Some(p) = e.peer() {
             state.peer_log[p.0].push(i);
@@ -136,14 +134,4 @@ pub(super) fn prepend(state: &mut State, records: Vec<Record>) {
         }
     }
     state.view.scroll = scroll;
-}
-
-fn out_id(e: &LogEntry) -> Option<MsgId> {
-    match &e.body {
-        Body::Message {
-            dir: Direction::Out { id, .. },
-            ..
-        } => Some(*id),
-        _ => None,
-    }
 }
