@@ -54,8 +54,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 
-    /// Where the history lives [default: brigade in your local data directory]. One
-    /// running brigade per directory
+    /// Where the history lives [default: brigade/TEAM in your local data directory, one
+    /// per team name]. One running brigade per directory
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 

@@ -36,7 +36,13 @@ struct App {
 
 impl App {
     fn start(args: &[&str]) -> App {
+        Self::start_in(args, None)
+    }
+
+    /// Starts with a given data directory (to share one history between two).
+    fn start_in(args: &[&str], data: Option<&std::path::Path>) -> App {
         let dir = tempfile::tempdir().unwrap();
+        let data = data.map_or_else(|| dir.path().join("data"), std::path::Path::to_path_buf);
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -50,7 +56,7 @@ impl App {
         cmd.arg("--log-file");
         cmd.arg(dir.path().join("brigade.log"));
         cmd.arg("--data-dir");
-        cmd.arg(dir.path().join("data"));
+        cmd.arg(&data);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
         let mut child = pair.slave.spawn_command(cmd).unwrap();
@@ -403,4 +409,42 @@ fn a_vanished_terminal_ends_brigade() {
         .expect("brigade kept running without its terminal")
         .unwrap();
     assert_eq!(status.code(), Some(129));
+}
+
+/// A second brigade on a history another one has open is told so in the start-up form,
+/// on the team field, and starts once it picks a history of its own.
+#[test]
+fn a_history_in_use_is_reported_in_the_form() {
+    let shared = tempfile::tempdir().unwrap();
+    let a = App::start_in(
+        &[
+            "--name",
+            "A",
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--advertise-ip",
+            "127.0.0.1",
+        ],
+        Some(shared.path()),
+    );
+    a.wait_text("A @ 127.0.0.1:");
+    let mut b = App::start_in(
+        &[
+            "--name",
+            "A",
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--advertise-ip",
+            "127.0.0.1",
+        ],
+        Some(shared.path()),
+    );
+    b.wait_text("already runs with this history");
+    b.keys(CTRL_C);
+    assert!(b.wait_exit().success());
+    b.assert_restored();
 }

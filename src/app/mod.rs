@@ -22,28 +22,32 @@ impl From<color_eyre::Report> for Failure {
     }
 }
 
-/// Opens the history the settings ask for. Another brigade on the same data directory
-/// is a usage error; any other problem means no history this run (the reason comes
-/// back to be shown), never a replaced file.
-pub fn open_history(
-    settings: &Settings,
-) -> Result<(Option<crate::history::Opened>, Option<String>), Failure> {
+/// The history opened for a run, or why there is none this time (shown to the user).
+pub type HistoryOpen = (Option<crate::history::Opened>, Option<String>);
+
+/// Opens the history for this team. By default each team name has its own directory,
+/// so two brigades with different names can run on one machine; a second brigade on
+/// the same directory is refused (`Err`, a message that says what to do). Any other
+/// problem means no history this run, never a replaced file.
+pub fn open_history(settings: &Settings, team: &str) -> Result<HistoryOpen, String> {
     if !settings.history {
         return Ok((None, None));
     }
-    let Some(dir) = settings
-        .data_dir
-        .clone()
-        .or_else(crate::history::default_dir)
-    else {
-        return Ok((
-            None,
-            Some("no data directory: give one with --data-dir".into()),
-        ));
+    let dir = match &settings.data_dir {
+        Some(dir) => dir.clone(),
+        None => match crate::history::default_dir(team) {
+            Some(dir) => dir,
+            None => {
+                return Ok((
+                    None,
+                    Some("no data directory: give one with --data-dir".into()),
+                ));
+            }
+        },
     };
     match crate::history::open(&dir) {
         Ok(opened) => Ok((Some(opened), None)),
-        Err(crate::history::OpenError::Locked(msg)) => Err(Failure::Usage(msg)),
+        Err(crate::history::OpenError::Locked(msg)) => Err(msg),
         Err(crate::history::OpenError::Unavailable(msg)) => Ok((None, Some(msg))),
     }
 }

@@ -13,7 +13,7 @@ use ratatui::layout::Rect;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::{Core, Failure};
+use super::{Core, Failure, HistoryOpen, open_history};
 use crate::config::Settings;
 use crate::event::{Action, Effect};
 use crate::input::{Context, action_for, key_action_in};
@@ -33,14 +33,12 @@ fn crash(e: impl Into<color_eyre::Report>) -> Failure {
 
 pub async fn run(settings: Settings) -> Result<(), Failure> {
     let theme = Theme::from_env();
-    // Before taking the terminal: a second brigade on this data directory stops here.
-    let (history, unavailable) = super::open_history(&settings)?;
     let mut guard = TerminalGuard::enter().map_err(|e| Failure::Usage(e.to_string()))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(crash)?;
     let mut input = EventStream::new();
 
     let limits = Limits::default();
-    let Some((listener, team)) =
+    let Some((listener, team, (history, unavailable))) =
         startup(&mut terminal, &mut input, &settings, &limits, theme).await?
     else {
         return Ok(());
@@ -198,23 +196,35 @@ fn node_note(stats: &Stats) -> String {
 }
 
 /// The original's prompts, team name and port, as a form; skipped when both came as
-/// flags and the port is free. A taken port is reported in the form, not by exiting.
-/// `None` when the user quits.
+/// flags and all is well. A taken port, or a team whose history another brigade has
+/// open, is reported in the form, not by exiting. `None` when the user quits.
 async fn startup(
     terminal: &mut Term,
     input: &mut EventStream,
     settings: &Settings,
     limits: &Limits,
     theme: Theme,
-) -> Result<Option<(TcpListener, String)>, Failure> {
+) -> Result<Option<(TcpListener, String, HistoryOpen)>, Failure> {
     let mut form = Form::startup(settings.name.as_deref(), settings.port);
-    let try_bind = |team: String, port: u16| {
-        bind_listener(settings.bind, port, limits.backlog).map(|l| (l, team))
+    // The history first (its lock says whether this team already runs here), then the
+    // port; on a failed bind the history is dropped again, and so is its lock.
+    let try_start = |team: String, port: u16| {
+        let history = open_history(settings, &team).map_err(|_| {
+            (
+                0,
+                format!(
+                    "a brigade named {team} already runs with this history: choose another name"
+                ),
+            )
+        })?;
+        let listener =
+            bind_listener(settings.bind, port, limits.backlog).map_err(|e| (1, e.message))?;
+        Ok::<_, (usize, String)>((listener, team, history))
     };
     if let (Some(team), Some(port)) = (&settings.name, settings.port) {
-        match try_bind(team.clone(), port) {
+        match try_start(team.clone(), port) {
             Ok(started) => return Ok(Some(started)),
-            Err(e) => form.fail(1, e.message),
+            Err((field, message)) => form.fail(field, message),
         }
     } else if settings.name.is_some() {
         form.focus = 1;
@@ -243,9 +253,9 @@ async fn startup(
             Some(Action::Screen(ScreenAction::Submit)) if !form.on_last() => form.next(),
             Some(Action::Screen(ScreenAction::Submit)) => match form.startup_values() {
                 Err((field, message)) => form.fail(field, message),
-                Ok((team, port)) => match try_bind(team, port) {
+                Ok((team, port)) => match try_start(team, port) {
                     Ok(started) => return Ok(Some(started)),
-                    Err(e) => form.fail(1, e.message),
+                    Err((field, message)) => form.fail(field, message),
                 },
             },
             _ => {}

@@ -38,7 +38,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
             "headless mode needs --name and --port".into(),
         ));
     };
-    let (history, unavailable) = open_history(&settings)?;
+    let (history, unavailable) = open_history(&settings, &team).map_err(Failure::Usage)?;
     let limits = Limits::default();
     let listener = bind_listener(settings.bind, port, limits.backlog)
         .map_err(|e| Failure::Usage(format!("{e} (--port)")))?;

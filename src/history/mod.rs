@@ -43,9 +43,26 @@ pub struct Opened {
     pub lock: File,
 }
 
-/// The default data directory.
-pub fn default_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "brigade").map(|d| d.data_local_dir().to_path_buf())
+/// The default data directory of a team: `brigade/<team>` in the local data directory.
+pub fn default_dir(team: &str) -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "brigade")
+        .map(|d| d.data_local_dir().join(dir_name(team)))
+}
+
+/// A team name as a directory name: letters, digits, `-` and `_` kept, anything else
+/// (`/`, `.`, ...) becomes `_`, so no name can point outside the data directory.
+pub fn dir_name(team: &str) -> String {
+    let safe: String = team
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.is_empty() { "_".into() } else { safe }
 }
 
 pub fn open(dir: &Path) -> Result<Opened, OpenError> {

@@ -242,3 +242,12 @@ async fn a_full_disk_is_reported_and_receipts_are_refused() {
         other => panic!("expected a fault, got {other:?}"),
     }
 }
+
+#[test]
+fn team_names_become_safe_directory_names() {
+    assert_eq!(dir_name("Team_Subhra"), "Team_Subhra");
+    assert_eq!(dir_name("../etc"), "___etc");
+    assert_eq!(dir_name("a/b"), "a_b");
+    assert_eq!(dir_name("日本"), "日本");
+    assert_eq!(dir_name(""), "_");
+}
