@@ -312,6 +312,31 @@ impl Output {
     }
 }
 
+/// The line printed for a notice at `at` (without the newline).
+pub fn line(at: DateTime<Utc>, notice: &Notice) -> String {
+    Output::from_notice(at, notice.clone()).to_line()
+}
+
+/// The line printed for the answer to a `history` command.
+pub fn history_line(at: DateTime<Utc>, peer: SocketAddr, records: Vec<Record>) -> String {
+    Output::History {
+        at: timestamp(at),
+        peer: peer.to_string(),
+        messages: records.into_iter().map(MessageOut::from_record).collect(),
+    }
+    .to_line()
+}
+
+/// The line printed for the answer to a `search` command.
+pub fn search_line(at: DateTime<Utc>, query: String, hits: Vec<Record>) -> String {
+    Output::Search {
+        at: timestamp(at),
+        query,
+        hits: hits.into_iter().map(MessageOut::from_record).collect(),
+    }
+    .to_line()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
