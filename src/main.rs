@@ -1,9 +1,9 @@
-//! The `brigade` binary: parse flags, run, report.
+//! The `brigade` binary: parse flags, run the chosen front end, report.
 
 use std::process::ExitCode;
 
-use brigade::app::{Failure, run};
-use brigade::config::Args;
+use brigade::app::{Failure, tui};
+use brigade::config::{Args, Settings};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -21,5 +21,26 @@ fn main() -> ExitCode {
             eprintln!("{report:?}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs brigade with parsed flags.
+fn run(args: Args) -> Result<(), Failure> {
+    let settings = Settings::resolve(args).map_err(Failure::Usage)?;
+    let _log = brigade::logging::init(settings.log_file.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Crash(e.into()))?;
+    if settings.headless {
+        // On a worker thread, not the main one: a message's hand-offs (listener task,
+        // the session, the receipt back) can then stay on one worker.
+        runtime.block_on(async {
+            tokio::spawn(brigade::headless::run(settings))
+                .await
+                .unwrap_or_else(|e| Err(Failure::Crash(e.into())))
+        })
+    } else {
+        runtime.block_on(tui::run(settings))
     }
 }

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 
 use brigade::event::{Delivery, MsgId, Notice, PeerKey, PeerSummary, Record};
-use brigade::headless::wire;
 use chrono::{DateTime, TimeZone, Utc};
 
 fn at() -> DateTime<Utc> {
@@ -18,7 +17,7 @@ fn addr(s: &str) -> SocketAddr {
 
 /// The line the headless front end prints for a notice (without the newline).
 fn line(notice: Notice) -> String {
-    wire::line(at(), &notice)
+    notice.line(at())
 }
 
 fn delivery(status: Delivery) -> String {
@@ -210,7 +209,10 @@ fn info_and_error() {
 #[test]
 fn history_answer() {
     assert_eq!(
-        wire::history_line(at(), addr("10.0.0.2:8080"), records()),
+        line(Notice::History {
+            peer: addr("10.0.0.2:8080"),
+            messages: records(),
+        }),
         concat!(
             r#"{"event":"history","at":"2023-11-14T22:13:20.123Z","peer":"10.0.0.2:8080","messages":["#,
             r#"{"at":"2023-11-14T21:56:40.005Z","peer":"10.0.0.2:8080","team":"B","direction":"in","text":"hi \"there\""},"#,
@@ -224,7 +226,10 @@ fn history_answer() {
 #[test]
 fn search_answer() {
     assert_eq!(
-        wire::search_line(at(), "lab \"7\"".into(), records()[..1].to_vec()),
+        line(Notice::Search {
+            query: "lab \"7\"".into(),
+            hits: records()[..1].to_vec(),
+        }),
         concat!(
             r#"{"event":"search","at":"2023-11-14T22:13:20.123Z","query":"lab \"7\"","hits":["#,
             r#"{"at":"2023-11-14T21:56:40.005Z","peer":"10.0.0.2:8080","team":"B","direction":"in","text":"hi \"there\""}"#,
@@ -232,7 +237,10 @@ fn search_answer() {
         )
     );
     assert_eq!(
-        wire::search_line(at(), "nothing".into(), Vec::new()),
+        line(Notice::Search {
+            query: "nothing".into(),
+            hits: Vec::new(),
+        }),
         r#"{"event":"search","at":"2023-11-14T22:13:20.123Z","query":"nothing","hits":[]}"#
     );
 }

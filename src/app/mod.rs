@@ -1,11 +1,14 @@
-//! Running brigade: settings in, the chosen front end out.
+//! The session both front ends drive ([`Session`]), the one place effects run
+//! ([`sink`]), and the terminal front end ([`tui`]). The headless front end is
+//! `crate::headless`.
 
-mod core;
-mod tui;
+mod session;
+pub mod sink;
+pub mod tui;
 
-pub use core::{Core, HistoryHandle};
+pub use session::{Session, Setup};
 
-use crate::config::{Args, Settings};
+use crate::config::Settings;
 
 /// How a run can fail.
 #[derive(Debug)]
@@ -49,26 +52,5 @@ pub fn open_history(settings: &Settings, team: &str) -> Result<HistoryOpen, Stri
         Ok(opened) => Ok((Some(opened), None)),
         Err(crate::history::OpenError::Locked(msg)) => Err(msg),
         Err(crate::history::OpenError::Unavailable(msg)) => Ok((None, Some(msg))),
-    }
-}
-
-/// Runs brigade with parsed flags.
-pub fn run(args: Args) -> Result<(), Failure> {
-    let settings = Settings::resolve(args).map_err(Failure::Usage)?;
-    let _log = crate::logging::init(settings.log_file.clone());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Crash(e.into()))?;
-    if settings.headless {
-        // On a worker thread, not the main one: a message's hand-offs (listener task,
-        // this loop, the receipt back) can then stay on one worker.
-        runtime.block_on(async {
-            tokio::spawn(crate::headless::run(settings))
-                .await
-                .unwrap_or_else(|e| Err(Failure::Crash(e.into())))
-        })
-    } else {
-        runtime.block_on(tui::run(settings))
     }
 }

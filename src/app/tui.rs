@@ -1,6 +1,6 @@
-//! The terminal front end: the only impure loop. It waits on terminal input, the node
-//! and signals; drains what is ready; updates; runs effects; draws once if anything
-//! changed. Nothing ticks: an idle brigade sleeps.
+//! The terminal front end. It waits on terminal input, the session and signals; turns
+//! keys and the mouse into actions; draws once if anything changed. Nothing ticks: an
+//! idle brigade sleeps.
 
 use std::io;
 
@@ -13,11 +13,11 @@ use ratatui::layout::Rect;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::{Core, Failure, HistoryOpen, open_history};
+use super::{Failure, HistoryOpen, Session, Setup, open_history};
 use crate::config::Settings;
 use crate::event::{Action, Effect};
 use crate::input::{Context, action_for, key_action_in};
-use crate::net::{Limits, RetryPolicy, Stats, bind_listener};
+use crate::net::{Limits, Stats, bind_listener};
 use crate::store::{Form, ScreenAction};
 use crate::terminal::{TerminalGuard, bell};
 use crate::ui::{self, Theme};
@@ -38,28 +38,21 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     let mut input = EventStream::new();
 
     let limits = Limits::default();
-    let Some((listener, team, (history, unavailable))) =
+    let Some((listener, team, history)) =
         startup(&mut terminal, &mut input, &settings, &limits, theme).await?
     else {
         return Ok(());
     };
-    let mut core = Core::start(
-        listener,
-        &team,
-        settings.advertise_ip,
-        limits,
-        RetryPolicy::default(),
-        history,
-    )
+    // No grace period: the user is there, and a second quit does not wait.
+    let setup = Setup::new(&settings, listener, team, limits, history, None);
+    let (mut session, effects) = Session::start(setup, |state| {
+        state.view.bell = settings.bell;
+        state.view.utc_offset = *Local::now().offset();
+    })
+    .await
     .map_err(crash)?;
-    if let Some(why) = unavailable {
-        core.history_unavailable(&why);
-    }
-    core.state.view.bell = settings.bell;
-    core.state.view.utc_offset = *Local::now().offset();
-    let effects = core.greet(&settings.peers);
     let result = main_loop(
-        &mut core,
+        &mut session,
         &mut terminal,
         &mut guard,
         &mut input,
@@ -67,12 +60,12 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         theme,
     )
     .await;
-    core.shutdown();
+    session.shutdown();
     result
 }
 
 async fn main_loop(
-    core: &mut Core,
+    session: &mut Session,
     terminal: &mut Term,
     guard: &mut TerminalGuard,
     input: &mut EventStream,
@@ -99,18 +92,19 @@ async fn main_loop(
                     terminal.resize(area).map_err(crash)?;
                     dirty = true;
                 }
-                // Handled by the core before they reach the front end.
+                // Notices are for the headless front end; the rest the sink has run.
                 Effect::Notify(_)
                 | Effect::Send { .. }
                 | Effect::Persist(_)
                 | Effect::Search { .. }
-                | Effect::LoadOlder { .. } => {}
+                | Effect::LoadOlder { .. }
+                | Effect::Ask(_) => {}
             }
         }
         if dirty {
-            let extra = node_note(core.node.stats());
+            let extra = node_note(session.stats());
             terminal
-                .draw(|frame| ui::render(frame, &core.state, theme, &extra))
+                .draw(|frame| ui::render(frame, &session.state, theme, &extra))
                 .map_err(crash)?;
             dirty = false;
         }
@@ -127,8 +121,8 @@ async fn main_loop(
                         dirty = true;
                     }
                     tracing::trace!(?event, "terminal event");
-                    if let Some(action) = action_for(&event, &core.state, area) {
-                        effects.extend(core.act(action));
+                    if let Some(action) = action_for(&event, &session.state, area) {
+                        effects.extend(session.act(action));
                         dirty = true;
                     }
                     n += 1;
@@ -137,28 +131,10 @@ async fn main_loop(
                     }
                 }
             }
-            msg = core.events.recv() => {
-                let Some(msg) = msg else { return Ok(()) };
-                effects.extend(core.on_net(msg));
-                for _ in 1..DRAIN {
-                    match core.events.try_recv() {
-                        Ok(msg) => effects.extend(core.on_net(msg)),
-                        Err(_) => break,
-                    }
-                }
+            shown = session.next() => {
+                let Some(shown) = shown else { return Ok(()) };
+                effects.extend(shown);
                 dirty = true;
-            }
-            job = core.jobs.recv() => {
-                if let Some(job) = job {
-                    effects.extend(core.on_job(job));
-                    dirty = true;
-                }
-            }
-            note = core.notes.recv() => {
-                if let Some(note) = note {
-                    effects.extend(core.on_note(note));
-                    dirty = true;
-                }
             }
             _ = term.recv() => return Ok(()),
             _ = hup.recv() => return Ok(()),

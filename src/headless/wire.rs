@@ -1,11 +1,11 @@
-//! The headless JSON-lines schema: commands in, events out (documented in the README).
+//! The headless commands: one JSON object a line on stdin (documented in the README).
+//! What comes out is a [`Notice`](crate::event::Notice) line.
 
 use std::net::SocketAddr;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::event::{Action, Delivery, MsgId, Notice, Record, Target};
+use crate::event::{Action, MsgId, Query, Target};
 
 /// One command line on stdin.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -45,44 +45,20 @@ pub enum Command {
     Quit {},
 }
 
-/// What a command line asks for: a store action, or a history query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    Act(Action),
-    History { peer: SocketAddr, limit: usize },
-    Search { query: String, limit: usize },
-}
-
 /// Default and largest number of messages a history or search answer holds.
 pub const QUERY_LIMIT: usize = 100;
 pub const QUERY_MAX: usize = 10_000;
 
 impl Command {
     /// Parses one input line; the error says what was wrong.
-    pub fn parse_line(line: &str) -> Result<Request, String> {
+    pub fn parse_line(line: &str) -> Result<Action, String> {
         let cmd: Command =
             serde_json::from_str(line).map_err(|e| format!("bad command {line:?}: {e}"))?;
-        cmd.into_request()
-    }
-
-    fn into_request(self) -> Result<Request, String> {
-        let limit = |l: Option<usize>| l.unwrap_or(QUERY_LIMIT).min(QUERY_MAX);
-        Ok(match self {
-            Command::History { peer, limit: l } => Request::History {
-                peer: peer.parse().map_err(|_| {
-                    format!("{peer:?} is not an address: write IP:PORT, e.g. 10.0.0.5:8080")
-                })?,
-                limit: limit(l),
-            },
-            Command::Search { query, limit: l } => Request::Search {
-                query,
-                limit: limit(l),
-            },
-            other => Request::Act(other.into_action()?),
-        })
+        cmd.into_action()
     }
 
     fn into_action(self) -> Result<Action, String> {
+        let limit = |l: Option<usize>| l.unwrap_or(QUERY_LIMIT).min(QUERY_MAX);
         let addr = |s: &str| {
             s.parse::<SocketAddr>()
                 .map_err(|_| format!("{s:?} is not an address: write IP:PORT, e.g. 10.0.0.5:8080"))
@@ -115,232 +91,21 @@ impl Command {
                 id: Some(MsgId(id)),
             },
             Command::Quit {} => Action::Quit,
-            Command::History { .. } | Command::Search { .. } => {
-                return Err("a history query is not an action".into());
-            }
+            Command::History { peer, limit: l } => Action::Ask(Query::Conversation {
+                peer: addr(&peer)?,
+                limit: limit(l),
+            }),
+            Command::Search { query, limit: l } => Action::Ask(Query::Search {
+                query,
+                limit: limit(l),
+            }),
         })
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PeerOut {
-    pub addr: String,
-    pub team: Option<String>,
-    pub status: &'static str,
-}
-
-/// One stored message in a `history` or `search` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MessageOut {
-    pub at: String,
-    pub peer: String,
-    pub team: Option<String>,
-    pub direction: &'static str,
-    pub text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-impl MessageOut {
-    pub fn from_record(r: Record) -> MessageOut {
-        MessageOut {
-            at: timestamp(r.at),
-            peer: r.peer.addr().to_string(),
-            team: team(r.peer.team),
-            direction: if r.outgoing { "out" } else { "in" },
-            text: r.text,
-            id: r.msg_id.map(|m| m.0),
-            status: r.delivery.as_ref().map(Delivery::label),
-            reason: r
-                .delivery
-                .as_ref()
-                .and_then(|d| d.reason().map(str::to_string)),
-        }
-    }
-}
-
-/// One event line on stdout.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Output {
-    Listening {
-        at: String,
-        addr: String,
-        team: String,
-    },
-    Message {
-        at: String,
-        from: String,
-        team: Option<String>,
-        text: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        claimed_ip: Option<String>,
-    },
-    Delivery {
-        at: String,
-        to: String,
-        id: u64,
-        status: &'static str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        attempt: Option<u32>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
-    Peers {
-        at: String,
-        peers: Vec<PeerOut>,
-    },
-    PeerLeft {
-        at: String,
-        addr: String,
-        team: Option<String>,
-    },
-    Reply {
-        at: String,
-        from: String,
-        text: String,
-    },
-    Rejected {
-        at: String,
-        from: String,
-        reason: String,
-        preview: String,
-    },
-    Info {
-        at: String,
-        text: String,
-    },
-    History {
-        at: String,
-        peer: String,
-        messages: Vec<MessageOut>,
-    },
-    Search {
-        at: String,
-        query: String,
-        hits: Vec<MessageOut>,
-    },
-    Error {
-        at: String,
-        text: String,
-    },
-}
-
-fn team(t: String) -> Option<String> {
-    (!t.is_empty()).then_some(t)
-}
-
-pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-impl Output {
-    pub fn from_notice(at: DateTime<Utc>, notice: Notice) -> Output {
-        let at = timestamp(at);
-        match notice {
-            Notice::Listening { addr, team } => Output::Listening {
-                at,
-                addr: addr.to_string(),
-                team,
-            },
-            Notice::Message {
-                from,
-                team: t,
-                text,
-                claimed_ip,
-            } => Output::Message {
-                at,
-                from: from.to_string(),
-                team: team(t),
-                text,
-                claimed_ip: claimed_ip.map(|ip| ip.to_string()),
-            },
-            Notice::Delivery { to, id, status } => Output::Delivery {
-                at,
-                to: to.to_string(),
-                id: id.0,
-                status: status.label(),
-                attempt: match &status {
-                    Delivery::Retrying { attempt, .. } => Some(*attempt),
-                    _ => None,
-                },
-                reason: status.reason().map(str::to_string),
-            },
-            Notice::Peers(peers) => Output::Peers {
-                at,
-                peers: peers
-                    .into_iter()
-                    .map(|p| PeerOut {
-                        addr: p.addr.to_string(),
-                        team: team(p.team),
-                        status: p.status,
-                    })
-                    .collect(),
-            },
-            Notice::PeerLeft { addr, team: t } => Output::PeerLeft {
-                at,
-                addr: addr.to_string(),
-                team: team(t),
-            },
-            Notice::Reply { from, text } => Output::Reply {
-                at,
-                from: from.to_string(),
-                text,
-            },
-            Notice::Rejected {
-                from,
-                reason,
-                preview,
-            } => Output::Rejected {
-                at,
-                from: from.to_string(),
-                reason,
-                preview,
-            },
-            Notice::Info { text } => Output::Info { at, text },
-            Notice::Error { text } => Output::Error { at, text },
-        }
-    }
-
-    pub fn to_line(&self) -> String {
-        // Serializing these plain structs cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
-/// The line printed for a notice at `at` (without the newline).
-pub fn line(at: DateTime<Utc>, notice: &Notice) -> String {
-    Output::from_notice(at, notice.clone()).to_line()
-}
-
-/// The line printed for the answer to a `history` command.
-pub fn history_line(at: DateTime<Utc>, peer: SocketAddr, records: Vec<Record>) -> String {
-    Output::History {
-        at: timestamp(at),
-        peer: peer.to_string(),
-        messages: records.into_iter().map(MessageOut::from_record).collect(),
-    }
-    .to_line()
-}
-
-/// The line printed for the answer to a `search` command.
-pub fn search_line(at: DateTime<Utc>, query: String, hits: Vec<Record>) -> String {
-    Output::Search {
-        at: timestamp(at),
-        query,
-        hits: hits.into_iter().map(MessageOut::from_record).collect(),
-    }
-    .to_line()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn commands_parse() {
@@ -374,33 +139,29 @@ mod tests {
             (r#"{"cmd":"quit"}"#, Action::Quit),
         ];
         for (line, action) in rows {
-            assert_eq!(
-                Command::parse_line(line),
-                Ok(Request::Act(action)),
-                "{line}"
-            );
+            assert_eq!(Command::parse_line(line), Ok(action), "{line}");
         }
         assert_eq!(
             Command::parse_line(r#"{"cmd":"history","peer":"10.0.0.1:80","limit":5}"#),
-            Ok(Request::History {
+            Ok(Action::Ask(Query::Conversation {
                 peer: "10.0.0.1:80".parse().unwrap(),
                 limit: 5
-            })
+            }))
         );
         assert_eq!(
             Command::parse_line(r#"{"cmd":"search","query":"lab","limit":999999}"#),
-            Ok(Request::Search {
+            Ok(Action::Ask(Query::Search {
                 query: "lab".into(),
                 limit: QUERY_MAX
-            })
+            }))
         );
         assert_eq!(
             Command::parse_line(r#"{"cmd":"retry"}"#),
-            Ok(Request::Act(Action::Retry { id: None }))
+            Ok(Action::Retry { id: None })
         );
         assert_eq!(
             Command::parse_line(r#"{"cmd":"drop","id":3}"#),
-            Ok(Request::Act(Action::Drop { id: Some(MsgId(3)) }))
+            Ok(Action::Drop { id: Some(MsgId(3)) })
         );
     }
 
@@ -419,26 +180,5 @@ mod tests {
             let err = Command::parse_line(line).unwrap_err();
             assert!(err.contains(needle), "{line}: {err}");
         }
-    }
-
-    #[test]
-    fn events_serialize_with_event_and_at_first() {
-        let at = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
-        let line = Output::from_notice(
-            at,
-            Notice::Delivery {
-                to: "10.0.0.1:80".parse().unwrap(),
-                id: crate::event::MsgId(4),
-                status: Delivery::Retrying {
-                    attempt: 2,
-                    reason: "refused".into(),
-                },
-            },
-        )
-        .to_line();
-        assert_eq!(
-            line,
-            r#"{"event":"delivery","at":"2023-11-14T22:13:20.000Z","to":"10.0.0.1:80","id":4,"status":"retrying","attempt":2,"reason":"refused"}"#
-        );
     }
 }

@@ -6,17 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 use chrono::{DateTime, Utc};
 
 use super::view::{Selection, View};
+pub use crate::event::screen::PeerId;
 use crate::event::{Delivery, MsgId, PeerKey, PeerSummary};
 
 /// Most peers kept. Every distinct (ip, port, team) a remote sends is a peer, so a
 /// hostile sender could otherwise grow this without end; past it, new senders are
 /// reported as rejected input.
 pub const MAX_PEERS: usize = 4096;
-
-/// Index of a peer in [`State::peers`]; stable for the life of the state, so log
-/// entries keep pointing at the right peer when its team becomes known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PeerId(pub usize);
 
 /// The original program's statuses, plus `Contact`: a peer we know of (from the flags
 /// or because we wrote to it) but have neither heard from nor reached yet.

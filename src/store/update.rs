@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use super::state::{Body, Direction, LogEntry, MAX_PEERS, Peer, PeerId, PeerStatus, State};
 use super::view::{Flash, Selection};
 use crate::event::{
-    Action, Delivery, Effect, Event, EventKind, MsgId, NetEvent, Notice, PeerKey, Persist, Record,
-    Target,
+    Action, Delivery, Effect, Event, EventKind, MsgId, NetEvent, Notice, PeerKey, Persist, Query,
+    Record, Target,
 };
 use crate::protocol::{CONNECT_TEXT, EXIT_TEXT, Header, Inbound, check_team_name, is_exit};
 
@@ -33,13 +33,24 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             super::screen::search_results(state, query, hits)
         }
         EventKind::Older(records) => super::restore::prepend(state, records),
+        EventKind::Answer { query, result } => fx.push(Effect::Notify(answer(query, result))),
     }
     fx
+}
+
+/// What the user is told about the answer to a question.
+fn answer(query: Query, result: Result<Vec<Record>, String>) -> Notice {
+    match (query, result) {
+        (_, Err(text)) => Notice::Error { text },
+        (Query::Conversation { peer, .. }, Ok(messages)) => Notice::History { peer, messages },
+        (Query::Search { query, .. }, Ok(hits)) => Notice::Search { query, hits },
+    }
 }
 
 fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<Effect>) {
     match action {
         Action::Send { to, text } => send(state, at, to, &text, fx),
+        Action::Ask(query) => fx.push(Effect::Ask(query)),
         Action::QueryPeers => fx.push(Effect::Notify(Notice::Peers(state.peer_summaries()))),
         Action::ConnectAll => {
             let active: Vec<PeerId> = state

@@ -4,43 +4,12 @@
 use chrono::FixedOffset;
 use tui_input::{Input, InputRequest};
 
-use super::state::PeerId;
+pub use crate::event::screen::{Focus, ScreenAction, Scroll, Selection};
 
 /// Sent lines kept for recall with Up/Down in the compose box.
 pub const RECALL_LINES: usize = 100;
 /// Log entries one PgUp/PgDn moves.
 pub const PAGE: usize = 10;
-
-/// Whose conversation is on screen, and who Enter sends to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Selection {
-    /// Every conversation in one stream; Enter sends to every listed peer.
-    #[default]
-    All,
-    Peer(PeerId),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Focus {
-    Peers,
-    Log,
-    #[default]
-    Compose,
-}
-
-impl Focus {
-    pub fn next(self) -> Focus {
-        match self {
-            Focus::Peers => Focus::Log,
-            Focus::Log => Focus::Compose,
-            Focus::Compose => Focus::Peers,
-        }
-    }
-
-    pub fn prev(self) -> Focus {
-        self.next().next()
-    }
-}
 
 /// One labelled text field of a form.
 #[derive(Debug, Clone)]
@@ -226,44 +195,4 @@ pub fn single_line(text: &str) -> String {
             c => Some(c),
         })
         .collect()
-}
-
-/// Screen actions: what keys and the mouse ask of the view.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScreenAction {
-    /// Edit the compose box, or the focused field of an open form.
-    Edit(InputRequest),
-    Paste(String),
-    /// Enter: send, or next field / submit in a form.
-    Submit,
-    NextField,
-    PrevField,
-    SelectNext,
-    SelectPrev,
-    Select(Selection),
-    FocusNext,
-    FocusPrev,
-    Focus(Focus),
-    Scroll(Scroll),
-    /// Up/Down in the compose box: older or newer sent line.
-    RecallOlder,
-    RecallNewer,
-    OpenHelp,
-    OpenNewRecipient,
-    /// Ctrl+F: search the history.
-    OpenSearch,
-    /// Esc: close the overlay.
-    Close,
-    /// Ctrl+D: send `exit` to the selected peer.
-    DisconnectSelected,
-    /// Ctrl+Z: hand the terminal back to the shell.
-    Suspend,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scroll {
-    Up(usize),
-    Down(usize),
-    Top,
-    Bottom,
 }

@@ -5,12 +5,18 @@
 use std::net::{IpAddr, SocketAddr};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use crate::protocol::Inbound;
-use crate::store::ScreenAction;
+
+mod notice;
+pub mod screen;
+
+pub use notice::{Notice, PeerSummary};
+pub use screen::ScreenAction;
 
 /// Identifies one outgoing user message (all of its wire parts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct MsgId(pub u64);
 
 /// A peer's identity: the socket's IP (never the advertised one), the advertised port,
@@ -85,12 +91,26 @@ pub enum Action {
     /// Menu option 0. With messages still being delivered, quitting waits for them;
     /// a second Quit does not wait.
     Quit,
+    /// Ask the history a question; the answer is told as a notice.
+    Ask(Query),
     /// Keys and mouse on the terminal screen.
     Screen(ScreenAction),
 }
 
-/// The delivery state of one outgoing message.
+/// A question for the history whose answer is told to the user (headless `history` and
+/// `search`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// The stored conversation with the peer at this address, oldest first.
+    Conversation { peer: SocketAddr, limit: usize },
+    /// Full-text search over the whole history, newest first.
+    Search { query: String, limit: usize },
+}
+
+/// The delivery state of one outgoing message. Serialized as a `status` field (with
+/// `attempt` and `reason` where they apply).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
 pub enum Delivery {
     Pending,
     /// An attempt failed; another follows after a backoff.
@@ -190,6 +210,11 @@ pub enum EventKind {
     },
     /// The answer to an `Effect::LoadOlder`: older messages, oldest first.
     Older(Vec<Record>),
+    /// The answer to an `Effect::Ask`, or why there is none.
+    Answer {
+        query: Query,
+        result: Result<Vec<Record>, String>,
+    },
 }
 
 impl Event {
@@ -254,54 +279,7 @@ pub enum Effect {
     LoadOlder {
         before: DateTime<Utc>,
     },
+    /// Ask the history; the answer comes back as `Answer`.
+    Ask(Query),
     Quit,
-}
-
-/// One peer as reported to the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PeerSummary {
-    pub addr: SocketAddr,
-    pub team: String,
-    pub status: &'static str,
-}
-
-/// Things worth telling the user, one per reportable change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Notice {
-    Listening {
-        addr: SocketAddr,
-        team: String,
-    },
-    Message {
-        from: SocketAddr,
-        team: String,
-        text: String,
-        /// The IP the sender advertised, when it differs from the socket's.
-        claimed_ip: Option<IpAddr>,
-    },
-    Delivery {
-        to: SocketAddr,
-        id: MsgId,
-        status: Delivery,
-    },
-    Peers(Vec<PeerSummary>),
-    PeerLeft {
-        addr: SocketAddr,
-        team: String,
-    },
-    Reply {
-        from: SocketAddr,
-        text: String,
-    },
-    Rejected {
-        from: SocketAddr,
-        reason: String,
-        preview: String,
-    },
-    Info {
-        text: String,
-    },
-    Error {
-        text: String,
-    },
 }

@@ -1,0 +1,251 @@
+//! The session: the store, the node, the history and background jobs together. Every
+//! source (the front end's actions, the network, history notes, job answers, the quit
+//! timer) goes through [`update`], and every effect through the [`Sink`]. A front end
+//! turns its input into actions and shows what comes out.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::HistoryOpen;
+use super::sink::{HistoryHandle, Sink};
+use crate::config::{PeerSpec, Settings};
+use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Target};
+use crate::history::{HistoryNote, Writer};
+use crate::net::{Limits, NetMsg, Node, NodeConfig, RetryPolicy, Stats};
+use crate::protocol::CONNECT_TEXT;
+use crate::store::{State, restore, update};
+
+/// Most queued network events handled before the front end shows them (a burst is
+/// drawn or flushed once, and the history writer commits it in larger groups).
+const DRAIN: usize = 1024;
+
+/// How a session starts.
+pub struct Setup {
+    pub listener: tokio::net::TcpListener,
+    pub team: String,
+    pub advertise_ip: IpAddr,
+    pub limits: Limits,
+    pub retry: RetryPolicy,
+    pub history: HistoryOpen,
+    /// The well-known peers, greeted at start-up as the original did.
+    pub peers: Vec<PeerSpec>,
+    /// How long a quit waits for undelivered messages; `None`: until they are delivered
+    /// or the user quits again.
+    pub quit_grace: Option<Duration>,
+}
+
+impl Setup {
+    /// The set-up the flags describe, on a bound listener, with the default retry policy.
+    pub fn new(
+        settings: &Settings,
+        listener: tokio::net::TcpListener,
+        team: String,
+        limits: Limits,
+        history: HistoryOpen,
+        quit_grace: Option<Duration>,
+    ) -> Setup {
+        Setup {
+            listener,
+            team,
+            advertise_ip: settings.advertise_ip,
+            limits,
+            retry: RetryPolicy::default(),
+            history,
+            peers: settings.peers.clone(),
+            quit_grace,
+        }
+    }
+}
+
+pub struct Session {
+    pub state: State,
+    sink: Sink,
+    events: mpsc::Receiver<NetMsg>,
+    notes: mpsc::UnboundedReceiver<HistoryNote>,
+    jobs: mpsc::UnboundedReceiver<EventKind>,
+    quit_grace: Option<Duration>,
+    quit_by: Option<Instant>,
+}
+
+impl Session {
+    /// Starts the node on the bound listener. With a history, its messages become the
+    /// log and undelivered ones are sent again. Returns what start-up has to show: the
+    /// listening address, anything about the history, the greetings.
+    pub async fn start(
+        setup: Setup,
+        adjust: impl FnOnce(&mut State),
+    ) -> std::io::Result<(Session, Vec<Effect>)> {
+        let config = NodeConfig {
+            identity: crate::net::Identity {
+                advertise_ip: setup.advertise_ip,
+                team: setup.team.clone(),
+            },
+            limits: setup.limits,
+            retry: setup.retry,
+        };
+        let (node, events) = Node::start(setup.listener, config)?;
+        let (notes_tx, notes) = mpsc::unbounded_channel();
+        let (jobs_tx, jobs) = mpsc::unbounded_channel();
+        let mut state = State::new(&setup.team, setup.advertise_ip);
+        adjust(&mut state);
+        let (history, unavailable) = setup.history;
+        let mut resume = Vec::new();
+        let history = history.map(|opened| {
+            resume = restore(&mut state, opened.records);
+            state.older_before = opened.older_before;
+            HistoryHandle {
+                writer: Writer::start(opened.writer_conn, node.sender(), notes_tx),
+                reader: opened.reader,
+                lock: opened.lock,
+            }
+        });
+        let sink = Sink {
+            node,
+            history,
+            jobs: jobs_tx,
+        };
+        let mut session = Session {
+            state,
+            sink,
+            events,
+            notes,
+            jobs,
+            quit_grace: setup.quit_grace,
+            quit_by: None,
+        };
+        let mut shown = session.run(resume, Vec::new());
+        // The listening event comes first, then anything about the history, the greetings.
+        if let Some(msg) = session.events.recv().await {
+            shown.extend(session.on_net(msg));
+        }
+        if let Some(why) = unavailable {
+            let text = format!("no history this time: {why}");
+            shown.extend(session.apply(EventKind::Storage(Some(text))));
+        }
+        for p in &setup.peers {
+            shown.extend(session.act(Action::Send {
+                to: Target::Addr {
+                    addr: p.addr,
+                    team: p.team.clone(),
+                },
+                text: CONNECT_TEXT.into(),
+            }));
+        }
+        Ok((session, shown))
+    }
+
+    /// Applies a user action; returns what the front end must show or do.
+    pub fn act(&mut self, action: Action) -> Vec<Effect> {
+        let effects = self.apply(EventKind::Action(action));
+        self.settle(effects)
+    }
+
+    /// Waits for the next thing that happens besides the front end's own input, applies
+    /// it (a network burst as a whole) and returns what to show. `None`: the node
+    /// stopped. Cancel-safe: nothing is lost when another branch of a `select!` wins.
+    pub async fn next(&mut self) -> Option<Vec<Effect>> {
+        let quit_by = self.quit_by;
+        let effects = tokio::select! {
+            msg = self.events.recv() => {
+                let mut effects = self.on_net(msg?);
+                for _ in 1..DRAIN {
+                    match self.events.try_recv() {
+                        Ok(msg) => effects.extend(self.on_net(msg)),
+                        Err(_) => break,
+                    }
+                }
+                effects
+            }
+            Some(job) = self.jobs.recv() => self.apply(job),
+            Some(note) = self.notes.recv() => self.on_note(note),
+            _ = tokio::time::sleep_until(quit_by.unwrap_or_else(Instant::now)), if quit_by.is_some() => {
+                let n = self.state.undelivered();
+                let text = format!("quitting with {n} messages still undelivered");
+                return Some(vec![Effect::Notify(Notice::Error { text }), Effect::Quit]);
+            }
+        };
+        Some(self.settle(effects))
+    }
+
+    /// Whether the user asked to quit (the session may still wait for deliveries).
+    pub fn quitting(&self) -> bool {
+        self.state.quitting
+    }
+
+    pub fn stats(&self) -> &Stats {
+        self.sink.node.stats()
+    }
+
+    /// Before exiting: let the history commit what it has (bounded).
+    pub fn shutdown(&self) {
+        self.sink.flush();
+    }
+
+    /// The quit decision, in one place: quit when asked and nothing is undelivered;
+    /// otherwise wait, at most the grace period when there is one.
+    fn settle(&mut self, mut effects: Vec<Effect>) -> Vec<Effect> {
+        if !self.state.quitting || effects.contains(&Effect::Quit) {
+            return effects;
+        }
+        let n = self.state.undelivered();
+        if n == 0 {
+            effects.push(Effect::Quit);
+        } else if let (None, Some(grace)) = (self.quit_by, self.quit_grace) {
+            self.quit_by = Some(Instant::now() + grace);
+            let text = format!("waiting for {n} messages to be delivered before quitting");
+            effects.push(Effect::Notify(Notice::Info { text }));
+        }
+        effects
+    }
+
+    /// Applies a message from the node, then acknowledges it once it is stored.
+    fn on_net(&mut self, msg: NetMsg) -> Vec<Effect> {
+        let effects = self.apply(EventKind::Net(msg.event));
+        if let Some(receipt) = msg.receipt {
+            self.sink.ack(receipt);
+        }
+        effects
+    }
+
+    /// Applies what the history writer reports.
+    fn on_note(&mut self, note: HistoryNote) -> Vec<Effect> {
+        self.apply(match note {
+            HistoryNote::Fault(text) => EventKind::Storage(Some(text)),
+            HistoryNote::Recovered => EventKind::Storage(None),
+            HistoryNote::SendFailed { id, to, reason } => EventKind::Net(NetEvent::Delivery {
+                id,
+                to,
+                status: Delivery::Failed { reason },
+            }),
+        })
+    }
+
+    /// Applies an event now and runs its effects.
+    fn apply(&mut self, kind: EventKind) -> Vec<Effect> {
+        let effects = update(
+            &mut self.state,
+            Event {
+                at: Utc::now(),
+                kind,
+            },
+        );
+        self.run(effects, Vec::new())
+    }
+
+    /// Runs effects through the sink, and applies in turn the facts they cause.
+    fn run(&mut self, effects: Vec<Effect>, mut rest: Vec<Effect>) -> Vec<Effect> {
+        let mut back = Vec::new();
+        self.sink.run(effects, &mut rest, &mut back);
+        while !back.is_empty() {
+            for event in std::mem::take(&mut back) {
+                let effects = update(&mut self.state, event);
+                self.sink.run(effects, &mut rest, &mut back);
+            }
+        }
+        rest
+    }
+}

@@ -1,0 +1,141 @@
+//! The effect sink: the one place where what the store asks for happens. Sends,
+//! history writes, acknowledgements of received connections and history queries all
+//! run here; what is left (notices, bell, suspend, quit) goes to the front end.
+
+use std::fs::File;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use crate::event::{Delivery, Effect, Event, EventKind, NetEvent, Query, Record};
+use crate::history::{Reader, Writer};
+use crate::net::{Node, Receipt};
+
+/// Messages one scroll past the top loads.
+pub const OLDER_PAGE: usize = 500;
+
+/// Hits a search on the screen shows.
+pub const SEARCH_HITS: usize = 200;
+
+/// What a query answers when there is no history.
+const NO_HISTORY: &str = "there is no history this run (--no-history, or it could not be opened)";
+
+/// The open history: where writes go, where queries run, and the data directory lock.
+pub struct HistoryHandle {
+    pub writer: Writer,
+    pub reader: Reader,
+    pub lock: File,
+}
+
+pub struct Sink {
+    pub node: Node,
+    pub history: Option<HistoryHandle>,
+    /// Where the answers of background queries go, to be applied as events.
+    pub jobs: mpsc::UnboundedSender<EventKind>,
+}
+
+impl Sink {
+    /// Runs the effects that act on the world. Those meant for the front end are added to
+    /// `rest`; facts they cause at once (a send the node cannot queue) to `back`, to be
+    /// applied in turn. A message is reported failed, never dropped.
+    pub fn run(&self, effects: Vec<Effect>, rest: &mut Vec<Effect>, back: &mut Vec<Event>) {
+        for effect in effects {
+            match effect {
+                Effect::Persist(p) => {
+                    if let Some(h) = &self.history {
+                        h.writer.persist(p);
+                    }
+                }
+                Effect::Send { id, to, text } => match &self.history {
+                    // After the commit of what came before: stored before the first try.
+                    Some(h) => h.writer.send(id, to, text),
+                    None => {
+                        if let Err(reason) = self.node.send(id, to, text) {
+                            let status = Delivery::Failed { reason };
+                            let e = NetEvent::Delivery { id, to, status };
+                            back.push(Event::net(Utc::now(), e));
+                        }
+                    }
+                },
+                Effect::Search { query } => self.search(query),
+                Effect::LoadOlder { before } => self.load_older(before),
+                Effect::Ask(query) => self.ask(query),
+                other => rest.push(other),
+            }
+        }
+    }
+
+    /// Acknowledges a received connection once what it brought is stored: only then
+    /// does its sender see a clean close.
+    pub fn ack(&self, receipt: Receipt) {
+        match &self.history {
+            Some(h) => h.writer.ack(receipt),
+            None => receipt.ack(true),
+        }
+    }
+
+    /// Before exiting: let the writer commit what it has (bounded).
+    pub fn flush(&self) {
+        if let Some(h) = &self.history {
+            h.writer.flush(Duration::from_secs(5));
+        }
+    }
+
+    /// The screen's search: no history or a failed query shows no hits.
+    fn search(&self, query: String) {
+        let q = query.clone();
+        self.query(
+            move |r| r.search(&q, SEARCH_HITS),
+            move |result| EventKind::SearchResults {
+                query,
+                hits: result.unwrap_or_default(),
+            },
+        );
+    }
+
+    fn load_older(&self, before: DateTime<Utc>) {
+        self.query(
+            move |r| r.before(before, OLDER_PAGE),
+            |result| EventKind::Older(result.unwrap_or_default()),
+        );
+    }
+
+    fn ask(&self, query: Query) {
+        let q = query.clone();
+        self.query(
+            move |r| {
+                match &q {
+                    Query::Conversation { peer, limit } => {
+                        r.conversation(peer.ip(), peer.port(), *limit)
+                    }
+                    Query::Search { query, limit } => r.search(query, *limit),
+                }
+                .map_err(|e| format!("history query failed: {e}"))
+            },
+            move |result| EventKind::Answer { query, result },
+        );
+    }
+
+    /// Runs a history query off the async threads; its answer comes back on `jobs`.
+    /// Without a history the answer is at once an error that says so.
+    fn query(
+        &self,
+        run: impl FnOnce(&Reader) -> Result<Vec<Record>, String> + Send + 'static,
+        answer: impl FnOnce(Result<Vec<Record>, String>) -> EventKind + Send + 'static,
+    ) {
+        let tx = self.jobs.clone();
+        let Some(h) = &self.history else {
+            let _ = tx.send(answer(Err(NO_HISTORY.into())));
+            return;
+        };
+        let reader = h.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = run(&reader);
+            if let Err(e) = &result {
+                tracing::warn!(error = %e, "history query failed");
+            }
+            let _ = tx.send(answer(result));
+        });
+    }
+}
