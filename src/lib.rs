@@ -10,6 +10,7 @@ pub mod event;
 pub mod headless;
 pub mod history;
 pub mod input;
+pub mod keymap;
 pub mod logging;
 pub mod net;
 pub mod protocol;

@@ -99,16 +99,6 @@ fn visible_slice(text: &str, skip: usize, room: usize) -> String {
     out
 }
 
-/// Key hints for the status line, in the order they are dropped last to first.
-const HINTS: [&str; 6] = [
-    "F1 help",
-    "Ctrl+C quit",
-    "Enter send",
-    "Ctrl+N new",
-    "Ctrl+K connect",
-    "Ctrl+D disconnect",
-];
-
 pub fn render_status(frame: &mut Frame, state: &State, area: Rect, theme: Theme, extra: &str) {
     let me = match state.me.listen {
         Some(addr) => format!(
@@ -150,7 +140,7 @@ pub fn render_status(frame: &mut Frame, state: &State, area: Rect, theme: Theme,
         }
         None => {
             // Whole hints only, most useful first; F1 lists everything else.
-            for hint in HINTS {
+            for hint in crate::keymap::hints() {
                 let text = format!(" · {hint}");
                 let w = width(&text);
                 if used + w > room {

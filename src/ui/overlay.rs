@@ -9,7 +9,7 @@ use super::compose::input_line;
 use super::layout::centered;
 use super::theme::Theme;
 use super::wrap::{pad, truncate};
-use crate::input::{key_label, keymap};
+use crate::keymap::keymap;
 use crate::store::{Form, SearchView, State};
 
 pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
@@ -19,13 +19,7 @@ pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
         Span::styled("original", theme.dim()),
     ])];
     for b in keymap().iter().filter(|b| !b.help.is_empty()) {
-        let keys = if b.label.is_empty() {
-            let mut keys: Vec<String> = b.keys.iter().map(|(c, m)| key_label(*c, *m)).collect();
-            keys.dedup();
-            keys.join(" ")
-        } else {
-            b.label.to_string()
-        };
+        let keys = b.keys_label();
         lines.push(Line::from(vec![
             Span::styled(pad(&truncate(&keys, 17), 18), theme.accent()),
             Span::raw(pad(b.help, 46)),

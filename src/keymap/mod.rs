@@ -1,0 +1,35 @@
+//! The keymap as data: one table of (keys, where they apply, action, help line, status
+//! hint). Key handling, the help overlay and the status line's hints all read it, so
+//! what the screen says is what the keys do.
+
+mod binding;
+mod table;
+
+use crate::event::Action;
+pub use binding::{ALT, Binding, CTRL, NONE, SHIFT, When, edit, key_label};
+pub use table::KEYMAP;
+
+/// Every binding, in the order the help lists them.
+pub fn keymap() -> &'static [Binding] {
+    KEYMAP
+}
+
+/// The status line's hints, most useful first: `F1 help`, `Ctrl+C quit`, ...
+pub fn hints() -> Vec<String> {
+    let mut hints: Vec<&Binding> = KEYMAP.iter().filter(|b| b.hint.0 > 0).collect();
+    hints.sort_by_key(|b| b.hint.0);
+    hints
+        .iter()
+        .map(|b| format!("{} {}", key_label(b.keys[0].0, b.keys[0].1), b.hint.1))
+        .collect()
+}
+
+/// The first key bound to `action` on the main screen, as the help shows it (`Ctrl+N`);
+/// for texts that tell the user which key to press.
+pub fn key_for(action: &Action) -> String {
+    KEYMAP
+        .iter()
+        .find(|b| &b.action == action && matches!(b.when, When::Main | When::Always))
+        .map(|b| key_label(b.keys[0].0, b.keys[0].1))
+        .unwrap_or_default()
+}

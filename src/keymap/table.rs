@@ -1,0 +1,296 @@
+//! The table itself: every binding, in the order the help lists them.
+
+use crossterm::event::KeyCode;
+use tui_input::InputRequest;
+
+use super::binding::{ALT, Binding, CTRL, NONE, SHIFT, When, bind, edit, screen};
+use crate::event::screen::{Focus, Scroll};
+use crate::event::{Action, ScreenAction};
+use crate::store::PAGE;
+
+use KeyCode::*;
+use When::*;
+
+/// Every binding, in the order the help lists them.
+pub static KEYMAP: &[Binding] = &[
+    bind(
+        &[(Enter, NONE)],
+        Main,
+        screen(ScreenAction::Submit),
+        "send to the selected peer (or to all)",
+        "1",
+    )
+    .hint(3, "send"),
+    bind(
+        &[(Char('n'), CTRL)],
+        Main,
+        screen(ScreenAction::OpenNewRecipient),
+        "write to a new IP and port",
+        "1",
+    )
+    .hint(4, "new"),
+    bind(
+        &[(Char('k'), CTRL)],
+        Main,
+        Action::ConnectAll,
+        "connect to every Active peer",
+        "3",
+    )
+    .hint(5, "connect"),
+    bind(
+        &[(Char('d'), CTRL)],
+        Main,
+        screen(ScreenAction::DisconnectSelected),
+        "disconnect the selected peer (sends exit)",
+        "exit",
+    )
+    .hint(6, "disconnect"),
+    bind(
+        &[(Char('r'), CTRL)],
+        Main,
+        Action::Retry { id: None },
+        "retry the failed messages on screen",
+        "",
+    ),
+    bind(
+        &[(Char('x'), CTRL)],
+        Main,
+        Action::Drop { id: None },
+        "give up on the failed messages on screen",
+        "",
+    ),
+    bind(
+        &[(Char('f'), CTRL)],
+        Main,
+        screen(ScreenAction::OpenSearch),
+        "search all history; Enter jumps to the hit",
+        "",
+    ),
+    bind(
+        &[(Char('c'), CTRL), (Char('q'), CTRL)],
+        Always,
+        Action::Quit,
+        "quit (after pending deliveries; twice: now)",
+        "0",
+    )
+    .hint(2, "quit"),
+    bind(
+        &[(F(1), NONE)],
+        Always,
+        screen(ScreenAction::OpenHelp),
+        "this help",
+        "",
+    )
+    .hint(1, "help"),
+    bind(
+        &[(Esc, NONE)],
+        Always,
+        screen(ScreenAction::Close),
+        "close a form or this help",
+        "",
+    ),
+    bind(
+        &[(Up, ALT)],
+        Main,
+        screen(ScreenAction::SelectPrev),
+        "previous / next peer, from anywhere",
+        "",
+    )
+    .labelled("Alt+↑ Alt+↓"),
+    bind(
+        &[(Down, ALT)],
+        Main,
+        screen(ScreenAction::SelectNext),
+        "",
+        "",
+    ),
+    bind(
+        &[(Tab, NONE)],
+        Main,
+        screen(ScreenAction::FocusNext),
+        "next / previous pane",
+        "",
+    )
+    .labelled("Tab Shift+Tab"),
+    bind(
+        &[(BackTab, SHIFT), (BackTab, NONE)],
+        Main,
+        screen(ScreenAction::FocusPrev),
+        "",
+        "",
+    ),
+    bind(
+        &[(Up, NONE)],
+        Focused(Focus::Peers),
+        screen(ScreenAction::SelectPrev),
+        "peer list: choose; log: scroll",
+        "",
+    )
+    .labelled("↑ ↓"),
+    bind(
+        &[(Down, NONE)],
+        Focused(Focus::Peers),
+        screen(ScreenAction::SelectNext),
+        "",
+        "",
+    ),
+    bind(
+        &[(Up, NONE)],
+        Focused(Focus::Log),
+        screen(ScreenAction::Scroll(Scroll::Up(1))),
+        "",
+        "",
+    ),
+    bind(
+        &[(Down, NONE)],
+        Focused(Focus::Log),
+        screen(ScreenAction::Scroll(Scroll::Down(1))),
+        "",
+        "",
+    ),
+    bind(
+        &[(Up, NONE)],
+        Focused(Focus::Compose),
+        screen(ScreenAction::RecallOlder),
+        "compose box: recall sent lines",
+        "",
+    )
+    .labelled("↑ ↓"),
+    bind(
+        &[(Down, NONE)],
+        Focused(Focus::Compose),
+        screen(ScreenAction::RecallNewer),
+        "",
+        "",
+    ),
+    bind(
+        &[(PageUp, NONE)],
+        Main,
+        screen(ScreenAction::Scroll(Scroll::Up(PAGE))),
+        "scroll the log a page",
+        "",
+    )
+    .labelled("PgUp PgDn"),
+    bind(
+        &[(PageDown, NONE)],
+        Main,
+        screen(ScreenAction::Scroll(Scroll::Down(PAGE))),
+        "",
+        "",
+    ),
+    bind(
+        &[(Home, NONE)],
+        Main,
+        screen(ScreenAction::Scroll(Scroll::Top)),
+        "oldest / newest message",
+        "",
+    )
+    .labelled("Home End"),
+    bind(
+        &[(End, NONE)],
+        Main,
+        screen(ScreenAction::Scroll(Scroll::Bottom)),
+        "",
+        "",
+    ),
+    bind(
+        &[(Char('z'), CTRL)],
+        Main,
+        screen(ScreenAction::Suspend),
+        "suspend to the shell (fg resumes)",
+        "",
+    ),
+    bind(
+        &[(Enter, NONE)],
+        Form,
+        screen(ScreenAction::Submit),
+        "form: next field; on the last, submit",
+        "",
+    ),
+    bind(
+        &[(Tab, NONE), (Down, NONE)],
+        Form,
+        screen(ScreenAction::NextField),
+        "",
+        "",
+    ),
+    bind(
+        &[(BackTab, SHIFT), (BackTab, NONE), (Up, NONE)],
+        Form,
+        screen(ScreenAction::PrevField),
+        "",
+        "",
+    ),
+    bind(
+        &[(Left, NONE)],
+        Editing,
+        edit(InputRequest::GoToPrevChar),
+        "",
+        "",
+    ),
+    bind(
+        &[(Right, NONE)],
+        Editing,
+        edit(InputRequest::GoToNextChar),
+        "",
+        "",
+    ),
+    bind(
+        &[(Left, CTRL), (Left, ALT), (Char('b'), ALT)],
+        Editing,
+        edit(InputRequest::GoToPrevWord),
+        "",
+        "",
+    ),
+    bind(
+        &[(Right, CTRL), (Right, ALT), (Char('f'), ALT)],
+        Editing,
+        edit(InputRequest::GoToNextWord),
+        "",
+        "",
+    ),
+    bind(
+        &[(Char('a'), CTRL)],
+        Editing,
+        edit(InputRequest::GoToStart),
+        "start / end of the line being typed",
+        "",
+    )
+    .labelled("Ctrl+A Ctrl+E"),
+    bind(
+        &[(Char('e'), CTRL)],
+        Editing,
+        edit(InputRequest::GoToEnd),
+        "",
+        "",
+    ),
+    bind(
+        &[(Backspace, NONE), (Char('h'), CTRL)],
+        Editing,
+        edit(InputRequest::DeletePrevChar),
+        "",
+        "",
+    ),
+    bind(
+        &[(Delete, NONE)],
+        Editing,
+        edit(InputRequest::DeleteNextChar),
+        "",
+        "",
+    ),
+    bind(
+        &[(Char('w'), CTRL), (Backspace, ALT), (Backspace, CTRL)],
+        Editing,
+        edit(InputRequest::DeletePrevWord),
+        "delete a word / the whole line",
+        "",
+    )
+    .labelled("Ctrl+W Ctrl+U"),
+    bind(
+        &[(Char('u'), CTRL)],
+        Editing,
+        edit(InputRequest::DeleteLine),
+        "",
+        "",
+    ),
+];
