@@ -1,5 +1,9 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
+mod inbox;
+mod log;
+mod outbox;
+mod peers;
 mod restore;
 mod screen;
 mod state;

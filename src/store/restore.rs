@@ -2,8 +2,9 @@
 //! were still pending or retrying when brigade stopped (or crashed) are sent again, in
 //! order. Pure like the rest of the store.
 
+use super::log::push_entry;
+use super::peers::add_peer;
 use super::state::{Body, Direction, LogEntry, PeerStatus, State};
-use super::update::{add_peer, push_entry};
 use crate::event::{Delivery, Effect, MsgId, Record};
 
 /// Loads `records` (oldest first) into an empty log; returns the sends to resume.

@@ -6,8 +6,10 @@ use std::net::{IpAddr, SocketAddr};
 use chrono::{DateTime, Utc};
 use tui_input::InputRequest;
 
+use super::log::{flash, select};
+use super::outbox::{send_exit, send_to};
+use super::peers::resolve_recipient;
 use super::state::{Body, Direction, PeerId, State};
-use super::update::{flash, resolve_recipient, send_exit, send_to};
 use super::view::{
     Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, single_line,
 };
@@ -196,22 +198,6 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             ),
         },
         ScreenAction::Suspend => fx.push(Effect::Suspend),
-    }
-}
-
-/// Shows a conversation: its unread count is cleared and the log follows it.
-pub(super) fn select(state: &mut State, selection: Selection) {
-    let selection = match selection {
-        Selection::Peer(id) if id.0 < state.peers.len() && state.peer(id).listed => selection,
-        _ => Selection::All,
-    };
-    if let Selection::Peer(id) = selection {
-        state.peers[id.0].unread = 0;
-    }
-    if state.view.selection != selection {
-        state.view.selection = selection;
-        state.view.scroll = 0;
-        state.view.new_below = 0;
     }
 }
 

@@ -1,0 +1,213 @@
+//! Outgoing messages: queueing a send, its delivery state, retrying and giving up.
+
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Utc};
+
+use super::log::{error, push_entry, system};
+use super::peers::{resolve_recipient, unlist};
+use super::state::{Body, Direction, LogEntry, PeerId, PeerStatus, State};
+use crate::event::{Delivery, Effect, MsgId, Notice, Persist, Record, Target};
+use crate::protocol::{EXIT_TEXT, is_exit};
+
+pub(super) fn send(
+    state: &mut State,
+    at: DateTime<Utc>,
+    to: Target,
+    text: &str,
+    fx: &mut Vec<Effect>,
+) {
+    if text.trim().is_empty() {
+        return error(
+            state,
+            at,
+            "nothing to send: the message is empty".into(),
+            fx,
+        );
+    }
+    let recipients = match to {
+        Target::All => {
+            let all: Vec<PeerId> = state
+                .listed()
+                .filter(|(_, p)| p.key.reachable())
+                .map(|(id, _)| id)
+                .collect();
+            if all.is_empty() {
+                return error(state, at, "no peers to send to yet".into(), fx);
+            }
+            all
+        }
+        Target::Addr { addr, team } => match resolve_recipient(state, addr, team) {
+            Ok(id) => vec![id],
+            Err(e) => return error(state, at, e, fx),
+        },
+    };
+    send_to(state, at, &recipients, text, fx);
+}
+
+/// Sends `text` to each peer; `exit` disconnects them.
+pub(super) fn send_to(
+    state: &mut State,
+    at: DateTime<Utc>,
+    recipients: &[PeerId],
+    text: &str,
+    fx: &mut Vec<Effect>,
+) {
+    for &id in recipients {
+        if is_exit(text) {
+            send_exit(state, at, id, fx);
+        } else {
+            state.peers[id.0].listed = true;
+            queue_send(state, at, id, text, fx);
+        }
+    }
+}
+
+/// Sends `exit` and removes the peer from the list, as the original does.
+pub(super) fn send_exit(state: &mut State, at: DateTime<Utc>, id: PeerId, fx: &mut Vec<Effect>) {
+    queue_send(state, at, id, EXIT_TEXT, fx);
+    let peer = &state.peers[id.0];
+    let (addr, team) = (peer.key.addr(), peer.key.team.clone());
+    let label = peer.key.team_label().to_string();
+    unlist(state, id);
+    system(state, at, Some(id), format!("you left {label}"), false);
+    fx.push(Effect::Notify(Notice::PeerLeft { addr, team }));
+}
+
+pub(super) fn queue_send(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    text: &str,
+    fx: &mut Vec<Effect>,
+) {
+    let msg = MsgId(state.next_msg);
+    state.next_msg += 1;
+    let to = state.peers[id.0].key.addr();
+    state.outgoing.insert(msg, state.log.len());
+    push_entry(
+        state,
+        LogEntry {
+            at,
+            body: Body::Message {
+                peer: id,
+                dir: Direction::Out {
+                    id: msg,
+                    delivery: Delivery::Pending,
+                },
+                text: text.to_string(),
+            },
+        },
+    );
+    let key = state.peers[id.0].key.clone();
+    fx.push(Effect::Persist(Persist::Message(Record {
+        at,
+        peer: key,
+        outgoing: true,
+        text: text.to_string(),
+        msg_id: Some(msg),
+        delivery: Some(Delivery::Pending),
+        claimed_ip: None,
+    })));
+    fx.push(Effect::Send {
+        id: msg,
+        to,
+        text: text.to_string(),
+    });
+    fx.push(Effect::Notify(Notice::Delivery {
+        to,
+        id: msg,
+        status: Delivery::Pending,
+    }));
+}
+
+/// The message named, or every failed message in the view on screen.
+pub(super) fn failed_ids(state: &State, id: Option<MsgId>) -> Vec<MsgId> {
+    match id {
+        Some(id) => vec![id],
+        None => state
+            .failed
+            .iter()
+            .filter(|(_, i)| state.on_screen(state.log[**i].peer()))
+            .map(|(id, _)| *id)
+            .collect(),
+    }
+}
+
+/// Sends a failed message again; false when it is not a failed message.
+pub(super) fn requeue(state: &mut State, id: MsgId, fx: &mut Vec<Effect>) -> bool {
+    let Some(index) = state.failed.remove(&id) else {
+        return false;
+    };
+    let Body::Message { peer, text, .. } = &state.log[index].body else {
+        return false;
+    };
+    let (peer, text) = (*peer, text.clone());
+    let to = state.peers[peer.0].key.addr();
+    if !state.peers[peer.0].listed {
+        state.peers[peer.0].listed = true;
+    }
+    set_delivery(state, id, Delivery::Pending, fx);
+    fx.push(Effect::Send { id, to, text });
+    true
+}
+
+/// Sets an outgoing message's state, stores it and reports it.
+pub(super) fn set_delivery(state: &mut State, id: MsgId, status: Delivery, fx: &mut Vec<Effect>) {
+    let Some((_, peer, delivery)) = outgoing_mut(state, id) else {
+        return;
+    };
+    *delivery = status.clone();
+    let to = state.peers[peer.0].key.addr();
+    fx.push(Effect::Persist(Persist::Status {
+        id,
+        status: status.clone(),
+    }));
+    fx.push(Effect::Notify(Notice::Delivery { to, id, status }));
+}
+
+/// An outgoing message's log index, peer and delivery state.
+pub(super) fn outgoing_mut(state: &mut State, id: MsgId) -> Option<(usize, PeerId, &mut Delivery)> {
+    let index = *state.outgoing.get(&id)?;
+    match &mut state.log[index].body {
+        Body::Message {
+            peer,
+            dir: Direction::Out { delivery, .. },
+            ..
+        } => Some((index, *peer, delivery)),
+        _ => None,
+    }
+}
+
+pub(super) fn delivery(
+    state: &mut State,
+    id: MsgId,
+    to: SocketAddr,
+    status: Delivery,
+    fx: &mut Vec<Effect>,
+) {
+    let Some((index, peer, delivery)) = outgoing_mut(state, id) else {
+        return;
+    };
+    if delivery.is_final() {
+        return; // a final state is never revised
+    }
+    *delivery = status.clone();
+    if matches!(status, Delivery::Failed { .. }) {
+        state.failed.insert(id, index);
+    }
+    fx.push(Effect::Persist(Persist::Status {
+        id,
+        status: status.clone(),
+    }));
+    if status == Delivery::Delivered {
+        let p = &mut state.peers[peer.0];
+        if p.listed {
+            p.status = PeerStatus::Connected;
+        }
+    }
+    fx.push(Effect::Notify(Notice::Delivery { to, id, status }));
+    if state.quitting && state.undelivered() == 0 {
+        fx.push(Effect::Quit);
+    }
+}
