@@ -5,7 +5,7 @@
 mod binding;
 mod table;
 
-use crate::event::Action;
+use crate::event::{Action, ScreenAction};
 pub use binding::{ALT, Binding, CTRL, NONE, SHIFT, When, edit, key_label};
 pub use table::KEYMAP;
 
@@ -27,9 +27,20 @@ pub fn hints() -> Vec<String> {
 /// The first key bound to `action` on the main screen, as the help shows it (`Ctrl+N`);
 /// for texts that tell the user which key to press.
 pub fn key_for(action: &Action) -> String {
+    key_in(When::Main, action)
+}
+
+/// The first key bound to `action` where `when` applies (bindings for everywhere
+/// included), as the help shows it.
+pub fn key_in(when: When, action: &Action) -> String {
     KEYMAP
         .iter()
-        .find(|b| &b.action == action && matches!(b.when, When::Main | When::Always))
+        .find(|b| &b.action == action && (b.when == when || b.when == When::Always))
         .map(|b| key_label(b.keys[0].0, b.keys[0].1))
         .unwrap_or_default()
+}
+
+/// The key of a screen action on the main screen.
+pub fn screen_key(action: ScreenAction) -> String {
+    key_for(&Action::Screen(action))
 }

@@ -8,7 +8,8 @@ use tui_input::Input;
 
 use super::theme::Theme;
 use super::wrap::{truncate, width};
-use crate::store::{Focus, Overlay, Selection, State};
+use crate::keymap::screen_key;
+use crate::store::{Focus, Overlay, ScreenAction, Selection, State};
 
 pub fn render(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
     let focused = state.view.focus == Focus::Compose;
@@ -27,7 +28,11 @@ pub fn render(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
         &state.view.compose,
         inner,
         theme,
-        "Type a message · Enter sends · F1 help",
+        &format!(
+            "Type a message · {} sends · {} help",
+            screen_key(ScreenAction::Submit),
+            screen_key(ScreenAction::OpenHelp)
+        ),
         show_cursor,
     );
 }
@@ -38,7 +43,10 @@ pub fn recipient(state: &State) -> String {
         Selection::All => {
             let n = state.listed().filter(|(_, p)| p.key.reachable()).count();
             match n {
-                0 => "To nobody yet: choose a peer, or Ctrl+N".into(),
+                0 => format!(
+                    "To nobody yet: choose a peer, or {}",
+                    screen_key(ScreenAction::OpenNewRecipient)
+                ),
                 1 => "To all peers (1)".into(),
                 n => format!("To all peers ({n})"),
             }

@@ -12,8 +12,9 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::peers::status_label;
 use super::theme::Theme;
 use super::wrap::{pad, truncate, width, wrap};
-use crate::event::Delivery;
-use crate::store::{Body, Direction, Focus, LogEntry, Selection, State};
+use crate::event::{Action, Delivery};
+use crate::keymap::{key_for, screen_key};
+use crate::store::{Body, Direction, Focus, LogEntry, ScreenAction, Selection, State};
 
 const TIME: usize = 8;
 const GAP: usize = 2;
@@ -84,9 +85,14 @@ fn empty_hint(state: &State, theme: Theme) -> Paragraph<'static> {
         .unwrap_or_default();
     let text = match state.view.selection {
         Selection::All => format!(
-            "No messages yet.\nPeers reach you at {me}.\nCtrl+N writes to a new peer; F1 shows every key."
+            "No messages yet.\nPeers reach you at {me}.\n{} writes to a new peer; {} shows every key.",
+            screen_key(ScreenAction::OpenNewRecipient),
+            screen_key(ScreenAction::OpenHelp)
         ),
-        Selection::Peer(_) => "No messages with this peer yet. Type and press Enter.".into(),
+        Selection::Peer(_) => format!(
+            "No messages with this peer yet. Type and press {}.",
+            screen_key(ScreenAction::Submit)
+        ),
     };
     Paragraph::new(text)
         .style(theme.dim())
@@ -171,34 +177,41 @@ fn entry_lines(
                 }
                 lines.push(Line::from(spans));
             }
-            if let Direction::Out {
-                delivery: Delivery::Dropped,
-                ..
-            } = dir
-            {
-                lines.push(Line::from(vec![
-                    Span::raw(" ".repeat(indent)),
-                    Span::styled("not delivered: you gave up on it", theme.dim()),
-                ]));
-            }
-            if let Direction::Out {
-                delivery: Delivery::Failed { reason },
-                ..
-            } = dir
-            {
-                for piece in wrap(
-                    &format!("not delivered: {reason} · Ctrl+R retries, Ctrl+X gives up"),
-                    text_w,
-                ) {
-                    lines.push(Line::from(vec![
-                        Span::raw(" ".repeat(indent)),
-                        Span::styled(piece, theme.error()),
-                    ]));
-                }
+            if let Direction::Out { delivery, .. } = dir {
+                lines.extend(undelivered_note(delivery, indent, text_w, theme));
             }
             lines
         }
     }
+}
+
+/// Under a message that will not be delivered: why, and what the user can do.
+fn undelivered_note(
+    delivery: &Delivery,
+    indent: usize,
+    text_w: usize,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let (pieces, style) = match delivery {
+        // Short: never wrapped.
+        Delivery::Dropped => (vec!["not delivered: you gave up on it".into()], theme.dim()),
+        Delivery::Failed { reason } => {
+            let retry = key_for(&Action::Retry { id: None });
+            let drop = key_for(&Action::Drop { id: None });
+            let text = format!("not delivered: {reason} · {retry} retries, {drop} gives up");
+            (wrap(&text, text_w), theme.error())
+        }
+        _ => return Vec::new(),
+    };
+    pieces
+        .into_iter()
+        .map(|piece| {
+            Line::from(vec![
+                Span::raw(" ".repeat(indent)),
+                Span::styled(piece, style),
+            ])
+        })
+        .collect()
 }
 
 fn delivery_mark(delivery: &Delivery, theme: Theme) -> Span<'static> {

@@ -13,7 +13,7 @@ use ratatui::Frame;
 
 pub use theme::Theme;
 
-use crate::store::{Form, Overlay, State};
+use crate::store::{Form, Overlay, ScreenAction, State};
 use layout::{Screen, layout};
 
 /// Draws the whole screen. `extra` is a short note for the status line (counts of
@@ -42,9 +42,22 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
             form,
             area,
             theme,
-            "Enter: next, send on the last · Tab: move · Esc: cancel",
+            &format!(
+                "{}: next, send on the last · {}: move · {}: cancel",
+                form_key(ScreenAction::Submit),
+                form_key(ScreenAction::NextField),
+                form_key(ScreenAction::Close)
+            ),
         ),
     }
+}
+
+/// The key of a screen action in a form.
+fn form_key(action: ScreenAction) -> String {
+    crate::keymap::key_in(
+        crate::keymap::When::Form,
+        &crate::event::Action::Screen(action),
+    )
 }
 
 /// The start-up form, alone on the screen (the original's two prompts).
@@ -59,6 +72,10 @@ pub fn render_startup(frame: &mut Frame, form: &Form, theme: Theme) {
         form,
         area,
         theme,
-        "Enter: next field, start on the last · Esc: quit",
+        &format!(
+            "{}: next field, start on the last · {}: quit",
+            form_key(ScreenAction::Submit),
+            form_key(ScreenAction::Close)
+        ),
     );
 }

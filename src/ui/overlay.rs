@@ -9,8 +9,8 @@ use super::compose::input_line;
 use super::layout::centered;
 use super::theme::Theme;
 use super::wrap::{pad, truncate};
-use crate::keymap::keymap;
-use crate::store::{Form, SearchView, State};
+use crate::keymap::{keymap, screen_key};
+use crate::store::{Form, ScreenAction, SearchView, State};
 
 pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
     let mut lines = vec![Line::from(vec![
@@ -32,7 +32,10 @@ pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
     )));
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
-        "Click a peer to write to it; the wheel scrolls the log. Esc closes.",
+        format!(
+            "Click a peer to write to it; the wheel scrolls the log. {} closes.",
+            screen_key(ScreenAction::Close)
+        ),
         theme.dim(),
     )));
     // Too short a window: say so rather than cut the list silently.
@@ -195,9 +198,13 @@ pub fn render_search(
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), list);
-    let footer = "↑↓ choose · Enter: show it in its conversation · Esc: close";
+    let footer = format!(
+        "↑↓ choose · {}: show it in its conversation · {}: close",
+        screen_key(ScreenAction::Submit),
+        screen_key(ScreenAction::Close)
+    );
     frame.render_widget(
-        Paragraph::new(Span::styled(truncate(footer, width), theme.dim())),
+        Paragraph::new(Span::styled(truncate(&footer, width), theme.dim())),
         Rect::new(inner.x, inner.bottom() - 1, inner.width, 1),
     );
 }

@@ -9,7 +9,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::layout::peer_rows;
 use super::theme::Theme;
 use super::wrap::{truncate, width};
-use crate::store::{Focus, Peer, PeerStatus, Selection, State};
+use crate::keymap::screen_key;
+use crate::store::{Focus, Peer, PeerStatus, ScreenAction, Selection, State};
 
 pub fn render_list(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
     let focused = state.view.focus == Focus::Peers;
@@ -33,7 +34,11 @@ pub fn render_list(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
     }
     if count == 0 && area.height > 6 {
         let hint = Rect::new(area.x + 2, area.y + 3, area.width.saturating_sub(4), 3);
-        let text = Paragraph::new("No peers yet.\nCtrl+N writes to one.")
+        let text = format!(
+            "No peers yet.\n{} writes to one.",
+            screen_key(ScreenAction::OpenNewRecipient)
+        );
+        let text = Paragraph::new(text)
             .style(theme.dim())
             .wrap(ratatui::widgets::Wrap { trim: true });
         frame.render_widget(text, hint);
