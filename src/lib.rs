@@ -1,8 +1,10 @@
 //! brigade: a full-screen terminal chat for the classic campus peer-to-peer protocol.
 //!
-//! Layers (see DESIGN.md): [`protocol`] (pure), [`store`] (pure update), [`net`] (the
-//! node), [`app`] (the loop that joins them), [`headless`] (JSON lines front end),
-//! [`config`] (flags and config file).
+//! The module map and how a message flows from a socket to the screen and to disk are
+//! in docs/ARCHITECTURE.md; the wire facts in docs/PROTOCOL.md. In short: [`protocol`]
+//! (pure bytes), [`event`] (the vocabulary), [`store`] (pure update), [`net`] (the node),
+//! [`history`] (SQLite), [`app`] (the session, the effect sink and the terminal front
+//! end), [`headless`] (the JSON-lines front end), [`keymap`], [`input`], [`ui`].
 
 pub mod app;
 pub mod config;
