@@ -249,3 +249,87 @@ impl Session {
         rest
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use tokio::time::timeout;
+
+    use super::*;
+    use crate::event::Query;
+    use crate::net::bind_listener;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    async fn start(quit_grace: Option<Duration>) -> Session {
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let setup = Setup {
+            listener: bind_listener(ip, 0, 16).unwrap(),
+            team: "A".into(),
+            advertise_ip: ip,
+            limits: Limits::default(),
+            retry: RetryPolicy::default(),
+            history: (None, None),
+            peers: Vec::new(),
+            quit_grace,
+        };
+        let (session, shown) = Session::start(setup, |_| {}).await.unwrap();
+        assert!(
+            matches!(shown[..], [Effect::Notify(Notice::Listening { .. })]),
+            "{shown:?}"
+        );
+        session
+    }
+
+    /// A headless question travels like the screen's search: sink, jobs, update.
+    #[tokio::test]
+    async fn a_question_is_answered_through_the_jobs() {
+        let mut session = start(None).await;
+        let query = Query::Search {
+            query: "lab".into(),
+            limit: 5,
+        };
+        assert!(session.act(Action::Ask(query)).is_empty());
+        let shown = timeout(WAIT, session.next()).await.unwrap().unwrap();
+        let Some(Effect::Notify(Notice::Error { text })) = shown.first() else {
+            panic!("{shown:?}");
+        };
+        assert!(text.contains("no history this run"), "{text}");
+    }
+
+    /// A quit with a message still undelivered waits, says so, and gives up after the
+    /// grace period.
+    #[tokio::test]
+    async fn a_quit_waits_for_deliveries_at_most_the_grace_period() {
+        let mut session = start(Some(Duration::from_millis(100))).await;
+        // A peer that never accepts: the message stays undelivered.
+        let silent = bind_listener("127.0.0.1".parse().unwrap(), 0, 16).unwrap();
+        let addr: SocketAddr = silent.local_addr().unwrap();
+        let to = Target::Addr { addr, team: None };
+        session.act(Action::Send {
+            to,
+            text: "hello".into(),
+        });
+        let shown = session.act(Action::Quit);
+        assert!(session.quitting());
+        assert!(
+            matches!(&shown[..], [Effect::Notify(Notice::Info { text })] if text.starts_with("waiting for 1")),
+            "{shown:?}"
+        );
+        let shown = timeout(WAIT, async {
+            loop {
+                let shown = session.next().await.unwrap();
+                if shown.contains(&Effect::Quit) {
+                    return shown;
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert!(
+            matches!(&shown[..], [Effect::Notify(Notice::Error { text }), Effect::Quit] if text.contains("still undelivered")),
+            "{shown:?}"
+        );
+    }
+}

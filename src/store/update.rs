@@ -153,3 +153,69 @@ fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effe
         NetEvent::Error { text } => error(state, at, text, fx),
     }
 }
+
+#[cfg(test)]
+mod ask_tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn apply(state: &mut State, kind: EventKind) -> Vec<Effect> {
+        let at = Utc.timestamp_opt(0, 0).unwrap();
+        update(state, Event { at, kind })
+    }
+
+    /// A question becomes an effect for the sink; its answer, a notice for the user.
+    #[test]
+    fn a_question_goes_to_the_sink_and_its_answer_to_the_user() {
+        let mut state = State::new("A", "127.0.0.1".parse().unwrap());
+        let query = Query::Search {
+            query: "lab".into(),
+            limit: 5,
+        };
+        let fx = apply(&mut state, EventKind::Action(Action::Ask(query.clone())));
+        assert_eq!(fx, [Effect::Ask(query.clone())]);
+
+        let fx = apply(
+            &mut state,
+            EventKind::Answer {
+                query: query.clone(),
+                result: Ok(Vec::new()),
+            },
+        );
+        let search = Notice::Search {
+            query: "lab".into(),
+            hits: Vec::new(),
+        };
+        assert_eq!(fx, [Effect::Notify(search)]);
+
+        let peer: SocketAddr = "10.0.0.2:80".parse().unwrap();
+        let conversation = Query::Conversation { peer, limit: 5 };
+        let fx = apply(
+            &mut state,
+            EventKind::Answer {
+                query: conversation,
+                result: Ok(Vec::new()),
+            },
+        );
+        let history = Notice::History {
+            peer,
+            messages: Vec::new(),
+        };
+        assert_eq!(fx, [Effect::Notify(history)]);
+
+        let fx = apply(
+            &mut state,
+            EventKind::Answer {
+                query,
+                result: Err("no history".into()),
+            },
+        );
+        let error = Notice::Error {
+            text: "no history".into(),
+        };
+        assert_eq!(fx, [Effect::Notify(error)]);
+        // Nothing of it reaches the log: the answer is for the one who asked.
+        assert!(state.log.is_empty());
+    }
+}

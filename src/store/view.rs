@@ -1,5 +1,6 @@
-//! What the screen shows and where the keyboard goes: plain data, changed only by
-//! `update`. The terminal front end draws it; the headless one ignores it.
+//! What the screen shows and where the keyboard goes: plain data, changed by `update`
+//! (the terminal front end also sets the bell and the time zone once, at start-up). The
+//! terminal front end draws it; the headless one ignores it.
 
 use chrono::FixedOffset;
 use tui_input::{Input, InputRequest};
