@@ -3,6 +3,9 @@
 
 use tui_input::InputRequest;
 
+/// Log entries one PgUp/PgDn moves.
+pub const PAGE: usize = 10;
+
 /// Index of a peer in the store's peer table; stable for the life of the state, so log
 /// entries keep pointing at the right peer when its team becomes known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

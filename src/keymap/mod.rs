@@ -40,6 +40,15 @@ pub fn key_in(when: When, action: &Action) -> String {
         .unwrap_or_default()
 }
 
+/// How the help names the keys of `action` on the main screen (`Alt+↑ Alt+↓`).
+pub fn keys_for(action: &Action) -> String {
+    KEYMAP
+        .iter()
+        .find(|b| &b.action == action && (b.when == When::Main || b.when == When::Always))
+        .map(Binding::keys_label)
+        .unwrap_or_default()
+}
+
 /// The key of a screen action on the main screen.
 pub fn screen_key(action: ScreenAction) -> String {
     key_for(&Action::Screen(action))

@@ -4,9 +4,8 @@ use crossterm::event::KeyCode;
 use tui_input::InputRequest;
 
 use super::binding::{ALT, Binding, CTRL, NONE, SHIFT, When, bind, edit, screen};
-use crate::event::screen::{Focus, Scroll};
+use crate::event::screen::{Focus, PAGE, Scroll};
 use crate::event::{Action, ScreenAction};
-use crate::store::PAGE;
 
 use KeyCode::*;
 use When::*;

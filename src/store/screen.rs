@@ -13,7 +13,8 @@ use super::state::{Body, Direction, PeerId, State};
 use super::view::{
     Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, single_line,
 };
-use crate::event::Effect;
+use crate::event::{Action, Effect};
+use crate::keymap::{keys_for, screen_key};
 use crate::protocol::check_team_name;
 
 pub(super) fn on_screen(
@@ -193,7 +194,10 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             Selection::Peer(id) if state.peers[id.0].listed => send_exit(state, at, id, fx),
             _ => flash(
                 state,
-                "select a peer to disconnect (Alt+Up/Down or click it)".into(),
+                format!(
+                    "select a peer to disconnect ({} or click it)",
+                    keys_for(&Action::Screen(ScreenAction::SelectPrev))
+                ),
                 true,
             ),
         },
@@ -265,15 +269,19 @@ fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
         Selection::Peer(id) if !state.peer(id).key.reachable() => {
             let who = state.peer(id).key.team_label().to_string();
             let text = format!(
-                "{who} at {} gave no port to reply to; Ctrl+N to write to its address",
-                state.peer(id).key.ip
+                "{who} at {} gave no port to reply to; {} to write to its address",
+                state.peer(id).key.ip,
+                screen_key(ScreenAction::OpenNewRecipient)
             );
             return flash(state, text, true);
         }
         Selection::Peer(id) => vec![id],
     };
     if recipients.is_empty() {
-        let text = "no peers to send to yet: Ctrl+N writes to a new one".to_string();
+        let text = format!(
+            "no peers to send to yet: {} writes to a new one",
+            screen_key(ScreenAction::OpenNewRecipient)
+        );
         return flash(state, text, true);
     }
     send_to(state, at, &recipients, &text, fx);

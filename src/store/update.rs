@@ -11,6 +11,7 @@ use super::outbox::{delivery, failed_ids, queue_send, requeue, send, send_exit, 
 use super::peers::resolve_listed;
 use super::state::{PeerId, PeerStatus, State};
 use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Query, Record};
+use crate::keymap::key_for;
 use crate::protocol::CONNECT_TEXT;
 
 /// Applies one event to the state and returns what the world must do about it.
@@ -79,7 +80,8 @@ fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<
                 flash(
                     state,
                     format!(
-                        "quitting once {waiting} message(s) are delivered; Ctrl+C again quits now"
+                        "quitting once {waiting} message(s) are delivered; {} again quits now",
+                        key_for(&Action::Quit)
                     ),
                     false,
                 );

@@ -5,12 +5,10 @@
 use chrono::FixedOffset;
 use tui_input::{Input, InputRequest};
 
-pub use crate::event::screen::{Focus, ScreenAction, Scroll, Selection};
+pub use crate::event::screen::{Focus, PAGE, ScreenAction, Scroll, Selection};
 
 /// Sent lines kept for recall with Up/Down in the compose box.
 pub const RECALL_LINES: usize = 100;
-/// Log entries one PgUp/PgDn moves.
-pub const PAGE: usize = 10;
 
 /// One labelled text field of a form.
 #[derive(Debug, Clone)]
