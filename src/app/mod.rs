@@ -1,9 +1,9 @@
 //! The session both front ends drive ([`Session`]), the one place effects run
-//! ([`sink`]), and the terminal front end ([`tui`]). The headless front end is
+//! (`sink`), and the terminal front end ([`tui`]). The headless front end is
 //! `crate::headless`.
 
 mod session;
-pub mod sink;
+mod sink;
 pub mod tui;
 
 pub use session::{Session, Setup};
@@ -17,6 +17,12 @@ pub enum Failure {
     Usage(String),
     /// Anything else, reported by color-eyre.
     Crash(color_eyre::Report),
+}
+
+/// Anything unexpected: a crash, reported with its cause (after the terminal is given
+/// back, by the front end's guard).
+pub fn crash(e: impl Into<color_eyre::Report>) -> Failure {
+    Failure::Crash(e.into())
 }
 
 impl From<color_eyre::Report> for Failure {

@@ -100,7 +100,7 @@ impl Session {
             HistoryHandle {
                 writer: Writer::start(opened.writer_conn, node.sender(), notes_tx),
                 reader: opened.reader,
-                lock: opened.lock,
+                _lock: opened.lock,
             }
         });
         let sink = Sink {

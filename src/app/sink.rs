@@ -25,9 +25,11 @@ const NO_HISTORY: &str = "there is no history this run (--no-history, or it coul
 pub struct HistoryHandle {
     pub writer: Writer,
     pub reader: Reader,
-    pub lock: File,
+    /// Held for the life of the session: a second brigade on this directory is refused.
+    pub _lock: File,
 }
 
+/// Runs effects. Owns the node and the history; the session owns the sink.
 pub struct Sink {
     pub node: Node,
     pub history: Option<HistoryHandle>,

@@ -13,7 +13,7 @@ use ratatui::layout::Rect;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::{Failure, HistoryOpen, Session, Setup, open_history};
+use super::{Failure, HistoryOpen, Session, Setup, crash, open_history};
 use crate::config::Settings;
 use crate::event::{Action, Effect};
 use crate::input::{Context, action_for, key_action_in};
@@ -26,10 +26,6 @@ use crate::ui::{self, Theme};
 const DRAIN: usize = 1024;
 
 type Term = Terminal<CrosstermBackend<io::Stdout>>;
-
-fn crash(e: impl Into<color_eyre::Report>) -> Failure {
-    Failure::Crash(e.into())
-}
 
 pub async fn run(settings: Settings) -> Result<(), Failure> {
     let theme = Theme::from_env();

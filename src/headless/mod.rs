@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::app::{Failure, Session, Setup, open_history};
+use crate::app::{Failure, Session, Setup, crash, open_history};
 use crate::config::Settings;
 use crate::event::{Action, Effect, Notice};
 use crate::net::{Limits, bind_listener};
@@ -23,10 +23,6 @@ pub const QUIT_GRACE: Duration = Duration::from_secs(30);
 /// Written synchronously, one flush per burst: tokio's stdout would hand every write to
 /// its blocking thread pool, a thread switch per write (seen in a profile under load).
 type Out = BufWriter<Stdout>;
-
-fn crash(e: impl Into<color_eyre::Report>) -> Failure {
-    Failure::Crash(e.into())
-}
 
 pub async fn run(settings: Settings) -> Result<(), Failure> {
     let (Some(team), Some(port)) = (settings.name.clone(), settings.port) else {
