@@ -185,16 +185,13 @@ impl Session {
         self.sink.flush();
     }
 
-    /// The quit decision, in one place: quit when asked and nothing is undelivered;
-    /// otherwise wait, at most the grace period when there is one.
+    /// The grace period of a quit. When to quit is the store's rule (at once when
+    /// nothing is undelivered, else once the last message is delivered or on a second
+    /// quit); the session adds the timer after which it gives up waiting.
     fn settle(&mut self, mut effects: Vec<Effect>) -> Vec<Effect> {
-        if !self.state.quitting || effects.contains(&Effect::Quit) {
-            return effects;
-        }
+        let waiting = self.state.quitting && !effects.contains(&Effect::Quit);
         let n = self.state.undelivered();
-        if n == 0 {
-            effects.push(Effect::Quit);
-        } else if let (None, Some(grace)) = (self.quit_by, self.quit_grace) {
+        if let (true, None, Some(grace)) = (waiting && n > 0, self.quit_by, self.quit_grace) {
             self.quit_by = Some(Instant::now() + grace);
             let text = format!("waiting for {n} messages to be delivered before quitting");
             effects.push(Effect::Notify(Notice::Info { text }));
