@@ -258,21 +258,43 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
 
         /// Words of up to 12 characters (multi-byte included) separated by spaces and
-        /// newlines: every piece but the last ends after a space, no piece is longer
-        /// than 1024 bytes, and the pieces rejoined are the text.
+        /// newlines: no piece is longer than 1024 bytes; a piece ends after a space,
+        /// or else no space lies in its last quarter and the next character would not
+        /// have fitted; the pieces rejoined are the text.
         #[test]
         fn split_cuts_between_words(
             text in "([a-zé€😀]{1,12}[ \n]){0,400}[a-zé€😀]{0,12}",
             team in "[A-Za-z0-9_é]{1,16}",
         ) {
             let h = header("10.1.2.3".parse().unwrap(), 8080, &team);
+            let room = MAX_WIRE_BYTES - h.len();
+            let window = room / WORD_CUT_WINDOW_DIVISOR;
             let parts = pieces(&h, &text);
             for (n, p) in parts.iter().enumerate() {
-                proptest::prop_assert!(h.len() + p.len() <= MAX_WIRE_BYTES);
+                proptest::prop_assert!(p.len() <= room);
                 proptest::prop_assert!(!p.trim().is_empty());
-                if n + 1 < parts.len() {
-                    proptest::prop_assert!(p.ends_with(' '), "cut inside a word: {:?}", p);
+                if n + 1 < parts.len() && !p.ends_with(' ') {
+                    let tail = &p.as_bytes()[p.len().saturating_sub(window)..];
+                    proptest::prop_assert!(!tail.contains(&b' '), "a space was usable: {:?}", p);
+                    let next = parts[n + 1].chars().next().unwrap();
+                    proptest::prop_assert!(p.len() + next.len_utf8() > room, "cut early: {:?}", p);
                 }
+            }
+            let joined = parts.concat();
+            proptest::prop_assert!(text.starts_with(&joined));
+            proptest::prop_assert!(text[joined.len()..].trim().is_empty());
+        }
+
+        /// Words separated by spaces (newlines inside them too): every piece but the
+        /// last ends after a space; only white space at the end may be left out.
+        #[test]
+        fn split_never_cuts_a_short_word(
+            text in "([a-zé€😀\n]{1,12} ){1,400}",
+        ) {
+            let h = "10.1.2.3:8080 T ";
+            let parts = pieces(h, &text);
+            for p in &parts[..parts.len() - 1] {
+                proptest::prop_assert!(p.ends_with(' '), "cut inside a word: {:?}", p);
             }
             let joined = parts.concat();
             proptest::prop_assert!(text.starts_with(&joined));
