@@ -421,3 +421,33 @@ impl<'a> Connection<'a> {
             .await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_reported_once_a_minute_with_a_count() {
+        let mut notices = RefusalNotices::default();
+        let ip: IpAddr = "10.0.0.9".parse().unwrap();
+        let other: IpAddr = "10.0.0.10".parse().unwrap();
+        let t0 = Instant::now();
+        assert_eq!(notices.refused(ip, t0), Some(1));
+        for s in 1..=3 {
+            assert_eq!(notices.refused(ip, t0 + Duration::from_secs(s)), None);
+        }
+        // Another source has its own minute.
+        assert_eq!(notices.refused(other, t0 + Duration::from_secs(2)), Some(1));
+        let later = t0 + REFUSAL_NOTICE_EVERY + Duration::from_secs(1);
+        assert_eq!(notices.refused(ip, later), Some(4));
+        assert_eq!(notices.refused(ip, later), None);
+    }
+
+    #[test]
+    fn ipv4_mapped_socket_addresses_are_ipv4() {
+        let mapped: SocketAddr = "[::ffff:10.0.0.1]:7000".parse().unwrap();
+        assert_eq!(canonical(mapped), "10.0.0.1:7000".parse().unwrap());
+        let v6: SocketAddr = "[::1]:7000".parse().unwrap();
+        assert_eq!(canonical(v6), v6);
+    }
+}
