@@ -106,6 +106,8 @@ async fn an_idle_flood_from_one_address_does_not_starve_others() {
     for _ in 0..1000 {
         match connect_from("127.0.0.2", b.addr()).await {
             Ok(s) => idle.push(s),
+            // Past the per-source cap brigade resets, sometimes before connect returns.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
             Err(e) => panic!("connect from 127.0.0.2 failed: {e}"),
         }
     }

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// Most messages taken from one connection (classic programs send several per
+/// connection). Past it the connection is reset and reported, never closed cleanly:
+/// the messages before it are stored, the sender sees an error for the whole batch.
+pub const MAX_MESSAGES_PER_CONNECTION: usize = 64;
+
 /// Bounds on inbound connections. The defaults are documented in the README.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -9,7 +14,7 @@ pub struct Limits {
     pub max_message_bytes: usize,
     /// Most bytes read from one connection; past it the connection is cut.
     pub max_connection_bytes: usize,
-    /// Most messages taken from one connection; past it the connection is cut.
+    /// Most messages taken from one connection; past it the connection is reset.
     pub max_messages_per_connection: usize,
     /// A pause this long ends a message (senders that wait for a reply, rule 4).
     pub idle_gap: Duration,
@@ -19,7 +24,8 @@ pub struct Limits {
     pub total_deadline: Duration,
     /// Concurrent inbound connections; beyond it new ones wait in the kernel's backlog.
     pub max_connections: usize,
-    /// Concurrent inbound connections from one source IP; beyond it they are refused.
+    /// Concurrent inbound connections from one source IP; beyond it they are refused
+    /// with a reset.
     pub max_per_source: usize,
     /// The listen backlog asked of the kernel.
     pub backlog: u32,
@@ -32,7 +38,7 @@ impl Default for Limits {
         Self {
             max_message_bytes: 64 * 1024,
             max_connection_bytes: 1024 * 1024,
-            max_messages_per_connection: 64,
+            max_messages_per_connection: MAX_MESSAGES_PER_CONNECTION,
             idle_gap: Duration::from_millis(300),
             idle_close: Duration::from_secs(3),
             total_deadline: Duration::from_secs(30),

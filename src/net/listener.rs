@@ -17,6 +17,11 @@ use crate::protocol::{Header, Parsed, cut_messages, parse_message, preview};
 
 /// How long a connection waits for its messages to be acknowledged before closing.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A source refused for too many open connections is reported at most this often (with
+/// a count), so a flood does not flood the log and the event stream too.
+const REFUSAL_NOTICE_EVERY: Duration = Duration::from_secs(60);
+/// Sources remembered for [`REFUSAL_NOTICE_EVERY`] before old entries are pruned.
+const REFUSAL_NOTICE_SOURCES: usize = 1024;
 
 /// Open connections per source IP.
 #[derive(Default)]
@@ -36,6 +41,49 @@ impl PerSource {
 }
 
 struct SourceGuard(Arc<PerSource>, IpAddr);
+
+/// When each refused source was last reported, and how many of its connections were
+/// refused since.
+#[derive(Default)]
+struct RefusalNotices(HashMap<IpAddr, (Instant, u64)>);
+
+impl RefusalNotices {
+    /// Counts one refusal from `ip`; returns how many to report when a notice is due.
+    fn refused(&mut self, ip: IpAddr, now: Instant) -> Option<u64> {
+        if self.0.len() >= REFUSAL_NOTICE_SOURCES && !self.0.contains_key(&ip) {
+            self.0
+                .retain(|_, (at, _)| now.duration_since(*at) < REFUSAL_NOTICE_EVERY);
+        }
+        match self.0.get_mut(&ip) {
+            Some((at, count)) if now.duration_since(*at) < REFUSAL_NOTICE_EVERY => {
+                *count += 1;
+                None
+            }
+            Some((at, count)) => {
+                let due = *count + 1;
+                (*at, *count) = (now, 0);
+                Some(due)
+            }
+            None => {
+                self.0.insert(ip, (now, 0));
+                Some(1)
+            }
+        }
+    }
+}
+
+/// Closes an accepted connection with a reset (SO_LINGER 0), never a clean close: a
+/// sender must not take a refusal for a delivery.
+fn refuse(stream: TcpStream) {
+    let _ = stream.set_zero_linger();
+    drop(stream);
+}
+
+/// The same peer whether it reached a dual-stack socket over IPv4 or IPv6:
+/// `[::ffff:a.b.c.d]:p` becomes `a.b.c.d:p`.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
 
 impl Drop for SourceGuard {
     fn drop(&mut self) {
@@ -57,6 +105,7 @@ pub(super) async fn run(
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let per_source = Arc::new(PerSource::default());
+    let mut notices = RefusalNotices::default();
     let limits = Arc::new(limits);
     let mut accept_backoff = Duration::from_millis(50);
     loop {
@@ -66,9 +115,9 @@ pub(super) async fn run(
             return;
         };
         let (stream, from) = match listener.accept().await {
-            Ok(pair) => {
+            Ok((stream, from)) => {
                 accept_backoff = Duration::from_millis(50);
-                pair
+                (stream, canonical(from))
             }
             Err(e) => {
                 // Out of descriptors (EMFILE/ENFILE) or a transient error: back off
@@ -88,9 +137,24 @@ pub(super) async fn run(
             }
         };
         let Some(source) = per_source.enter(from.ip(), limits.max_per_source) else {
+            refuse(stream);
             Stats::bump(&stats.refused_connections);
-            tracing::debug!(%from, "refused: too many connections from this address");
-            continue; // dropping the stream closes it
+            if let Some(count) = notices.refused(from.ip(), Instant::now()) {
+                let max = limits.max_per_source;
+                let reason = format!(
+                    "more than {max} connections open from this address: \
+                     {count} refused with a reset"
+                );
+                tracing::info!(%from, %reason, "refused connections");
+                let preview = "(not read)".to_string();
+                let event = NetEvent::Rejected {
+                    from,
+                    reason,
+                    preview,
+                };
+                inform(&events, &stats, event);
+            }
+            continue;
         };
         let events = events.clone();
         let limits = limits.clone();
@@ -139,6 +203,8 @@ struct Connection<'a> {
     /// from the same sender.
     last_header: Option<Header>,
     messages: usize,
+    /// More messages came than the limit allows; the first one dropped, for the preview.
+    over_limit: Option<Vec<u8>>,
     receipts: Vec<oneshot::Receiver<bool>>,
     /// Some input on this connection was rejected (so it was not delivered).
     rejected: bool,
@@ -161,6 +227,7 @@ impl<'a> Connection<'a> {
             oversized: None,
             last_header: None,
             messages: 0,
+            over_limit: None,
             receipts: Vec::new(),
             rejected: false,
         }
@@ -171,10 +238,16 @@ impl<'a> Connection<'a> {
         // be a reset: the kernel would otherwise close with a FIN, which the sender
         // takes for "delivered". (Found by killing brigade during a flood.)
         let _ = stream.set_zero_linger();
-        let end = self.read_all(&mut stream).await;
+        let mut end = self.read_all(&mut stream).await;
+        if matches!(end, End::Eof | End::Idle) {
+            self.flush().await;
+            if self.over_limit.is_some() {
+                end = End::Limit(self.too_many());
+            }
+        }
         let cut = matches!(end, End::Limit(_));
         match end {
-            End::Eof | End::Idle => self.flush().await,
+            End::Eof | End::Idle => {}
             End::Reset(e) => {
                 if !self.buf.is_empty() {
                     let text = format!("connection broken before the message ended ({e})");
@@ -184,7 +257,8 @@ impl<'a> Connection<'a> {
             End::Limit(reason) => {
                 Stats::bump(&self.stats.cut_connections);
                 self.flush().await;
-                let head = self.oversized.take().unwrap_or_default();
+                let head = self.oversized.take().or(self.over_limit.take());
+                let head = head.unwrap_or_default();
                 self.reject(reason, preview(&head, PREVIEW_CHARS)).await;
             }
         }
@@ -225,9 +299,8 @@ impl<'a> Connection<'a> {
                         return End::Limit(format!("connection sent more than {max} bytes"));
                     }
                     self.take(&chunk[..n]).await;
-                    if self.messages > self.limits.max_messages_per_connection {
-                        let max = self.limits.max_messages_per_connection;
-                        return End::Limit(format!("more than {max} messages on one connection"));
+                    if self.over_limit.is_some() {
+                        return End::Limit(self.too_many());
                     }
                 }
                 Ok(Err(e)) => return End::Reset(e),
@@ -235,7 +308,12 @@ impl<'a> Connection<'a> {
                     let secs = self.limits.total_deadline.as_secs();
                     return End::Limit(format!("connection open longer than {secs} s"));
                 }
-                Err(_) if pending => self.flush().await,
+                Err(_) if pending => {
+                    self.flush().await;
+                    if self.over_limit.is_some() {
+                        return End::Limit(self.too_many());
+                    }
+                }
                 Err(_) => return End::Idle,
             }
         }
@@ -288,10 +366,13 @@ impl<'a> Connection<'a> {
         for piece in cut_messages(bytes) {
             match parse_message(piece) {
                 Parsed::Message(mut message) => {
-                    self.messages += 1;
-                    if self.messages > self.limits.max_messages_per_connection {
+                    if self.messages >= self.limits.max_messages_per_connection {
+                        // Never a silent drop: the connection is reset and reported.
+                        let head = &piece[..piece.len().min(PREVIEW_CHARS * 4)];
+                        self.over_limit.get_or_insert_with(|| head.to_vec());
                         return;
                     }
+                    self.messages += 1;
                     if message.header == Header::default() {
                         if let Some(h) = &self.last_header {
                             message.header = h.clone();
@@ -318,6 +399,11 @@ impl<'a> Connection<'a> {
         }
     }
 
+    fn too_many(&self) -> String {
+        let max = self.limits.max_messages_per_connection;
+        format!("more than {max} messages on one connection (the connection is reset)")
+    }
+
     async fn reject(&mut self, reason: String, preview: String) {
         self.rejected = true;
         tracing::info!(from = %self.from, %reason, ?preview, "rejected input");
@@ -333,5 +419,35 @@ impl<'a> Connection<'a> {
                 receipt: None,
             })
             .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_reported_once_a_minute_with_a_count() {
+        let mut notices = RefusalNotices::default();
+        let ip: IpAddr = "10.0.0.9".parse().unwrap();
+        let other: IpAddr = "10.0.0.10".parse().unwrap();
+        let t0 = Instant::now();
+        assert_eq!(notices.refused(ip, t0), Some(1));
+        for s in 1..=3 {
+            assert_eq!(notices.refused(ip, t0 + Duration::from_secs(s)), None);
+        }
+        // Another source has its own minute.
+        assert_eq!(notices.refused(other, t0 + Duration::from_secs(2)), Some(1));
+        let later = t0 + REFUSAL_NOTICE_EVERY + Duration::from_secs(1);
+        assert_eq!(notices.refused(ip, later), Some(4));
+        assert_eq!(notices.refused(ip, later), None);
+    }
+
+    #[test]
+    fn ipv4_mapped_socket_addresses_are_ipv4() {
+        let mapped: SocketAddr = "[::ffff:10.0.0.1]:7000".parse().unwrap();
+        assert_eq!(canonical(mapped), "10.0.0.1:7000".parse().unwrap());
+        let v6: SocketAddr = "[::1]:7000".parse().unwrap();
+        assert_eq!(canonical(v6), v6);
     }
 }

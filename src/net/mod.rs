@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub use bind::{BindError, bind_listener};
-pub use limits::{Limits, RetryPolicy};
+pub use limits::{Limits, MAX_MESSAGES_PER_CONNECTION, RetryPolicy};
 
 use crate::event::{MsgId, NetEvent};
 

@@ -7,10 +7,9 @@
 
 use std::net::IpAddr;
 
+use super::outbound::MAX_TEAM_BYTES;
 use super::sanitize::{preview, sanitize_text, sanitize_token};
 
-/// Longest team name kept from the wire (characters); longer ones are cut.
-pub const MAX_TEAM_CHARS: usize = 32;
 /// Length of the preview shown for rejected input.
 pub const PREVIEW_CHARS: usize = 60;
 
@@ -59,7 +58,21 @@ pub fn parse_message(raw: &[u8]) -> Parsed {
         return Parsed::Empty;
     }
     let (header, body) = match parse_header(trimmed) {
-        Some((header, body)) => (header, body),
+        Some(Ok((header, body))) => {
+            if body.trim().is_empty() {
+                return Parsed::Rejected {
+                    reason: "a header with no message text".into(),
+                    preview: preview(raw, PREVIEW_CHARS),
+                };
+            }
+            (header, body)
+        }
+        Some(Err(reason)) => {
+            return Parsed::Rejected {
+                reason,
+                preview: preview(raw, PREVIEW_CHARS),
+            };
+        }
         None => (Header::default(), trimmed),
     };
     let clean = sanitize_text(body);
@@ -123,8 +136,12 @@ fn strip_line_end(text: &str) -> &str {
     text.trim_end_matches(['\n', '\r'])
 }
 
-/// Parses a header at the start of `text`; returns it and the message body.
-fn parse_header(text: &str) -> Option<(Header, &str)> {
+/// A header and the message body after it, or why the header is refused.
+type HeaderAndBody<'a> = Result<(Header, &'a str), String>;
+
+/// Parses a header at the start of `text`; returns it and the message body. `None`:
+/// there is no header (the whole text is the message).
+fn parse_header(text: &str) -> Option<HeaderAndBody<'_>> {
     if let Some(rest) = text.strip_prefix("LISTENING_PORT:") {
         return Some(parse_pipe_header(rest));
     }
@@ -135,17 +152,17 @@ fn parse_header(text: &str) -> Option<(Header, &str)> {
     let rest = rest
         .strip_prefix('@')
         .map_or(rest, |r| r.trim_start_matches(' '));
-    match rest.split_once(' ') {
-        Some((team, body)) if !team.is_empty() => Some((
-            Header {
+    Some(match rest.split_once(' ') {
+        Some((team, body)) if !team.is_empty() => team_field(team).map(|team| {
+            let header = Header {
                 ip,
                 port: Some(port),
-                team: team_field(team),
-            },
-            body,
-        )),
+                team,
+            };
+            (header, body)
+        }),
         // Only two fields ("ip:port CONNECT_REQUEST"): the second one is the message.
-        _ => Some((
+        _ => Ok((
             Header {
                 ip,
                 port: Some(port),
@@ -153,20 +170,20 @@ fn parse_header(text: &str) -> Option<(Header, &str)> {
             },
             rest,
         )),
-    }
+    })
 }
 
 /// `LISTENING_PORT:p|TEAM_NAME:t|message`; the leading key is already stripped.
-fn parse_pipe_header(rest: &str) -> (Header, &str) {
+fn parse_pipe_header(rest: &str) -> HeaderAndBody<'_> {
     let mut header = Header::default();
     let mut fields = rest.splitn(3, '|');
     let port = fields.next().unwrap_or("");
-    header.port = port.trim().parse().ok();
+    header.port = parse_port(port.trim());
     let mut body = "";
     if let Some(second) = fields.next() {
         match second.split_once(':') {
             Some((key, team)) if key.trim().eq_ignore_ascii_case("TEAM_NAME") => {
-                header.team = team_field(team);
+                header.team = team_field(team)?;
                 body = fields.next().unwrap_or("");
             }
             _ => {
@@ -175,23 +192,42 @@ fn parse_pipe_header(rest: &str) -> (Header, &str) {
             }
         }
     }
-    (header, body)
+    Ok((header, body))
 }
 
-fn team_field(raw: &str) -> Option<String> {
-    let team = sanitize_token(raw, MAX_TEAM_CHARS);
-    (!team.is_empty()).then_some(team)
+/// A team name from the wire, sanitized to one token and kept whole: `Ok(None)` when
+/// nothing printable is left, an error when it is longer than [`MAX_TEAM_BYTES`].
+fn team_field(raw: &str) -> Result<Option<String>, String> {
+    // Cut one character past the bound only to keep the work bounded: a name that
+    // fits has at most MAX_TEAM_BYTES characters, so it is never cut.
+    let team = sanitize_token(raw, MAX_TEAM_BYTES + 1);
+    if team.len() > MAX_TEAM_BYTES {
+        return Err(format!(
+            "team name longer than {MAX_TEAM_BYTES} bytes (names are never cut)"
+        ));
+    }
+    Ok((!team.is_empty()).then_some(team))
+}
+
+/// A listening port: decimal digits only, 1 to 65535 (0 is not an address).
+fn parse_port(digits: &str) -> Option<u16> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|p| *p != 0)
 }
 
 /// `ip:port`, `<ip:port>`, `[v6]:port` or `host:port`. The IP is `None` for a hostname.
+/// An IPv4-mapped IPv6 address (`[::ffff:a.b.c.d]`) is the IPv4 address it maps.
 fn parse_addr_token(token: &str) -> Option<(Option<IpAddr>, u16)> {
     let token = token.strip_prefix('<').unwrap_or(token);
     let token = token.strip_suffix('>').unwrap_or(token);
     if let Ok(addr) = token.parse::<std::net::SocketAddr>() {
-        return Some((Some(addr.ip()), addr.port()));
+        let port = Some(addr.port()).filter(|p| *p != 0)?;
+        return Some((Some(addr.ip().to_canonical()), port));
     }
     let (host, port) = token.rsplit_once(':')?;
-    let port: u16 = port.parse().ok()?;
+    let port = parse_port(port)?;
     let hostname_like = !host.is_empty()
         && host.len() <= 253
         && host
@@ -370,6 +406,104 @@ mod tests {
             parse_message(b"\x1b[2J\x1b[H"),
             Parsed::Rejected { .. }
         ));
+    }
+
+    #[track_caller]
+    fn refused(raw: &[u8]) -> String {
+        match parse_message(raw) {
+            Parsed::Rejected { reason, .. } => reason,
+            other => panic!("expected {raw:?} to be refused, got {other:?}"),
+        }
+    }
+
+    /// A full header followed by nothing but white space is refused, never stored as
+    /// an empty message; the two-field form keeps its meaning, line end or not.
+    #[test]
+    fn a_header_without_text_is_refused() {
+        for raw in [
+            &b"10.0.0.1:9000 B "[..],
+            b"10.0.0.1:9000 B \n",
+            b"10.0.0.1:9000 B \r\n",
+            b"10.0.0.1:9000 B  \t  \n",
+            b"10.0.0.1:9000 @ B ",
+            b"10.0.0.1:9000 ",
+            b"10.0.0.1:9000",
+            b"LISTENING_PORT:7000|TEAM_NAME:Z|",
+            b"LISTENING_PORT:7000|TEAM_NAME:Z|  \r\n",
+        ] {
+            assert!(refused(raw).contains("no message text"), "{raw:?}");
+        }
+        for raw in [
+            &b"10.0.0.1:9000 CONNECT_REQUEST"[..],
+            b"10.0.0.1:9000 CONNECT_REQUEST\n",
+            b"10.0.0.1:9000 CONNECT_REQUEST\r\n",
+        ] {
+            let m = message(raw);
+            assert_eq!(m.header.port, Some(9000));
+            assert_eq!(m.header.team, None);
+            assert_eq!(m.text, "CONNECT_REQUEST");
+        }
+    }
+
+    /// Ports outside 1-65535 (and anything but digits) are not addresses: the whole
+    /// text is the message, attributed to the socket's address.
+    #[test]
+    fn ports_outside_the_range_are_not_addresses() {
+        for raw in [
+            &b"10.0.0.1:0 B hi"[..],
+            b"10.0.0.1:99999 B hi",
+            b"10.0.0.1:-1 B hi",
+            b"[::1]:0 B hi",
+            b"localhost:0 B hi",
+            b"localhost:+80 B hi",
+        ] {
+            let m = message(raw);
+            assert_eq!(m.header, Header::default(), "{raw:?}");
+            assert_eq!(m.text.as_bytes(), raw);
+            assert!(!starts_with_header(raw), "{raw:?}");
+        }
+        assert_eq!(
+            message(b"LISTENING_PORT:0|TEAM_NAME:Z|hi").header.port,
+            None
+        );
+        assert_eq!(message(b"10.0.0.1:1 B hi").header.port, Some(1));
+        assert_eq!(message(b"10.0.0.1:65535 B hi").header.port, Some(65535));
+    }
+
+    /// Team names are kept whole up to 64 bytes; longer ones are refused, so two names
+    /// that differ are never merged into one.
+    #[test]
+    fn team_names_are_kept_whole_or_refused() {
+        let a = format!("{}_alpha", "x".repeat(40));
+        let b = format!("{}_bravo", "x".repeat(40));
+        let team = |t: &str| message(format!("10.0.0.1:1 {t} hi").as_bytes()).header.team;
+        assert_eq!(team(&a).as_deref(), Some(a.as_str()));
+        assert_eq!(team(&b).as_deref(), Some(b.as_str()));
+        let longest = "t".repeat(MAX_TEAM_BYTES);
+        assert_eq!(team(&longest).as_deref(), Some(longest.as_str()));
+        let wide = "é".repeat(MAX_TEAM_BYTES / 2);
+        assert_eq!(team(&wide).as_deref(), Some(wide.as_str()));
+        for long in [
+            "t".repeat(MAX_TEAM_BYTES + 1),
+            "é".repeat(MAX_TEAM_BYTES / 2 + 1),
+        ] {
+            let reason = refused(format!("10.0.0.1:1 {long} hi").as_bytes());
+            assert!(reason.contains("longer than 64 bytes"), "{reason}");
+            let reason = refused(format!("LISTENING_PORT:1|TEAM_NAME:{long}|hi").as_bytes());
+            assert!(reason.contains("longer than 64 bytes"), "{reason}");
+        }
+    }
+
+    /// `[::ffff:a.b.c.d]` is the IPv4 address it maps.
+    #[test]
+    fn ipv4_mapped_addresses_are_ipv4() {
+        let m = message(b"[::ffff:10.0.0.1]:9000 B hi");
+        assert_eq!(m.header.ip, ip("10.0.0.1"));
+        assert_eq!(
+            message(b"<[::ffff:10.0.0.1]:9000> B hi").header.ip,
+            ip("10.0.0.1")
+        );
+        assert_eq!(message(b"[::1]:9000 B hi").header.ip, ip("::1"));
     }
 
     #[test]
