@@ -232,13 +232,9 @@ async fn a_failed_store_resets_the_connection() {
 #[tokio::test]
 async fn nobody_listening_is_retried_then_failed() {
     let mut a = TestNode::with("A", Limits::default(), fast_retry()).await;
-    // A port that was just free: bind, read the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let to = format!("127.0.0.1:{port}").parse().unwrap();
+    // A port that is ours but not listening.
+    let nobody = Refusing::new();
+    let to = nobody.addr;
     a.node.send(MsgId(3), to, "anyone?".into()).unwrap();
     let mut attempts = Vec::new();
     let (id, status, reason) = loop {
