@@ -293,6 +293,19 @@ fn sigterm_restores_the_terminal() {
     a.assert_restored();
 }
 
+/// A hangup (the terminal window closed) ends brigade and gives the terminal back.
+#[test]
+fn sighup_restores_the_terminal() {
+    let mut a = start("A", &[]);
+    a.wait_text("A @ 127.0.0.1:");
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(a.pid, libc::SIGHUP);
+    }
+    a.wait_exit();
+    a.assert_restored();
+}
+
 #[test]
 fn the_startup_form_asks_and_validates_in_place() {
     let mut a = App::start(&["--bind", "127.0.0.1", "--advertise-ip", "127.0.0.1"]);
