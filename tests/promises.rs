@@ -173,3 +173,79 @@ fn a_bad_config_file_stops_brigade_with_line_and_column() {
         assert_eq!(err.trim_end().lines().count(), 1, "{text:?}: {err}");
     }
 }
+
+/// Quitting (end of stdin) waits for messages still being delivered: a peer that comes
+/// up during the wait still gets its message, and only then does brigade exit.
+#[tokio::test]
+async fn a_headless_quit_waits_for_undelivered_messages() {
+    let mut a = Headless::start("A", &[]).await;
+    let later = support::Refusing::new();
+    let to = later.addr.to_string();
+    a.cmd(json!({"cmd": "send", "to": to, "team": "C", "text": "wait for me"}))
+        .await;
+    a.expect("delivery", |v| v["status"] == "retrying").await;
+    drop(a.stdin.take());
+    a.expect("info", |v| {
+        v["text"]
+            .as_str()
+            .unwrap()
+            .contains("waiting for 1 messages to be delivered")
+    })
+    .await;
+    let mut c = later.listen(None);
+    assert!(c.next_text().await.ends_with("wait for me"));
+    a.delivered(&to).await;
+    let status = timeout(support::WAIT, a.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+/// A reply on the socket is sanitized before it reaches the user.
+#[tokio::test]
+async fn a_reply_is_sanitized_end_to_end() {
+    let mut a = Headless::start("A", &[]).await;
+    let hostile = "\x1b[31mred\x1b[0m \u{202e}evil\x07\x1b]0;title\x07 \u{200b}end\r\n";
+    let c = ClassicPeer::start_with_reply(Some(hostile)).await;
+    a.cmd(json!({"cmd": "send", "to": c.addr.to_string(), "text": "hello?"}))
+        .await;
+    let reply = a.expect("reply", |_| true).await;
+    assert_eq!(reply["text"], "red evil end");
+    assert_eq!(reply["from"], c.addr.to_string());
+}
+
+/// The log goes to the file given (or the state directory), at the level BRIGADE_LOG
+/// names, `info` by default.
+#[tokio::test]
+async fn the_log_file_is_written_at_the_level_brigade_log_names() {
+    for level in [None, Some("debug")] {
+        let sandbox = Sandbox::new();
+        let mut cmd = sandbox.brigade_async();
+        cmd.args(["--headless", "--name", "A", "--port", "0"])
+            .args(["--bind", "127.0.0.1", "--advertise-ip", "127.0.0.1"])
+            .arg("--data-dir")
+            .arg(sandbox.data());
+        if let Some(level) = level {
+            cmd.env("BRIGADE_LOG", level);
+        }
+        let log = sandbox.path().join("state/brigade/brigade.log");
+        let mut a = Headless::from_command(cmd, sandbox, "A").await;
+        let mut c = ClassicPeer::start().await;
+        a.cmd(json!({"cmd": "send", "to": c.addr.to_string(), "text": "logged"}))
+            .await;
+        c.next_text().await;
+        a.delivered(&c.addr.to_string()).await;
+        let _sandbox = a.quit().await;
+        let text = std::fs::read_to_string(&log).expect("no log in the state directory");
+        assert!(
+            text.contains("INFO") && text.contains("brigade started"),
+            "{text}"
+        );
+        assert_eq!(
+            text.contains("DEBUG"),
+            level.is_some(),
+            "BRIGADE_LOG={level:?}:\n{text}"
+        );
+    }
+}
