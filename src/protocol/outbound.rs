@@ -78,8 +78,9 @@ pub fn split_for_wire(header: &str, text: &str, max_bytes: usize) -> Option<Vec<
 
 /// Where to cut `text` so the piece has at most `room` bytes: on a character boundary,
 /// and not before a zero-width character (a combining mark stays with its base, else the
-/// receiver's sanitizer would drop it). Falls back to any character boundary when a
-/// single base character carries more marks than fit.
+/// receiver's sanitizer would drop it), nor where the receiver would drop what is at
+/// the cut: a line end ending a piece, spaces or a line end starting one. Falls back to
+/// any character boundary when no such cut fits.
 fn cut_point(text: &str, room: usize) -> usize {
     if text.len() <= room {
         return text.len();
@@ -89,12 +90,13 @@ fn cut_point(text: &str, room: usize) -> usize {
         cut -= 1;
     }
     let boundary = cut;
-    while cut > 0
-        && text[cut..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.width() == Some(0))
-    {
+    let lost_at = |cut: usize| {
+        let next = text[cut..].chars().next();
+        let prev = text[..cut].chars().next_back();
+        next.is_some_and(|c| c.width() == Some(0) || matches!(c, ' ' | '\n' | '\r'))
+            || prev.is_some_and(|c| matches!(c, '\n' | '\r'))
+    };
+    while cut > 0 && lost_at(cut) {
         cut = text[..cut].char_indices().next_back().map_or(0, |(i, _)| i);
     }
     if cut == 0 { boundary } else { cut }
