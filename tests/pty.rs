@@ -293,6 +293,26 @@ fn sigterm_restores_the_terminal() {
     a.assert_restored();
 }
 
+/// Ctrl+C with a message still undelivered waits for it (saying so); the peer comes
+/// up during the wait, gets it, and only then does brigade exit.
+#[test]
+fn quitting_waits_for_undelivered_messages() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let later = support::Refusing::new();
+    let peer = format!("{}/C", later.addr);
+    // The start-up greeting to C cannot be delivered yet.
+    let mut a = start("A", &["--peer", &peer]);
+    a.wait_text("A @ 127.0.0.1:");
+    a.keys(CTRL_C);
+    a.wait_text("quitting once 1 message(s) are delivered");
+    let mut c = runtime.block_on(async { later.listen(None) });
+    let greeting = runtime.block_on(c.next_text());
+    assert!(greeting.contains(" A "), "{greeting}");
+    let status = a.wait_exit();
+    assert!(status.success(), "{status:?}");
+    a.assert_restored();
+}
+
 /// A hangup (the terminal window closed) ends brigade and gives the terminal back.
 #[test]
 fn sighup_restores_the_terminal() {
