@@ -122,7 +122,9 @@ async fn brigade(dir: Option<&std::path::Path>) -> (tokio::process::Child, Socke
         "--bind",
         "127.0.0.1",
     ])
-    .args(["--advertise-ip", "127.0.0.1", "--log-file", "/dev/null"]);
+    .args(["--advertise-ip", "127.0.0.1", "--log-file", "/dev/null"])
+    // An empty config: never the user's (its peers would be greeted).
+    .args(["--config", "/dev/null"]);
     match dir {
         Some(dir) => cmd.arg("--data-dir").arg(dir),
         None => cmd.arg("--no-history"),

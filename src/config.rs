@@ -193,9 +193,30 @@ fn read_config(path: &Path) -> Result<FileConfig, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| {
-        let msg = e.message().to_string();
-        format!("config file {}: {msg}", path.display())
+        let msg = e.message().trim_end();
+        match e.span() {
+            Some(span) => {
+                let (line, column) = line_and_column(&text, span.start);
+                format!(
+                    "config file {}, line {line}, column {column}: {msg}",
+                    path.display()
+                )
+            }
+            None => format!("config file {}: {msg}", path.display()),
+        }
     })
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 /// The first non-loopback, non-link-local IPv4 address of an interface that is up,
@@ -265,6 +286,37 @@ mod tests {
         let err = Settings::merge(args(&["--headless", "--name", "A"]), FileConfig::default())
             .unwrap_err();
         assert!(err.contains("--port"), "{err}");
+    }
+
+    #[test]
+    fn config_errors_name_the_line_and_column() {
+        let dir = std::env::temp_dir().join(format!("brigade-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases = [
+            (
+                "name = \"A\"\nport = \"eighty\"\n",
+                "line 2, column 8",
+                "expected u16",
+            ),
+            ("name = \"A\"\n\n  bell = maybe\n", "line 3, column 10", ""),
+            ("name = \"é\"\nnmae = 1\n", "line 2, column 1", "nmae"),
+        ];
+        for (n, (text, at, says)) in cases.iter().enumerate() {
+            let path = dir.join(format!("{n}.toml"));
+            std::fs::write(&path, text).unwrap();
+            let err = read_config(&path).unwrap_err();
+            assert!(err.contains(at) && err.contains(says), "{text:?}: {err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn line_and_column_count_characters_from_one() {
+        assert_eq!(line_and_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_and_column("ab\ncd", 4), (2, 2));
+        assert_eq!(line_and_column("é\nx", 3), (2, 1));
+        assert_eq!(line_and_column("éx", 2), (1, 2));
     }
 
     #[test]

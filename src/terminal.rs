@@ -30,11 +30,7 @@ impl TerminalGuard {
         }
         HOOK.call_once(|| {
             watch_for_hangup();
-            let previous = std::panic::take_hook();
-            std::panic::set_hook(Box::new(move |info| {
-                let _ = restore();
-                previous(info);
-            }));
+            restore_on_panic();
         });
         enable()?;
         Ok(TerminalGuard(()))
@@ -67,6 +63,15 @@ fn enable() -> io::Result<()> {
         EnableMouseCapture,
         EnableBracketedPaste
     )
+}
+
+/// Chains a panic hook that gives the terminal back before the panic is reported.
+fn restore_on_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = restore();
+        previous(info);
+    }));
 }
 
 /// Undoes everything `enable` did. Safe to call any number of times.
@@ -127,4 +132,22 @@ pub fn bell() {
     let mut out = io::stdout();
     let _ = out.write_all(b"\x07");
     let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hook restores (and so marks the terminal given back) before the report.
+    #[test]
+    fn a_panic_gives_the_terminal_back() {
+        restore_on_panic();
+        ACTIVE.store(true, Ordering::SeqCst);
+        let result = std::panic::catch_unwind(|| panic!("on purpose, in a test"));
+        assert!(result.is_err());
+        assert!(
+            !ACTIVE.load(Ordering::SeqCst),
+            "the panic hook left the terminal in brigade's mode"
+        );
+    }
 }

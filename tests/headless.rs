@@ -6,7 +6,7 @@ mod support;
 use std::process::Stdio;
 
 use serde_json::json;
-use support::{ClassicPeer, Headless, WAIT, classic_send};
+use support::{ClassicPeer, Headless, Refusing, Sandbox, WAIT, classic_send};
 use tokio::io::AsyncWriteExt;
 use tokio::time::timeout;
 
@@ -125,12 +125,8 @@ async fn bad_commands_are_reported_and_the_node_keeps_running() {
 #[tokio::test]
 async fn an_unreachable_peer_is_retried_then_reported_failed() {
     let mut a = Headless::start("A", &[]).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let to = format!("127.0.0.1:{port}");
+    let nobody = Refusing::new();
+    let to = nobody.addr.to_string();
     a.cmd(json!({"cmd": "send", "to": to, "team": "Z", "text": "anyone?"}))
         .await;
     let r = a.expect("delivery", |v| v["status"] == "retrying").await;
@@ -211,8 +207,8 @@ fn bad_local_input_is_one_clear_line() {
         ),
     ];
     for (args, needle) in cases {
-        // --no-history: never touch the user's own data directory from a test.
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_brigade"))
+        let out = Sandbox::new()
+            .brigade()
             .args(*args)
             .arg("--no-history")
             .stdin(Stdio::null())

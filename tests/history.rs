@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
-use support::{ClassicPeer, Headless, WAIT, send_acknowledged};
+use support::{ClassicPeer, Headless, Refusing, Sandbox, WAIT, send_acknowledged};
 use tokio::sync::Notify;
 use tokio::time::timeout;
 
@@ -96,12 +96,8 @@ async fn messages_survive_a_clean_stop_and_a_kill_9() {
 async fn the_outbox_survives_a_crash_and_delivers_in_order_exactly_once() {
     let mut a = Headless::start("A", &[]).await;
     // A port with nobody on it yet.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let to = format!("127.0.0.1:{port}");
+    let later = Refusing::new();
+    let to = later.addr.to_string();
     for text in ["first", "second", "third"] {
         a.cmd(json!({"cmd": "send", "to": to, "team": "C", "text": text}))
             .await;
@@ -115,7 +111,7 @@ async fn the_outbox_survives_a_crash_and_delivers_in_order_exactly_once() {
     let _keep = a.kill9().await;
 
     // The peer comes up; brigade restarts and sends the outbox again, in order.
-    let mut c = ClassicPeer::start_on(port, None).await;
+    let mut c = later.listen(None);
     let mut a = Headless::start_on("A", &data, &[]).await;
     let header = format!("{} A ", a.addr);
     for text in ["first", "second", "third"] {
@@ -190,7 +186,8 @@ async fn a_crash_during_a_flood_loses_nothing_that_was_acknowledged() {
 #[tokio::test]
 async fn a_second_brigade_on_the_same_data_directory_is_refused() {
     let a = Headless::start("A", &[]).await;
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_brigade"))
+    let out = Sandbox::new()
+        .brigade_async()
         .args([
             "--headless",
             "--name",
@@ -243,7 +240,8 @@ async fn a_read_only_data_directory_is_reported_and_chat_goes_on() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o555)).unwrap();
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_brigade"));
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.brigade_async();
     cmd.args([
         "--headless",
         "--name",
@@ -257,12 +255,19 @@ async fn a_read_only_data_directory_is_reported_and_chat_goes_on() {
     ])
     .arg("--data-dir")
     .arg(&data)
-    .args(["--log-file", "/nonexistent/brigade.log"])
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::piped())
-    .kill_on_drop(true);
+    .args(["--log-file", "/nonexistent/brigade.log"]);
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
+        let binary = std::path::Path::new(env!("CARGO_BIN_EXE_brigade"));
+        if let Some(closed) = closed_to_others(binary) {
+            eprintln!(
+                "skipped: running as root, this test runs brigade as `nobody`, who cannot \
+                 reach {} through {} (no search permission for others)",
+                binary.display(),
+                closed.display()
+            );
+            return;
+        }
         // SAFETY: setuid in the child before exec; async-signal-safe.
         unsafe {
             cmd.pre_exec(|| {
@@ -273,7 +278,7 @@ async fn a_read_only_data_directory_is_reported_and_chat_goes_on() {
             });
         }
     }
-    let mut a = Headless::from_command(cmd, "A").await;
+    let mut a = Headless::from_command(cmd, sandbox, "A").await;
     let e = a.expect("error", |_| true).await;
     assert!(
         e["text"].as_str().unwrap().contains("no history this time"),
@@ -284,4 +289,13 @@ async fn a_read_only_data_directory_is_reported_and_chat_goes_on() {
         .await;
     assert!(c.next_text().await.ends_with("in memory"));
     a.quit().await;
+}
+
+/// The first directory above `path` that users other than its owner cannot enter.
+fn closed_to_others(path: &std::path::Path) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors()
+        .skip(1)
+        .find(|d| std::fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 == 0))
+        .map(std::path::Path::to_path_buf)
 }

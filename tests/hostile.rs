@@ -433,7 +433,8 @@ async fn a_claimed_address_is_flagged_and_never_used() {
 #[tokio::test]
 async fn running_out_of_descriptors_backs_off_and_recovers() {
     use serde_json::json;
-    let mut cmd = tokio::process::Command::new("prlimit");
+    let sandbox = Sandbox::new();
+    let mut cmd = tokio::process::Command::from(sandbox.command("prlimit"));
     cmd.args(["--nofile=48:48", "--"])
         .arg(env!("CARGO_BIN_EXE_brigade"))
         .args([
@@ -451,11 +452,8 @@ async fn running_out_of_descriptors_backs_off_and_recovers() {
             "--no-history",
             "--log-file",
             "/dev/null",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    let mut b = Headless::from_command(cmd, "B").await;
+        ]);
+    let mut b = Headless::from_command(cmd, sandbox, "B").await;
     let to: SocketAddr = b.addr.parse().unwrap();
     // Idle connections until brigade has no descriptor left for the next accept.
     let mut idle = Vec::new();

@@ -3,11 +3,14 @@
 //! are on screen updates with a deadline, never fixed sleeps.
 
 use std::io::{Read, Write};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{ChildKiller, CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{ChildKiller, PtySize, native_pty_system};
+use support::Sandbox;
+
+mod support;
 
 const WAIT: Duration = Duration::from_secs(15);
 const COLS: u16 = 100;
@@ -31,7 +34,7 @@ struct App {
     screen: Arc<Mutex<vt100::Parser>>,
     updates: Receiver<()>,
     _master: Box<dyn portable_pty::MasterPty + Send>,
-    _dir: tempfile::TempDir,
+    _sandbox: Sandbox,
 }
 
 impl App {
@@ -41,8 +44,8 @@ impl App {
 
     /// Starts with a given data directory (to share one history between two).
     fn start_in(args: &[&str], data: Option<&std::path::Path>) -> App {
-        let dir = tempfile::tempdir().unwrap();
-        let data = data.map_or_else(|| dir.path().join("data"), std::path::Path::to_path_buf);
+        let sandbox = Sandbox::new();
+        let data = data.map_or_else(|| sandbox.data(), std::path::Path::to_path_buf);
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -51,14 +54,13 @@ impl App {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_brigade"));
+        let mut cmd = sandbox.brigade_pty();
         cmd.args(args);
         cmd.arg("--log-file");
-        cmd.arg(dir.path().join("brigade.log"));
+        cmd.arg(sandbox.log());
         cmd.arg("--data-dir");
         cmd.arg(&data);
         cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("NO_COLOR");
         let mut child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let killer = child.clone_killer();
@@ -94,7 +96,7 @@ impl App {
             screen,
             updates,
             _master: pair.master,
-            _dir: dir,
+            _sandbox: sandbox,
         }
     }
 
@@ -172,13 +174,19 @@ impl App {
     fn wait_exit(&mut self) -> portable_pty::ExitStatus {
         match self.exited.recv_timeout(WAIT) {
             Ok(status) => {
-                // Let the reader take in the last bytes written before the exit.
-                while self
-                    .updates
-                    .recv_timeout(Duration::from_millis(200))
-                    .is_ok()
-                {}
-                status
+                // Every byte written before the exit is read once the reader meets the
+                // end of the terminal (its last writer is gone) and hangs up.
+                let deadline = Instant::now() + WAIT;
+                loop {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match self.updates.recv_timeout(left) {
+                        Ok(()) => {}
+                        Err(RecvTimeoutError::Disconnected) => break status,
+                        Err(RecvTimeoutError::Timeout) => {
+                            panic!("the terminal stayed open after brigade exited")
+                        }
+                    }
+                }
             }
             Err(_) => panic!("brigade did not exit:\n{}", self.contents()),
         }
@@ -285,6 +293,39 @@ fn sigterm_restores_the_terminal() {
     a.assert_restored();
 }
 
+/// Ctrl+C with a message still undelivered waits for it (saying so); the peer comes
+/// up during the wait, gets it, and only then does brigade exit.
+#[test]
+fn quitting_waits_for_undelivered_messages() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let later = support::Refusing::new();
+    let peer = format!("{}/C", later.addr);
+    // The start-up greeting to C cannot be delivered yet.
+    let mut a = start("A", &["--peer", &peer]);
+    a.wait_text("A @ 127.0.0.1:");
+    a.keys(CTRL_C);
+    a.wait_text("quitting once 1 message(s) are delivered");
+    let mut c = runtime.block_on(async { later.listen(None) });
+    let greeting = runtime.block_on(c.next_text());
+    assert!(greeting.contains(" A "), "{greeting}");
+    let status = a.wait_exit();
+    assert!(status.success(), "{status:?}");
+    a.assert_restored();
+}
+
+/// A hangup (the terminal window closed) ends brigade and gives the terminal back.
+#[test]
+fn sighup_restores_the_terminal() {
+    let mut a = start("A", &[]);
+    a.wait_text("A @ 127.0.0.1:");
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(a.pid, libc::SIGHUP);
+    }
+    a.wait_exit();
+    a.assert_restored();
+}
+
 #[test]
 fn the_startup_form_asks_and_validates_in_place() {
     let mut a = App::start(&["--bind", "127.0.0.1", "--advertise-ip", "127.0.0.1"]);
@@ -311,9 +352,13 @@ fn a_taken_port_is_reported_in_the_form() {
     let port = taken.local_addr().unwrap().port().to_string();
     let mut a = App::start(&["--name", "A", "--port", &port, "--bind", "127.0.0.1"]);
     a.wait_text(&format!("port {port} is taken"));
-    drop(taken);
-    a.keys(ENTER); // the port field is focused: try again now that it is free
+    // The port field is focused: any free port this time (the taken one is never freed
+    // and reused, which would race with parallel tests).
+    a.keys("\x15"); // Ctrl+U: clear the field
+    a.keys("0");
+    a.keys(ENTER);
     a.wait_text("A @ ");
+    drop(taken);
     a.keys(CTRL_C);
     assert!(a.wait_exit().success());
 }
@@ -358,7 +403,7 @@ fn a_vanished_terminal_ends_brigade() {
     unsafe {
         libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC);
     }
-    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::new();
     // SAFETY: the fds were just created and are owned here.
     let (stdin, stdout) = unsafe {
         (
@@ -366,22 +411,25 @@ fn a_vanished_terminal_ends_brigade() {
             std::fs::File::from_raw_fd(libc::dup(slave)),
         )
     };
+    let mut cmd = sandbox.brigade();
+    cmd.args([
+        "--name",
+        "A",
+        "--port",
+        "0",
+        "--bind",
+        "127.0.0.1",
+        "--no-history",
+        "--log-file",
+    ])
+    .arg(sandbox.log())
+    .env("TERM", "xterm-256color")
+    .stdin(stdin)
+    .stdout(stdout)
+    .stderr(std::process::Stdio::null());
+    // SAFETY: setsid is async-signal-safe.
     let mut child = unsafe {
-        std::process::Command::new(env!("CARGO_BIN_EXE_brigade"))
-            .args([
-                "--name",
-                "A",
-                "--port",
-                "0",
-                "--bind",
-                "127.0.0.1",
-                "--log-file",
-            ])
-            .arg(dir.path().join("log"))
-            .env("TERM", "xterm-256color")
-            .stdin(stdin)
-            .stdout(stdout)
-            .stderr(std::process::Stdio::null())
+        cmd
             // A new session with no controlling terminal: closing the pty sends no SIGHUP.
             .pre_exec(|| {
                 libc::setsid();
@@ -390,11 +438,28 @@ fn a_vanished_terminal_ends_brigade() {
             .spawn()
             .unwrap()
     };
-    // SAFETY: master is ours; reading it until the UI is drawn.
+    // SAFETY: master is ours; reading it (each read awaited under the deadline) until
+    // the UI is drawn.
     let mut master_file = unsafe { std::fs::File::from_raw_fd(master) };
     let mut screen = vt100::Parser::new(nz(ROWS), nz(COLS), 0);
     let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + WAIT;
     while !screen.screen().contents().contains("A @") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut poll = libc::pollfd {
+            fd: master,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let ready = unsafe { libc::poll(&mut poll, 1, left.as_millis() as libc::c_int) };
+        if ready == 0 {
+            let _ = child.kill();
+            panic!(
+                "brigade drew nothing in {WAIT:?}:\n{}",
+                screen.screen().contents()
+            );
+        }
         let n = master_file.read(&mut buf).unwrap();
         assert!(n > 0, "brigade closed its terminal before drawing");
         screen.process(&buf[..n]);

@@ -153,10 +153,32 @@ fn conversation_with_one_peer() {
 #[test]
 fn scrolled_up_with_new_messages_below() {
     let mut s = conversation();
+    for n in 0..30 {
+        let text = format!("10.213.8.143:8080 B earlier message {n}");
+        s.recv("10.213.8.143:40004", text.as_bytes());
+    }
     s.screen(ScreenAction::Scroll(Scroll::Up(3)));
     s.recv("10.213.8.143:40005", b"10.213.8.143:8080 B one more");
     s.recv("10.213.8.143:40006", b"10.213.8.143:8080 B and another");
-    assert_snapshot!(s.draw(100, 30));
+    let screen = s.draw(100, 30);
+    assert!(screen.contains("↓ 2 new messages"), "{screen}");
+    assert!(!screen.contains("and another"), "{screen}");
+    assert_snapshot!(screen);
+}
+
+/// Scrolling up a log that fits the pane hides nothing: no blank rows over hidden
+/// messages, and no marker for messages that are in view.
+#[test]
+fn scrolling_up_a_short_log_hides_nothing() {
+    let mut s = conversation();
+    s.screen(ScreenAction::Scroll(Scroll::Up(3)));
+    s.recv("10.213.8.143:40005", b"10.213.8.143:8080 B one more");
+    s.recv("10.213.8.143:40006", b"10.213.8.143:8080 B and another");
+    let screen = s.draw(100, 30);
+    for text in ["Hi from B", "Hi from A", "one more", "and another"] {
+        assert!(screen.contains(text), "{text} hidden:\n{screen}");
+    }
+    assert!(!screen.contains("new message"), "{screen}");
 }
 
 #[test]
@@ -212,15 +234,23 @@ fn hostile() -> Scene {
         "10.0.0.67:3",
         b"\x1b[?1049l\x1b[?1000l no header, just escapes \x9b31m\x07\x08\x08\x08",
     );
+    s.recv("10.0.0.67:4", EIGHT_BIT_CSI);
     s
 }
 
+/// U+009B (the 8-bit CSI) as a character, UTF-8 encoded: a raw 0x9B byte is not
+/// UTF-8 and becomes U+FFFD, so it alone would not test the CSI.
+const EIGHT_BIT_CSI: &[u8] = b"10.0.0.67:7 Evil \xc2\x9b1;31mred? \xc2\x9b2Jcleared?";
+
 #[test]
 fn hostile_text_is_harmless() {
+    assert!(String::from_utf8_lossy(EIGHT_BIT_CSI).contains('\u{9b}'));
     let screen = hostile().draw(100, 30);
     for bad in ['\x1b', '\x07', '\u{202e}', '\u{200b}', '\u{9b}'] {
         assert!(!screen.contains(bad), "{bad:?} reached the screen");
     }
+    // The 8-bit sequences went whole, their parameters too.
+    assert!(screen.contains("red? cleared?"), "{screen}");
     assert_snapshot!(screen);
 }
 

@@ -194,8 +194,8 @@ fn a_small_history_has_nothing_older() {
 }
 
 /// A full disk (SQLite's max_page_count makes a real SQLITE_FULL): the fault is
-/// reported once, a receipt waiting on the write is refused (its sender will see a
-/// reset), and the write is kept and retried.
+/// reported, and a receipt waiting on the write is refused (its sender will see a
+/// reset). Retry and recovery: `a_failed_write_is_retried_until_it_succeeds`.
 #[tokio::test]
 async fn a_full_disk_is_reported_and_receipts_are_refused() {
     use crate::net::{Identity, Limits, Node, NodeConfig, Receipt, RetryPolicy, bind_listener};
@@ -241,6 +241,91 @@ async fn a_full_disk_is_reported_and_receipts_are_refused() {
         HistoryNote::Fault(text) => assert!(text.contains("full"), "{text}"),
         other => panic!("expected a fault, got {other:?}"),
     }
+}
+
+/// A write that fails (the database locked by another connection) is kept and
+/// retried: the fault is reported once however many retries fail, receipts meanwhile
+/// are refused, and once the lock goes the write lands, `Recovered` is reported and
+/// receipts are honoured again.
+#[tokio::test]
+async fn a_failed_write_is_retried_until_it_succeeds() {
+    use crate::net::{Identity, Limits, Node, NodeConfig, Receipt, RetryPolicy, bind_listener};
+    use std::time::Duration;
+    let wait = Duration::from_secs(10);
+    let dir = tempfile::tempdir().unwrap();
+    let opened = open(dir.path()).unwrap();
+    opened
+        .writer_conn
+        .busy_timeout(Duration::from_millis(10))
+        .unwrap();
+    let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
+    let config = NodeConfig {
+        identity: Identity {
+            advertise_ip: "127.0.0.1".parse().unwrap(),
+            team: "A".into(),
+        },
+        limits: Limits::default(),
+        retry: RetryPolicy::default(),
+    };
+    let (node, _events) = Node::start(listener, config).unwrap();
+    let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
+    let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
+    let receipt = |writer: &Writer| {
+        let (receipt, answer) = Receipt::pair();
+        writer.ack(receipt);
+        answer
+    };
+
+    writer.persist(Persist::Message(rec(
+        1,
+        false,
+        "kept for later",
+        None,
+        None,
+    )));
+    let refused = receipt(&writer);
+    assert!(!tokio::time::timeout(wait, refused).await.unwrap().unwrap());
+    let note = tokio::time::timeout(wait, notes.recv()).await.unwrap();
+    assert!(
+        matches!(&note, Some(HistoryNote::Fault(t)) if t.contains("locked")),
+        "{note:?}"
+    );
+    // Still locked: later receipts are refused too (each is a failed retry).
+    for _ in 0..3 {
+        assert!(
+            !tokio::time::timeout(wait, receipt(&writer))
+                .await
+                .unwrap()
+                .unwrap()
+        );
+    }
+    let count = |c: &Connection| -> i64 {
+        c.query_row(
+            "SELECT count(*) FROM messages WHERE text = 'kept for later'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(count(&other), 0);
+
+    other.execute_batch("ROLLBACK").unwrap();
+    let note = tokio::time::timeout(wait, notes.recv()).await.unwrap();
+    assert_eq!(
+        note,
+        Some(HistoryNote::Recovered),
+        "one fault, then recovery"
+    );
+    assert_eq!(count(&other), 1, "the failed write landed on a retry");
+    assert!(
+        tokio::time::timeout(wait, receipt(&writer))
+            .await
+            .unwrap()
+            .unwrap()
+    );
 }
 
 #[test]

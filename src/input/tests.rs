@@ -303,12 +303,46 @@ fn paste_is_its_own_action() {
     );
 }
 
+/// Every key a help line names does what that line says, in every context where the
+/// line applies: no earlier binding shadows it.
 #[test]
-fn every_help_line_names_a_bound_key() {
-    for b in keymap() {
-        assert!(!b.keys.is_empty());
-        if !b.help.is_empty() {
-            assert!(!key_label(b.keys[0].0, b.keys[0].1).is_empty());
+fn every_help_line_names_keys_that_do_what_it_says() {
+    let contexts = [
+        Context::Main(Focus::Compose),
+        Context::Main(Focus::Log),
+        Context::Main(Focus::Peers),
+        Context::Form,
+        Context::Help,
+    ];
+    for b in keymap().iter().filter(|b| !b.help.is_empty()) {
+        assert!(!b.keys.is_empty(), "{:?} names no key", b.help);
+        let mut applied = false;
+        for ctx in contexts.iter().filter(|c| c.applies(b.when)) {
+            applied = true;
+            for &(code, mods) in b.keys {
+                assert_eq!(
+                    key_action_in(&key(code, mods), *ctx),
+                    Some(b.action.clone()),
+                    "{} in {ctx:?} ({:?})",
+                    key_label(code, mods),
+                    b.help
+                );
+            }
         }
+        assert!(applied, "{:?} applies nowhere", b.help);
     }
+}
+
+#[test]
+fn key_labels_read_as_the_help_shows_them() {
+    assert_eq!(key_label(Char('k'), KeyModifiers::CONTROL), "Ctrl+K");
+    assert_eq!(key_label(Down, KeyModifiers::ALT), "Alt+↓");
+    assert_eq!(
+        key_label(Char('x'), KeyModifiers::CONTROL | KeyModifiers::ALT),
+        "Ctrl+Alt+X"
+    );
+    assert_eq!(key_label(F(1), KeyModifiers::NONE), "F1");
+    assert_eq!(key_label(Enter, KeyModifiers::NONE), "Enter");
+    assert_eq!(key_label(PageDown, KeyModifiers::NONE), "PgDn");
+    assert_eq!(key_label(BackTab, KeyModifiers::SHIFT), "Shift+Tab");
 }

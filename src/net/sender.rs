@@ -77,6 +77,9 @@ async fn peer_worker(
     in_flight: Arc<Semaphore>,
 ) {
     let head = header(wire.identity.advertise_ip, wire.port, &wire.identity.team);
+    // Parts already delivered of long messages that failed part way: a retry (same id,
+    // same text, same peer) sends only the rest, never a delivered part twice.
+    let mut delivered_parts: HashMap<MsgId, usize> = HashMap::new();
     while let Some(Outgoing { id, text }) = queue.recv().await {
         let Some(parts) = split_for_wire(&head, &text, MAX_WIRE_BYTES) else {
             let reason = "the header leaves no room for the text".to_string();
@@ -84,8 +87,9 @@ async fn peer_worker(
             continue;
         };
         let count = parts.len();
+        let done = delivered_parts.remove(&id).filter(|&d| d < count);
         let mut status = Delivery::Delivered;
-        for (n, part) in parts.iter().enumerate() {
+        for (n, part) in parts.iter().enumerate().skip(done.unwrap_or(0)) {
             if let Err(reason) =
                 deliver_with_retries(to, id, part, &wire, &events, &in_flight).await
             {
@@ -94,6 +98,9 @@ async fn peer_worker(
                 } else {
                     reason
                 };
+                if n > 0 {
+                    delivered_parts.insert(id, n);
+                }
                 status = Delivery::Failed { reason };
                 break;
             }

@@ -6,11 +6,15 @@ use super::inbound::{Parsed, cut_messages, parse_message};
 use super::outbound::split_for_wire;
 use super::sanitize::sanitize_text;
 
-/// True for characters that must never reach a terminal from a remote string.
+/// True for characters that must never reach a terminal from a remote string: every
+/// one the README says the sanitizer removes (controls, bidi controls, zero-width and
+/// other invisible characters, tag characters).
 pub fn is_forbidden(c: char) -> bool {
     (c.is_control() && c != '\n')
-        || matches!(c, '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        || matches!(c, '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+            | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
+            | '\u{e0000}'..='\u{e007f}')
 }
 
 /// Sanitizing leaves no forbidden character and is idempotent.
@@ -69,4 +73,50 @@ pub fn check_split(header: &str, text: &str, max: usize) {
     }
     let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
     assert_eq!(words(&joined), words(text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each class the README names, checked against the sanitizer one by one.
+    #[test]
+    fn every_character_the_readme_names_is_forbidden_and_removed() {
+        let named = [
+            '\u{0}',
+            '\u{7}',
+            '\u{1b}',
+            '\u{7f}',
+            '\u{80}',
+            '\u{9b}',
+            '\u{9f}',
+            '\u{61c}',
+            '\u{180e}',
+            '\u{200b}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{2028}',
+            '\u{202a}',
+            '\u{202e}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{206a}',
+            '\u{206f}',
+            '\u{feff}',
+            '\u{fff9}',
+            '\u{fffb}',
+            '\u{e0000}',
+            '\u{e0041}',
+            '\u{e007f}',
+        ];
+        for c in named {
+            assert!(is_forbidden(c), "{c:?} is not forbidden");
+            check_sanitize(&format!("a{c}b"));
+        }
+        for fine in ['a', '\n', 'é', '中', '\u{301}', '\u{fffc}', '\u{e0100}'] {
+            assert!(!is_forbidden(fine), "{fine:?}");
+        }
+    }
 }

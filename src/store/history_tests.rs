@@ -194,26 +194,56 @@ fn restore_rebuilds_the_log_and_resends_what_was_undelivered() {
     assert_eq!(s.delivery(MsgId(6)).unwrap().label(), "failed");
 }
 
+/// A fault is told (a log line marked as an error, an error notice) and stays in the
+/// state until the writer recovers; recovery is told once, and only after a fault.
 #[test]
 fn a_storage_fault_shows_until_recovered() {
     let mut h = Harness::new();
     let at = Utc.timestamp_opt(0, 0).unwrap();
-    update(
-        &mut h.state,
-        Event {
-            at,
-            kind: EventKind::Storage(Some("disk full".into())),
-        },
+    let storage = |h: &mut Harness, fault: Option<&str>| {
+        let before = h.state.log.len();
+        let fx = update(
+            &mut h.state,
+            Event {
+                at,
+                kind: EventKind::Storage(fault.map(str::to_string)),
+            },
+        );
+        let lines: Vec<(String, bool)> = h.state.log[before..]
+            .iter()
+            .map(|e| match &e.body {
+                Body::System { text, error, .. } => (text.clone(), *error),
+                other => panic!("not a system line: {other:?}"),
+            })
+            .collect();
+        (fx, lines)
+    };
+
+    // Nothing to recover from: nothing said.
+    let (fx, lines) = storage(&mut h, None);
+    assert!(fx.is_empty() && lines.is_empty(), "{fx:?} {lines:?}");
+
+    let (fx, lines) = storage(&mut h, Some("cannot write the history (disk full)"));
+    assert_eq!(
+        lines,
+        [("cannot write the history (disk full)".to_string(), true)]
     );
-    assert_eq!(h.state.storage_fault.as_deref(), Some("disk full"));
-    update(
-        &mut h.state,
-        Event {
-            at,
-            kind: EventKind::Storage(None),
-        },
-    );
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Notify(Notice::Error { text })] if text.contains("disk full")
+    ));
+    assert!(h.state.storage_fault.is_some());
+
+    let (fx, lines) = storage(&mut h, None);
     assert_eq!(h.state.storage_fault, None);
+    assert_eq!(lines, [("the history is written again".to_string(), false)]);
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Notify(Notice::Info { text })] if text == "the history is written again"
+    ));
+    // Told once.
+    let (fx, lines) = storage(&mut h, None);
+    assert!(fx.is_empty() && lines.is_empty());
 }
 
 fn search_hits(h: &Harness) -> usize {

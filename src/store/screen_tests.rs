@@ -141,10 +141,19 @@ fn a_paste_fills_the_compose_box_and_is_not_sent() {
     let mut h = with_two_peers();
     let fx = screen(
         &mut h,
-        ScreenAction::Paste("line one\nline two\x1b[31m\r\n".into()),
+        ScreenAction::Paste("line one\nline two\x1b[31m\r\n\tred\x1b]0;title\x07\u{202e}!".into()),
     );
     assert!(sends(&fx).is_empty());
-    assert_eq!(h.state.view.compose.value(), "line one line two[31m  ");
+    // Escape sequences go whole (no `[31m` residue), line breaks and tabs are spaces.
+    assert_eq!(h.state.view.compose.value(), "line one line two     red!");
+    // What goes to the peers (both: none is selected) is that clean text.
+    let fx = screen(&mut h, ScreenAction::Submit);
+    let sent = sends(&fx);
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter().all(|s| s.2 == "line one line two     red!"),
+        "{sent:?}"
+    );
 }
 
 #[test]

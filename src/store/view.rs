@@ -184,14 +184,9 @@ impl Default for View {
     }
 }
 
-/// Pasted or typed text for a one-line field: line breaks and tabs become spaces,
-/// other control characters go.
+/// Pasted or typed text for a one-line field: sanitized like remote text (escape
+/// sequences go whole, not just their ESC, so no residue such as `[31m` is kept and
+/// sent), then line breaks become spaces.
 pub fn single_line(text: &str) -> String {
-    text.chars()
-        .filter_map(|c| match c {
-            '\n' | '\r' | '\t' => Some(' '),
-            c if c.is_control() => None,
-            c => Some(c),
-        })
-        .collect()
+    crate::protocol::sanitize_text(text).replace('\n', " ")
 }

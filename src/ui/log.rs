@@ -37,21 +37,29 @@ pub fn render(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
         return;
     }
     let height = inner.height as usize;
-    let last = total - 1 - state.view.scroll.min(total - 1);
+    let mut last = total - 1 - state.view.scroll.min(total - 1);
+    let entry = |i: usize| entry_lines(state, state.view_entry(i), inner.width as usize, theme);
     let mut chunks = Vec::new();
     let mut count = 0;
     for i in (0..=last).rev() {
-        let lines = entry_lines(state, state.view_entry(i), inner.width as usize, theme);
+        let lines = entry(i);
         count += lines.len();
         chunks.push(lines);
         if count >= height {
             break;
         }
     }
-    let lines: Vec<Line> = chunks.into_iter().rev().flatten().collect();
+    let mut lines: Vec<Line> = chunks.into_iter().rev().flatten().collect();
     let skip = lines.len().saturating_sub(height);
+    // Scrolled up past the top: fill the pane with the entries below rather than leave
+    // blank rows over hidden ones.
+    while lines.len() < height && last + 1 < total {
+        last += 1;
+        lines.extend(entry(last));
+    }
+    lines.truncate(skip + height);
     frame.render_widget(Paragraph::new(lines[skip..].to_vec()), inner);
-    below_marker(frame, state, inner, theme);
+    below_marker(frame, state, total - 1 - last, inner, theme);
 }
 
 fn title(state: &State, theme: Theme) -> Line<'static> {
@@ -100,9 +108,10 @@ fn empty_hint(state: &State, theme: Theme) -> Paragraph<'static> {
         .wrap(ratatui::widgets::Wrap { trim: true })
 }
 
-fn below_marker(frame: &mut Frame, state: &State, inner: Rect, theme: Theme) {
-    let (text, style) = match (state.view.new_below, state.view.scroll) {
-        (0, 0) => return,
+/// The marker for entries hidden below (`hidden` of them: none, no marker).
+fn below_marker(frame: &mut Frame, state: &State, hidden: usize, inner: Rect, theme: Theme) {
+    let (text, style) = match (state.view.new_below.min(hidden), hidden) {
+        (_, 0) => return,
         (0, _) => ("↓ more below (End)".to_string(), theme.dim()),
         (n, _) => (
             format!("↓ {n} new message{} (End)", if n == 1 { "" } else { "s" }),

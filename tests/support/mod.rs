@@ -1,6 +1,9 @@
 //! Test peers and helpers shared by the integration tests. Everything stays on loopback.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod sandbox;
+pub use sandbox::Sandbox;
+
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
@@ -121,16 +124,11 @@ impl ClassicPeer {
     }
 
     pub async fn start_with_reply(reply: Option<&'static str>) -> Self {
-        Self::start_on(0, reply).await
+        Refusing::new().listen(reply)
     }
 
-    /// A classic peer on a given loopback port (0: any).
-    pub async fn start_on(port: u16, reply: Option<&'static str>) -> Self {
-        let socket = TcpSocket::new_v4().unwrap();
-        socket.set_reuseaddr(true).unwrap();
-        socket
-            .bind(SocketAddr::from(([127, 0, 0, 1], port)))
-            .unwrap();
+    /// A classic peer on a socket bound (and so kept from everyone else) beforehand.
+    pub fn on_socket(socket: TcpSocket, reply: Option<&'static str>) -> Self {
         let listener = socket.listen(5).unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, texts) = mpsc::unbounded_channel();
@@ -161,6 +159,27 @@ impl ClassicPeer {
     }
 }
 
+/// A loopback port that refuses connections (bound, not listening) and stays ours: no
+/// parallel test can take it, and it can start listening later on the same port.
+pub struct Refusing {
+    socket: TcpSocket,
+    pub addr: SocketAddr,
+}
+
+impl Refusing {
+    pub fn new() -> Refusing {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        let addr = socket.local_addr().unwrap();
+        Refusing { socket, addr }
+    }
+
+    /// The same port comes up as a classic peer.
+    pub fn listen(self, reply: Option<&'static str>) -> ClassicPeer {
+        ClassicPeer::on_socket(self.socket, reply)
+    }
+}
+
 /// Sends like the classic program: connect, write everything, close. Does not wait
 /// for brigade (which closes only once the message is acknowledged).
 pub async fn classic_send(to: SocketAddr, bytes: &[u8]) {
@@ -175,52 +194,45 @@ pub struct Headless {
     lines: Lines<BufReader<ChildStdout>>,
     pub addr: String,
     pub data: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    pub sandbox: Sandbox,
 }
 
 impl Headless {
     pub async fn start(team: &str, extra: &[&str]) -> Headless {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        Self::start_with_data(team, extra, dir, data).await
+        let sandbox = Sandbox::new();
+        let data = sandbox.data();
+        Self::start_with_data(team, extra, sandbox, data).await
     }
 
     /// Starts on a given data directory (to restart on the same history).
     pub async fn start_on(team: &str, data: &std::path::Path, extra: &[&str]) -> Headless {
-        Self::start_with_data(
-            team,
-            extra,
-            tempfile::tempdir().unwrap(),
-            data.to_path_buf(),
-        )
-        .await
+        Self::start_with_data(team, extra, Sandbox::new(), data.to_path_buf()).await
     }
 
     async fn start_with_data(
         team: &str,
         extra: &[&str],
-        dir: tempfile::TempDir,
+        sandbox: Sandbox,
         data: std::path::PathBuf,
     ) -> Headless {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_brigade"));
+        let mut cmd = sandbox.brigade_async();
         cmd.args(["--headless", "--name", team, "--port", "0"])
             .args(["--bind", "127.0.0.1", "--advertise-ip", "127.0.0.1"])
             .arg("--log-file")
-            .arg(dir.path().join("brigade.log"))
+            .arg(sandbox.log())
             .arg("--data-dir")
             .arg(&data)
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true);
-        let mut h = Self::from_command(cmd, team).await;
+            .args(extra);
+        let mut h = Self::from_command(cmd, sandbox, team).await;
         h.data = data;
-        h._dir = dir;
         h
     }
 
-    /// Runs a prepared command (stdin and stdout piped) and waits for `listening`.
-    pub async fn from_command(mut cmd: Command, team: &str) -> Headless {
+    /// Runs a prepared command (made by `sandbox`) and waits for `listening`.
+    pub async fn from_command(mut cmd: Command, sandbox: Sandbox, team: &str) -> Headless {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true);
         let mut child = cmd.stderr(Stdio::inherit()).spawn().unwrap();
         let stdin = child.stdin.take();
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -230,7 +242,7 @@ impl Headless {
             lines,
             addr: String::new(),
             data: std::path::PathBuf::new(),
-            _dir: tempfile::tempdir().unwrap(),
+            sandbox,
         };
         let listening = h.expect("listening", |_| true).await;
         assert_eq!(listening["team"], team);
@@ -308,20 +320,20 @@ impl Headless {
             .collect()
     }
 
-    /// Kills the process at once (no clean shutdown). Returns the directory that holds
+    /// Kills the process at once (no clean shutdown). Returns the sandbox that holds
     /// its data, to keep it for a restart.
-    pub async fn kill9(mut self) -> tempfile::TempDir {
+    pub async fn kill9(mut self) -> Sandbox {
         self.child.kill().await.unwrap();
-        self._dir
+        self.sandbox
     }
 
-    /// Closes stdin (quit) and waits for a clean exit. Returns the directory that holds
+    /// Closes stdin (quit) and waits for a clean exit. Returns the sandbox that holds
     /// its data, to keep it for a restart.
-    pub async fn quit(mut self) -> tempfile::TempDir {
+    pub async fn quit(mut self) -> Sandbox {
         drop(self.stdin.take());
         let status = timeout(WAIT, self.child.wait()).await.unwrap().unwrap();
         assert!(status.success(), "{status:?}");
-        self._dir
+        self.sandbox
     }
 }
 
