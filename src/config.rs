@@ -290,8 +290,7 @@ mod tests {
 
     #[test]
     fn config_errors_name_the_line_and_column() {
-        let dir = std::env::temp_dir().join(format!("brigade-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
         let cases = [
             (
                 "name = \"A\"\nport = \"eighty\"\n",
@@ -302,13 +301,12 @@ mod tests {
             ("name = \"é\"\nnmae = 1\n", "line 2, column 1", "nmae"),
         ];
         for (n, (text, at, says)) in cases.iter().enumerate() {
-            let path = dir.join(format!("{n}.toml"));
+            let path = dir.path().join(format!("{n}.toml"));
             std::fs::write(&path, text).unwrap();
             let err = read_config(&path).unwrap_err();
             assert!(err.contains(at) && err.contains(says), "{text:?}: {err}");
             assert!(!err.contains('\n'), "one line: {err}");
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

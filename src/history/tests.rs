@@ -328,6 +328,46 @@ async fn a_failed_write_is_retried_until_it_succeeds() {
     );
 }
 
+/// When the node's outgoing queue is full, a send the writer hands over fails at once
+/// and loudly: the app is told which message and why (it then reports it failed).
+#[tokio::test]
+async fn a_send_refused_by_a_full_node_queue_is_reported() {
+    use crate::net::{COMMAND_CHANNEL, Identity, Limits, Node, NodeConfig, RetryPolicy};
+    let dir = tempfile::tempdir().unwrap();
+    let opened = open(dir.path()).unwrap();
+    let listener = crate::net::bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
+    let config = NodeConfig {
+        identity: Identity {
+            advertise_ip: "127.0.0.1".parse().unwrap(),
+            team: "A".into(),
+        },
+        limits: Limits::default(),
+        retry: RetryPolicy::default(),
+    };
+    let (node, _events) = Node::start(listener, config).unwrap();
+    let to: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+    // This single-threaded runtime does not run the node's tasks until the test
+    // yields: the queue fills and stays full.
+    for n in 0..COMMAND_CHANNEL as u64 {
+        node.send(MsgId(n), to, "filler".into()).unwrap();
+    }
+    assert!(
+        node.send(MsgId(u64::MAX), to, "one too many".into())
+            .is_err()
+    );
+    let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
+    let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
+    writer.send(MsgId(7777), to, "refused".into());
+    writer.flush(std::time::Duration::from_secs(10)); // blocks: nothing drains the queue
+    match notes.try_recv() {
+        Ok(HistoryNote::SendFailed { id, to: at, reason }) => {
+            assert_eq!((id, at), (MsgId(7777), to));
+            assert!(reason.contains("queue full"), "{reason}");
+        }
+        other => panic!("expected SendFailed, got {other:?}"),
+    }
+}
+
 #[test]
 fn team_names_become_safe_directory_names() {
     assert_eq!(dir_name("Team_Subhra"), "Team_Subhra");
