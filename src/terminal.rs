@@ -1,10 +1,11 @@
 //! The terminal guard: raw mode, the alternate screen, mouse capture and bracketed
-//! paste on entry; all four undone on drop, on panic (before the panic report is
-//! printed, so it is readable) and on suspend. Signals end the app loop, which drops it.
+//! paste (not on Windows) on entry; all undone on drop, on panic (before the panic
+//! report is printed, so it is readable) and on suspend. Signals end the app loop,
+//! which drops it.
 //!
-//! Portable except for two unix extras, each in its own `cfg` module: job control
-//! (Ctrl+Z, SIGTSTP) and the signals of [`Signals`]; and on Linux the watcher for a
-//! terminal that went away without a SIGHUP.
+//! Portable; what is not lives in a `cfg` module of its own: `unix` (job control and
+//! the unix signals of [`Signals`]), `windows` (the console events) and `linux` (the
+//! watcher for a terminal that went away without a SIGHUP).
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::Once;
