@@ -8,7 +8,9 @@
 # Needs: the two Rust targets (`rustup target add x86_64-unknown-linux-gnu
 # x86_64-pc-windows-gnu`), a C compiler for each (cc, and Debian's
 # gcc-mingw-w64-x86-64) for the bundled SQLite, zip and sha256sum.
-# Set CARGO_TARGET_DIR to reuse a build directory between runs.
+# Set CARGO_TARGET_DIR to reuse a build directory between runs. The binaries keep the
+# release profile's line tables (file:line in crash reports: 45-50 MB, 13 MB packed);
+# CARGO_PROFILE_RELEASE_STRIP=debuginfo makes them 7-11 MB (3-4 MB packed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -34,7 +36,8 @@ echo "building brigade $version ($commit) in $work/src"
 
 rm -rf "$dist"
 mkdir -p "$dist"
-# Fixed timestamps and ordering, so the same commit gives the same archives.
+# The archives' timestamps are the commit's and their order fixed. (The binaries are
+# not bit-for-bit reproducible: they record the temporary build path.)
 stamp=$(git -C "$work/src" log -1 --format=%ct)
 for t in "${targets[@]}"; do
     (cd "$work/src" && cargo build --release --locked --target "$t")
