@@ -65,6 +65,10 @@ pub fn key_action(key: &KeyEvent, state: &State) -> Option<Action> {
 
 /// What a key means in a context (also used by the start-up form, before any state).
 pub fn key_action_in(key: &KeyEvent, context: Context) -> Option<Action> {
+    // Windows consoles report every key twice, Press then Release (crossterm >= 0.26,
+    // crossterm-rs/crossterm#797); unix terminals report Release only under the kitty
+    // protocol, which brigade does not enable. A held key arrives as repeated Press on
+    // Windows (or Repeat under kitty) and should repeat, so only Release is dropped.
     if key.kind == KeyEventKind::Release {
         return None;
     }

@@ -1,14 +1,19 @@
 //! The terminal guard: raw mode, the alternate screen, mouse capture and bracketed
-//! paste on entry; all four undone on drop, on panic (before the panic report is
-//! printed, so it is readable) and on suspend. Signals end the app loop, which drops it.
+//! paste (not on Windows) on entry; all undone on drop, on panic (before the panic
+//! report is printed, so it is readable) and on suspend. Signals end the app loop,
+//! which drops it.
+//!
+//! Portable; what is not lives in a `cfg` module of its own: `unix` (job control and
+//! the unix signals of [`Signals`]), `windows` (the console events) and `linux` (the
+//! watcher for a terminal that went away without a SIGHUP).
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-};
+#[cfg(not(windows))]
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -29,22 +34,25 @@ impl TerminalGuard {
             ));
         }
         HOOK.call_once(|| {
-            watch_for_hangup();
+            #[cfg(target_os = "linux")]
+            linux::watch_for_hangup();
             restore_on_panic();
         });
         enable()?;
         Ok(TerminalGuard(()))
     }
 
-    /// Ctrl+Z: give the terminal back, stop (as the shell expects), take it again
-    /// when resumed with `fg`.
+    /// Ctrl+Z or SIGTSTP: give the terminal back, stop (as the shell expects), take it
+    /// again when resumed with `fg`. Windows consoles have no job control: nothing to do.
     pub fn suspend(&mut self) -> io::Result<()> {
-        restore()?;
-        // SAFETY: raising a signal on our own process has no memory-safety concerns.
-        unsafe {
-            libc::raise(libc::SIGTSTP);
+        #[cfg(unix)]
+        {
+            restore()?;
+            unix::stop();
+            enable()
         }
-        enable()
+        #[cfg(not(unix))]
+        Ok(())
     }
 }
 
@@ -57,12 +65,14 @@ impl Drop for TerminalGuard {
 fn enable() -> io::Result<()> {
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
-    execute!(
-        io::stdout(),
-        EnterAlternateScreen,
-        EnableMouseCapture,
-        EnableBracketedPaste
-    )
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    // Not on Windows: crossterm reads the console's key records there and never makes
+    // a paste event (crossterm-rs/crossterm#737), legacy consoles refuse the mode
+    // outright, and with it on some terminals add Ctrl to every pasted Enter
+    // (crossterm-rs/crossterm#962). A paste arrives as plain keys instead.
+    #[cfg(not(windows))]
+    execute!(io::stdout(), EnableBracketedPaste)?;
+    Ok(())
 }
 
 /// Chains a panic hook that gives the terminal back before the panic is reported.
@@ -81,50 +91,18 @@ pub fn restore() -> io::Result<()> {
     }
     let raw = disable_raw_mode();
     let mut out = io::stdout();
+    #[cfg(not(windows))]
+    let paste = execute!(out, DisableBracketedPaste);
+    #[cfg(windows)]
+    let paste = Ok(());
     let modes = execute!(
         out,
-        DisableBracketedPaste,
         DisableMouseCapture,
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
     let _ = out.flush();
-    raw.and(modes)
-}
-
-/// Ends the process if the terminal goes away without a SIGHUP (its pty closed under
-/// us). crossterm 0.29 spins on a terminal that reads end-of-file, inside the poll the
-/// app loop is waiting on, so nothing in the loop could react: a thread blocked in
-/// `poll` with no events asked wakes only on hangup or error, costs nothing meanwhile,
-/// and exits. (What brigade stores is committed as it arrives, so exiting loses nothing.)
-fn watch_for_hangup() {
-    let spawned = std::thread::Builder::new()
-        .name("hangup-watch".into())
-        .spawn(|| {
-            let mut fd = libc::pollfd {
-                fd: libc::STDIN_FILENO,
-                events: 0,
-                revents: 0,
-            };
-            loop {
-                // SAFETY: one valid pollfd, count 1; blocks until hangup or error.
-                let n = unsafe { libc::poll(&mut fd, 1, -1) };
-                if n < 0 {
-                    if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                        continue;
-                    }
-                    return;
-                }
-                if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
-                    tracing::warn!("the terminal went away; exiting");
-                    ACTIVE.store(false, Ordering::SeqCst);
-                    std::process::exit(129);
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::warn!(error = %e, "cannot watch the terminal for hangups");
-    }
+    raw.and(paste).and(modes)
 }
 
 /// Rings the terminal bell.
@@ -132,6 +110,194 @@ pub fn bell() {
     let mut out = io::stdout();
     let _ = out.write_all(b"\x07");
     let _ = out.flush();
+}
+
+/// Why the app loop was interrupted from outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupt {
+    /// End brigade (the caller's normal exit restores the terminal and flushes the
+    /// history): Ctrl+C sent as a signal, SIGTERM, SIGHUP, or on Windows the console
+    /// window closing, the user logging off, the system shutting down.
+    Quit(&'static str),
+    /// SIGTSTP from outside (`kill -TSTP`): suspend as Ctrl+Z does.
+    Suspend,
+}
+
+/// The signals and console events the app loop listens to, per platform. In raw mode
+/// Ctrl+C reaches brigade as a key, on unix and Windows alike; the signal is for
+/// `kill -INT` and the like.
+pub struct Signals {
+    #[cfg(unix)]
+    unix: unix::Signals,
+    #[cfg(windows)]
+    windows: windows::Signals,
+}
+
+impl Signals {
+    /// Registers the handlers (needs a tokio runtime).
+    pub fn new() -> io::Result<Signals> {
+        Ok(Signals {
+            #[cfg(unix)]
+            unix: unix::Signals::new()?,
+            #[cfg(windows)]
+            windows: windows::Signals::new()?,
+        })
+    }
+
+    /// The next interrupt.
+    pub async fn recv(&mut self) -> Interrupt {
+        #[cfg(unix)]
+        let interrupt = self.unix.recv().await;
+        #[cfg(windows)]
+        let interrupt = self.windows.recv().await;
+        #[cfg(not(any(unix, windows)))]
+        let interrupt = std::future::pending().await;
+        tracing::info!(?interrupt, "interrupted");
+        interrupt
+    }
+}
+
+#[cfg(unix)]
+mod unix {
+    use std::io;
+
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+
+    use super::Interrupt;
+
+    pub struct Signals {
+        int: Signal,
+        term: Signal,
+        hup: Signal,
+        tstp: Signal,
+    }
+
+    impl Signals {
+        pub fn new() -> io::Result<Signals> {
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+                hup: signal(SignalKind::hangup())?,
+                tstp: signal(SignalKind::from_raw(libc::SIGTSTP))?,
+            })
+        }
+
+        pub async fn recv(&mut self) -> Interrupt {
+            tokio::select! {
+                _ = self.int.recv() => Interrupt::Quit("SIGINT"),
+                _ = self.term.recv() => Interrupt::Quit("SIGTERM"),
+                _ = self.hup.recv() => Interrupt::Quit("SIGHUP"),
+                _ = self.tstp.recv() => Interrupt::Suspend,
+            }
+        }
+    }
+
+    /// Stops the process until SIGCONT. SIGSTOP, not SIGTSTP: once [`Signals`] listens
+    /// for SIGTSTP its default action (stopping) is gone for good, and SIGSTOP cannot
+    /// be caught. The shell reports the job as stopped either way.
+    pub fn stop() {
+        // SAFETY: raising a signal on our own process has no memory-safety concerns.
+        unsafe {
+            libc::raise(libc::SIGSTOP);
+        }
+    }
+}
+
+/// Windows: the console's close, log-off and shutdown events end brigade like SIGHUP
+/// and SIGTERM do. tokio's handler for them never returns (tokio 1.54,
+/// `signal/windows/sys.rs`: returning would let Windows terminate the process at
+/// once), so the app loop gets to restore the console and flush the history until
+/// Windows' own timeout (5 s for a closed window, per Microsoft's `HandlerRoutine`
+/// documentation). This is also all Windows needs in place of the Linux hangup
+/// watcher: a closed console window or pseudo console sends CTRL_CLOSE_EVENT to the
+/// processes attached to it, where a closed pty on Linux may send nothing.
+#[cfg(windows)]
+mod windows {
+    use std::io;
+
+    use tokio::signal::windows::{
+        CtrlBreak, CtrlC, CtrlClose, CtrlLogoff, CtrlShutdown, ctrl_break, ctrl_c, ctrl_close,
+        ctrl_logoff, ctrl_shutdown,
+    };
+
+    use super::Interrupt;
+
+    pub struct Signals {
+        ctrl_c: CtrlC,
+        close: CtrlClose,
+        shutdown: CtrlShutdown,
+        logoff: CtrlLogoff,
+        ctrl_break: CtrlBreak,
+    }
+
+    impl Signals {
+        pub fn new() -> io::Result<Signals> {
+            Ok(Signals {
+                ctrl_c: ctrl_c()?,
+                close: ctrl_close()?,
+                shutdown: ctrl_shutdown()?,
+                logoff: ctrl_logoff()?,
+                ctrl_break: ctrl_break()?,
+            })
+        }
+
+        pub async fn recv(&mut self) -> Interrupt {
+            tokio::select! {
+                _ = self.ctrl_c.recv() => Interrupt::Quit("Ctrl+C"),
+                _ = self.close.recv() => Interrupt::Quit("console closed"),
+                _ = self.shutdown.recv() => Interrupt::Quit("system shutdown"),
+                _ = self.logoff.recv() => Interrupt::Quit("user logoff"),
+                _ = self.ctrl_break.recv() => Interrupt::Quit("Ctrl+Break"),
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::io;
+    use std::sync::atomic::Ordering;
+
+    use super::ACTIVE;
+
+    /// Ends the process if the terminal goes away without a SIGHUP (its pty closed
+    /// under us). crossterm 0.29 spins on a terminal that reads end-of-file, inside the
+    /// poll the app loop is waiting on, so nothing in the loop could react: a thread
+    /// blocked in `poll` with no events asked wakes only on hangup or error, costs
+    /// nothing meanwhile, and exits. (What brigade stores is committed as it arrives,
+    /// so exiting loses nothing.) Linux only: Darwin's poll(2) does not support
+    /// terminal devices (https://nathancraddock.com/blog/macos-dev-tty-polling; gnulib's
+    /// poll notes list ttys on Mac OS X), so there the watcher could fire at once or
+    /// never; on macOS, as on the BSDs, the SIGHUP a closing terminal sends ends brigade.
+    pub fn watch_for_hangup() {
+        let spawned = std::thread::Builder::new()
+            .name("hangup-watch".into())
+            .spawn(|| {
+                let mut fd = libc::pollfd {
+                    fd: libc::STDIN_FILENO,
+                    events: 0,
+                    revents: 0,
+                };
+                loop {
+                    // SAFETY: one valid pollfd, count 1; blocks until hangup or error.
+                    let n = unsafe { libc::poll(&mut fd, 1, -1) };
+                    if n < 0 {
+                        if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                            continue;
+                        }
+                        return;
+                    }
+                    if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+                        tracing::warn!("the terminal went away; exiting");
+                        ACTIVE.store(false, Ordering::SeqCst);
+                        std::process::exit(129);
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot watch the terminal for hangups");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ async fn connect_from(source: &str, to: SocketAddr) -> std::io::Result<TcpStream
 }
 
 /// Raises this process's open-file limit to its hard limit (the floods need fds).
+#[cfg(unix)]
 fn more_files() {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
@@ -35,6 +36,11 @@ fn more_files() {
         libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
     }
 }
+
+/// Windows has no per-process descriptor limit to raise: its socket handles are limited
+/// only by memory.
+#[cfg(not(unix))]
+fn more_files() {}
 
 fn rejected(e: &NetEvent) -> bool {
     matches!(e, NetEvent::Rejected { .. })
@@ -429,7 +435,8 @@ async fn a_claimed_address_is_flagged_and_never_used() {
 
 /// Out of file descriptors (`prlimit`): brigade reports it, backs off instead of
 /// spinning (consecutive reports are spaced by a growing backoff), and accepts again
-/// once descriptors free up.
+/// once descriptors free up. Linux: `prlimit` is util-linux's.
+#[cfg(target_os = "linux")]
 #[tokio::test]
 async fn running_out_of_descriptors_backs_off_and_recovers() {
     use serde_json::json;

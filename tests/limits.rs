@@ -6,7 +6,6 @@ mod support;
 
 use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
-use std::process::Stdio;
 use std::time::Duration;
 
 use brigade::event::NetEvent;
@@ -15,7 +14,6 @@ use serde_json::Value;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::process::Command;
 use tokio::time::timeout;
 
 /// How a connection ended, seen from the sender.
@@ -240,30 +238,18 @@ async fn a_team_name_over_64_bytes_is_refused_with_a_reset() {
     assert_eq!(timeout(WAIT, sender).await.unwrap().unwrap(), Close::Clean);
 }
 
-/// The real binary in headless mode with its own HOME, XDG directories and data dir.
-async fn headless(extra: &[&str]) -> (Headless, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_brigade"));
+/// The real binary in headless mode, in its own sandbox (HOME, XDG dirs, data dir).
+async fn headless(extra: &[&str]) -> Headless {
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.brigade_async();
     cmd.args(["--headless", "--name", "B", "--port", "0"])
         .args(["--advertise-ip", "127.0.0.1"])
         .args(extra)
         .arg("--log-file")
-        .arg(dir.path().join("brigade.log"))
+        .arg(sandbox.log())
         .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env("HOME", dir.path().join("home"));
-    for var in [
-        "XDG_CONFIG_HOME",
-        "XDG_DATA_HOME",
-        "XDG_STATE_HOME",
-        "XDG_CACHE_HOME",
-    ] {
-        cmd.env(var, dir.path().join(var.to_lowercase()));
-    }
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true);
-    (Headless::from_command(cmd, "B").await, dir)
+        .arg(sandbox.data());
+    Headless::from_command(cmd, sandbox, "B").await
 }
 
 fn addr_of(h: &Headless) -> SocketAddr {
@@ -274,7 +260,7 @@ fn addr_of(h: &Headless) -> SocketAddr {
 /// each listed with its whole name.
 #[tokio::test]
 async fn two_long_team_names_that_differ_are_two_peers() {
-    let (mut b, _dir) = headless(&["--bind", "127.0.0.1"]).await;
+    let mut b = headless(&["--bind", "127.0.0.1"]).await;
     let alpha = format!("{}_alpha", "x".repeat(40));
     let bravo = format!("{}_bravo", "x".repeat(40));
     for team in [&alpha, &bravo] {
@@ -292,7 +278,7 @@ async fn two_long_team_names_that_differ_are_two_peers() {
 /// "claimed address differs" flag does not fire.
 #[tokio::test]
 async fn ipv4_mapped_addresses_are_the_same_peer() {
-    let (mut b, _dir) = headless(&["--bind", "::ffff:127.0.0.1"]).await;
+    let mut b = headless(&["--bind", "::ffff:127.0.0.1"]).await;
     for header in ["[::ffff:127.0.0.1]:7001", "127.0.0.1:7001"] {
         let text = format!("{header} M from {header}");
         assert!(send_acknowledged(addr_of(&b), text.as_bytes()).await);

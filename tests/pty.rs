@@ -1,6 +1,10 @@
 //! The real binary in pseudo-terminals (portable-pty + vt100): two brigade TUIs talk
 //! over loopback using only keys and the mouse; quitting restores the terminal. Waits
 //! are on screen updates with a deadline, never fixed sleeps.
+//!
+//! Unix only: the harness opens ptys and signals the child with libc. (portable-pty
+//! also drives Windows' ConPTY, but Windows binaries cannot run on the CI machine.)
+#![cfg(unix)]
 
 use std::io::{Read, Write};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -119,6 +123,44 @@ impl App {
                     self.contents()
                 );
             }
+        }
+    }
+
+    /// Waits until the terminal's modes satisfy `pred` (as `wait_for` does the text).
+    #[cfg(target_os = "linux")]
+    fn wait_modes(&self, what: &str, pred: impl Fn(&vt100::Screen) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while !pred(self.screen.lock().unwrap().screen()) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.updates.recv_timeout(left).is_err() {
+                assert!(
+                    pred(self.screen.lock().unwrap().screen()),
+                    "timed out: {what}"
+                );
+                return;
+            }
+        }
+    }
+
+    /// Sends a signal to brigade.
+    fn signal(&self, sig: i32) {
+        // SAFETY: signalling our own child.
+        assert_eq!(unsafe { libc::kill(self.pid, sig) }, 0);
+    }
+
+    /// Waits until brigade is stopped (job control), by its state in /proc.
+    #[cfg(target_os = "linux")]
+    fn wait_stopped(&self) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap();
+            // The state follows the parenthesised command name.
+            let state = stat[stat.rfind(')').unwrap() + 2..].chars().next();
+            if state == Some('T') {
+                return;
+            }
+            assert!(Instant::now() < deadline, "brigade never stopped: {stat}");
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -285,10 +327,44 @@ fn two_tuis_chat_with_keys_and_the_mouse() {
 fn sigterm_restores_the_terminal() {
     let mut a = start("A", &[]);
     a.wait_text("A @ 127.0.0.1:");
-    // SAFETY: signalling our own child.
-    unsafe {
-        libc::kill(a.pid, libc::SIGTERM);
+    a.signal(libc::SIGTERM);
+    a.wait_exit();
+    a.assert_restored();
+}
+
+/// Ctrl+C as a signal (`kill -INT`; in raw mode the key is a key) quits cleanly too.
+#[test]
+fn sigint_restores_the_terminal() {
+    let mut a = start("A", &[]);
+    a.wait_text("A @ 127.0.0.1:");
+    a.signal(libc::SIGINT);
+    a.wait_exit();
+    a.assert_restored();
+}
+
+/// Ctrl+Z and a SIGTSTP from outside both give the terminal back and stop brigade;
+/// SIGCONT (what `fg` sends) takes the terminal again, and brigade still answers keys.
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_z_and_sigtstp_suspend_and_resume() {
+    let mut a = start("A", &[]);
+    a.wait_text("A @ 127.0.0.1:");
+    for how in ["key", "signal"] {
+        if how == "key" {
+            a.keys("\x1a");
+        } else {
+            a.signal(libc::SIGTSTP);
+        }
+        a.wait_modes(&format!("{how}: terminal given back"), |s| {
+            !s.alternate_screen() && s.mouse_protocol_mode() == vt100::MouseProtocolMode::None
+        });
+        a.wait_stopped();
+        a.signal(libc::SIGCONT);
+        a.wait_modes(&format!("{how}: terminal taken again"), |s| {
+            s.alternate_screen() && s.contents().contains("A @ 127.0.0.1:")
+        });
     }
+    a.keys(CTRL_C);
     a.wait_exit();
     a.assert_restored();
 }
@@ -352,15 +428,16 @@ fn a_taken_port_is_reported_in_the_form() {
     let port = taken.local_addr().unwrap().port().to_string();
     let mut a = App::start(&["--name", "A", "--port", &port, "--bind", "127.0.0.1"]);
     a.wait_text(&format!("port {port} is taken"));
-    // The port field is focused: any free port this time (the taken one is never freed
-    // and reused, which would race with parallel tests).
-    a.keys("\x15"); // Ctrl+U: clear the field
+    // The port field is focused: choose another port in place (0, a free one). Not the
+    // same port after freeing it: a concurrent test's connection may take it meanwhile.
+    a.keys(&"\x7f".repeat(port.len()));
     a.keys("0");
     a.keys(ENTER);
     a.wait_text("A @ ");
-    drop(taken);
+    assert!(!a.contents().contains(&format!("A @ 127.0.0.1:{port}")));
     a.keys(CTRL_C);
     assert!(a.wait_exit().success());
+    drop(taken);
 }
 
 #[test]
@@ -374,7 +451,9 @@ fn resizing_redraws_and_tiny_windows_get_a_notice() {
 }
 
 /// A terminal that vanishes without a SIGHUP (its pty closed under us, and it was not
-/// our controlling terminal) must end brigade, not leave it spinning.
+/// our controlling terminal) must end brigade, not leave it spinning. Linux: the
+/// watcher that ensures it is Linux-only (see `terminal.rs`).
+#[cfg(target_os = "linux")]
 #[test]
 fn a_vanished_terminal_ends_brigade() {
     use std::os::fd::FromRawFd;

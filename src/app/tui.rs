@@ -11,7 +11,6 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use tokio::net::TcpListener;
-use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Failure, HistoryOpen, Session, Setup, crash, open_history};
 use crate::config::Settings;
@@ -19,7 +18,7 @@ use crate::event::{Action, Effect};
 use crate::input::{Context, action_for, key_action_in};
 use crate::net::{Limits, Stats, bind_listener};
 use crate::store::{Form, ScreenAction};
-use crate::terminal::{TerminalGuard, bell};
+use crate::terminal::{Interrupt, Signals, TerminalGuard, bell};
 use crate::ui::{self, Theme};
 
 /// Most queued events handled before drawing again (a burst is drawn once).
@@ -68,8 +67,7 @@ async fn main_loop(
     mut effects: Vec<Effect>,
     theme: Theme,
 ) -> Result<(), Failure> {
-    let mut term = signal(SignalKind::terminate()).map_err(crash)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(crash)?;
+    let mut signals = Signals::new().map_err(crash)?;
     let size = terminal.size().map_err(crash)?;
     let mut area = Rect::new(0, 0, size.width, size.height);
     let mut dirty = true;
@@ -132,8 +130,11 @@ async fn main_loop(
                 effects.extend(shown);
                 dirty = true;
             }
-            _ = term.recv() => return Ok(()),
-            _ = hup.recv() => return Ok(()),
+            // Returning restores the terminal and flushes the history, as quitting does.
+            interrupt = signals.recv() => match interrupt {
+                Interrupt::Quit(_) => return Ok(()),
+                Interrupt::Suspend => effects.push(Effect::Suspend),
+            },
         }
     }
 }

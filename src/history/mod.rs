@@ -7,7 +7,6 @@ mod writer;
 
 use std::fs::File;
 use std::net::IpAddr;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -121,7 +120,9 @@ pub fn open(dir: &Path) -> Result<Opened, OpenError> {
     })
 }
 
-/// Takes the data directory's lock (released by the OS when brigade exits, however).
+/// Takes the data directory's lock (released by the OS when brigade exits, however):
+/// the standard library's `File::try_lock`, which is `flock` on Linux and macOS and
+/// `LockFileEx` on Windows.
 fn lock_dir(dir: &Path) -> Result<File, OpenError> {
     let path = dir.join(LOCK_FILE);
     let file = File::options()
@@ -131,15 +132,17 @@ fn lock_dir(dir: &Path) -> Result<File, OpenError> {
         .write(true)
         .open(&path)
         .map_err(|e| OpenError::Unavailable(format!("cannot create {}: {e}", path.display())))?;
-    // SAFETY: flock on a file descriptor we own.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc != 0 {
-        return Err(OpenError::Locked(format!(
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::Locked(format!(
             "another brigade is running with the data directory {}; quit it, or give this one its own with --data-dir (or --no-history)",
             dir.display()
-        )));
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(OpenError::Unavailable(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
     }
-    Ok(file)
 }
 
 /// The recent messages plus every undelivered one, oldest first.
