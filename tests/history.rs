@@ -294,6 +294,7 @@ async fn a_read_only_data_directory_is_reported_and_chat_goes_on() {
 }
 
 /// The first directory above `path` that users other than its owner cannot enter.
+#[cfg(unix)]
 fn closed_to_others(path: &std::path::Path) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     path.ancestors()

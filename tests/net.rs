@@ -194,6 +194,7 @@ async fn a_sender_waiting_for_a_reply_is_served_without_eof() {
 
 /// What a non-blocking peek at the socket finds right now: `None` when nothing has
 /// arrived (no data, no FIN), else the byte count (0: the peer closed).
+#[cfg(unix)]
 fn peek_now(s: &TcpStream) -> Option<usize> {
     use std::os::fd::AsRawFd;
     let mut byte = [0u8; 1];
@@ -209,6 +210,7 @@ fn peek_now(s: &TcpStream) -> Option<usize> {
     (n >= 0).then_some(n as usize)
 }
 
+#[cfg(unix)] // peeks with libc
 #[tokio::test]
 async fn the_close_waits_for_the_receipt() {
     let mut b = TestNode::start("B").await;
