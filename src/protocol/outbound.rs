@@ -98,11 +98,10 @@ pub fn split_for_wire(header: &str, text: &str, max_bytes: usize) -> Option<Vec<
 }
 
 /// Where to cut `text` so the piece has at most `room` bytes: after a space in the
-/// last part of the room when there is one, else on a character boundary; never where
-/// the receiver would drop what is at the cut: a zero-width character starting a piece
-/// (a combining mark stays with its base, else the receiver's sanitizer would drop it),
-/// a line end ending a piece, spaces or a line end starting one. Falls back to any
-/// character boundary when no such cut fits.
+/// last part of the room when there is one, else on a character boundary; and not
+/// before a zero-width character (a combining mark stays with its base, else the
+/// receiver's sanitizer would drop it). Falls back to any character boundary when a
+/// single base character carries more marks than fit.
 fn cut_point(text: &str, room: usize) -> usize {
     if text.len() <= room {
         return text.len();
@@ -115,12 +114,7 @@ fn cut_point(text: &str, room: usize) -> usize {
     if let Some(after_space) = word_cut(text, boundary, room) {
         return after_space;
     }
-    let blank = |c: Option<char>| c.is_some_and(char::is_whitespace);
-    if blank(text[..boundary].chars().next_back()) && blank(text[boundary..].chars().next()) {
-        // Inside a run of white space: the split shrinks the run, the words stay whole.
-        return boundary;
-    }
-    while cut > 0 && lost_at(text, cut) {
+    while cut > 0 && starts_with_zero_width(&text[cut..]) {
         cut = text[..cut].char_indices().next_back().map_or(0, |(i, _)| i);
     }
     if cut == 0 || text[..cut].trim().is_empty() {
@@ -141,15 +135,11 @@ fn word_cut(text: &str, limit: usize, room: usize) -> Option<usize> {
         .rev()
         .filter(|&i| bytes[i] == b' ')
         .map(|i| i + 1)
-        .find(|&cut| !lost_at(text, cut) && !text[..cut].trim().is_empty())
+        .find(|&cut| !starts_with_zero_width(&text[cut..]) && !text[..cut].trim().is_empty())
 }
 
-/// Whether the receiver would drop what is at a cut here.
-fn lost_at(text: &str, cut: usize) -> bool {
-    let next = text[cut..].chars().next();
-    let prev = text[..cut].chars().next_back();
-    next.is_some_and(|c| c.width() == Some(0) || matches!(c, ' ' | '\n' | '\r'))
-        || prev.is_some_and(|c| matches!(c, '\n' | '\r'))
+fn starts_with_zero_width(text: &str) -> bool {
+    text.chars().next().is_some_and(|c| c.width() == Some(0))
 }
 
 #[cfg(test)]
