@@ -13,7 +13,10 @@ use tokio::time::Instant;
 use super::HistoryOpen;
 use super::sink::{HistoryHandle, Sink};
 use crate::config::{PeerSpec, Settings};
-use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Target};
+use crate::discovery::{self, Discovery, Means};
+use crate::event::{
+    Action, AnnouncedKey, Delivery, Effect, Event, EventKind, NetEvent, Notice, Target,
+};
 use crate::history::{HistoryNote, Writer};
 use crate::net::{Limits, NetMsg, Node, NodeConfig, RetryPolicy, Stats};
 use crate::protocol::CONNECT_TEXT;
@@ -36,6 +39,13 @@ pub struct Setup {
     /// How long a quit waits for undelivered messages; `None`: until they are delivered
     /// or the user quits again.
     pub quit_grace: Option<Duration>,
+    /// How other brigades find this one and are found (issue 16), on which interfaces.
+    pub discovery: Means,
+    pub bind: IpAddr,
+    /// The long-term public key discovery and invites announce. MERGE NOTE: `None` on
+    /// the discovery branch (the identity is another helper's); the merge passes the
+    /// identity's public key here.
+    pub key: Option<AnnouncedKey>,
 }
 
 impl Setup {
@@ -57,6 +67,9 @@ impl Setup {
             history,
             peers: settings.peers.clone(),
             quit_grace,
+            discovery: settings.discovery,
+            bind: settings.bind,
+            key: None,
         }
     }
 }
@@ -69,6 +82,9 @@ pub struct Session {
     jobs: mpsc::UnboundedReceiver<EventKind>,
     quit_grace: Option<Duration>,
     quit_by: Option<Instant>,
+    /// What discovery hears, as network events; `_discovery` stops it when dropped.
+    hints: mpsc::Receiver<NetEvent>,
+    _discovery: Option<Discovery>,
 }
 
 impl Session {
@@ -87,6 +103,7 @@ impl Session {
             limits: setup.limits,
             retry: setup.retry,
         };
+        let listener_port = setup.listener.local_addr()?.port();
         let (node, events) = Node::start(setup.listener, config)?;
         let (notes_tx, notes) = mpsc::unbounded_channel();
         let (jobs_tx, jobs) = mpsc::unbounded_channel();
@@ -108,6 +125,14 @@ impl Session {
             history,
             jobs: jobs_tx,
         };
+        let (hints_tx, hints) = mpsc::channel(256);
+        let port = listener_port;
+        let discovery = setup.discovery.any().then(|| {
+            let mut config =
+                discovery::Config::new(setup.discovery, setup.bind, setup.team.clone(), port);
+            config.key = setup.key;
+            discovery::start(config, hints_tx)
+        });
         let mut session = Session {
             state,
             sink,
@@ -116,6 +141,8 @@ impl Session {
             jobs,
             quit_grace: setup.quit_grace,
             quit_by: None,
+            hints,
+            _discovery: None,
         };
         let mut shown = session.run(resume, Vec::new());
         // The listening event comes first, then anything about the history, the greetings.
@@ -126,7 +153,17 @@ impl Session {
             let text = format!("no history this time: {why}");
             shown.extend(session.apply(EventKind::Storage(Some(text))));
         }
+        if let Some(d) = &discovery {
+            for problem in &d.problems {
+                let text = format!("discovery: {problem} (brigade --doctor tells more)");
+                shown.extend(session.apply(EventKind::Net(NetEvent::Error { text })));
+            }
+        }
+        session._discovery = discovery;
         for p in &setup.peers {
+            if let Some(invite) = &p.invite {
+                shown.extend(session.apply(EventKind::Net(NetEvent::Discovered(invite.hint()))));
+            }
             shown.extend(session.act(Action::Send {
                 to: Target::Addr {
                     addr: p.addr,
@@ -162,6 +199,7 @@ impl Session {
             }
             Some(job) = self.jobs.recv() => self.apply(job),
             Some(note) = self.notes.recv() => self.on_note(note),
+            Some(hint) = self.hints.recv() => self.apply(EventKind::Net(hint)),
             _ = tokio::time::sleep_until(quit_by.unwrap_or_else(Instant::now)), if quit_by.is_some() => {
                 let n = self.state.undelivered();
                 let text = format!("quitting with {n} messages still undelivered");
@@ -270,6 +308,9 @@ mod tests {
             history: (None, None),
             peers: Vec::new(),
             quit_grace,
+            discovery: Means::NONE,
+            bind: ip,
+            key: None,
         };
         let (session, shown) = Session::start(setup, |_| {}).await.unwrap();
         assert!(
