@@ -197,7 +197,13 @@ pub fn interfaces(bind: IpAddr) -> Vec<Interface> {
             if_addrs::IfAddr::V4(v4) => Some(Interface {
                 name: i.name.clone(),
                 ip: v4.ip,
-                broadcast: v4.broadcast,
+                // Without a configured broadcast address (`ip addr add` without
+                // `brd +`; if-addrs then reports none, or the address itself), the
+                // subnet's: the address with every host bit set.
+                broadcast: v4.broadcast.filter(|b| *b != v4.ip).or_else(|| {
+                    let mask = u32::from(v4.netmask);
+                    (mask != u32::MAX).then(|| Ipv4Addr::from(u32::from(v4.ip) | !mask))
+                }),
                 loopback: i.is_loopback(),
             }),
             if_addrs::IfAddr::V6(_) => None,

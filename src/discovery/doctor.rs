@@ -196,7 +196,7 @@ impl Findings {
                 "nobody heard: nobody else runs brigade here, or the network filters multicast and broadcast (campus Wi-Fi often isolates clients), or a firewall blocks UDP 5353 and {}; a brigade on another subnet is never heard: use an invite (brigade --invite on one side, --peer INVITE on the other)",
                 beacon::BEACON_PORT
             )),
-            (false, true) => hints.push("beacons pass but mDNS does not: multicast is filtered here; discovery still works by beacon".into()),
+            (false, true) => hints.push("beacons pass but mDNS does not: multicast may be filtered here (or the others run with --discovery beacon); discovery still works by beacon".into()),
             (true, false) => hints.push("mDNS passes but beacons do not: broadcast is filtered, or the others run with --discovery mdns".into()),
             (true, true) => hints.push("both means work".into()),
         }
@@ -221,7 +221,7 @@ mod tests {
         let mut f = Findings::default();
         f.heard
             .insert(("beacon", "10.0.0.2:80".parse().unwrap(), "B".into()));
-        assert!(f.text().contains("multicast is filtered"));
+        assert!(f.text().contains("multicast may be filtered"));
         assert!(f.text().contains("B at 10.0.0.2:80 by beacon"));
     }
 }
