@@ -125,14 +125,14 @@ impl Session {
             history,
             jobs: jobs_tx,
         };
-        let (hints_tx, hints) = mpsc::channel(256);
-        let port = listener_port;
-        let discovery = setup.discovery.any().then(|| {
-            let mut config =
-                discovery::Config::new(setup.discovery, setup.bind, setup.team.clone(), port);
-            config.key = setup.key;
-            discovery::start(config, hints_tx)
-        });
+        let mut discovery_config = discovery::Config::new(
+            setup.discovery,
+            setup.bind,
+            setup.team.clone(),
+            listener_port,
+        );
+        discovery_config.key = setup.key;
+        let (hints, discovery) = start_discovery(discovery_config);
         let mut session = Session {
             state,
             sink,
@@ -153,17 +153,8 @@ impl Session {
             let text = format!("no history this time: {why}");
             shown.extend(session.apply(EventKind::Storage(Some(text))));
         }
-        if let Some(d) = &discovery {
-            for problem in &d.problems {
-                let text = format!("discovery: {problem} (brigade --doctor tells more)");
-                shown.extend(session.apply(EventKind::Net(NetEvent::Error { text })));
-            }
-        }
-        session._discovery = discovery;
+        shown.extend(session.discovery_started(discovery, &setup.peers));
         for p in &setup.peers {
-            if let Some(invite) = &p.invite {
-                shown.extend(session.apply(EventKind::Net(NetEvent::Discovered(invite.hint()))));
-            }
             shown.extend(session.act(Action::Send {
                 to: Target::Addr {
                     addr: p.addr,
@@ -173,6 +164,25 @@ impl Session {
             }));
         }
         Ok((session, shown))
+    }
+
+    /// Keeps discovery running, says why a means could not start, and lists the peers
+    /// given as invites as found by invite (their keys pinned by the trust code).
+    fn discovery_started(
+        &mut self,
+        discovery: Option<Discovery>,
+        peers: &[PeerSpec],
+    ) -> Vec<Effect> {
+        let mut shown = Vec::new();
+        for problem in discovery.iter().flat_map(|d| &d.problems) {
+            let text = format!("discovery: {problem} (brigade --doctor tells more)");
+            shown.extend(self.apply(EventKind::Net(NetEvent::Error { text })));
+        }
+        self._discovery = discovery;
+        for invite in peers.iter().filter_map(|p| p.invite.as_ref()) {
+            shown.extend(self.apply(EventKind::Net(NetEvent::Discovered(invite.hint()))));
+        }
+        shown
     }
 
     /// Applies a user action; returns what the front end must show or do.
@@ -283,6 +293,16 @@ impl Session {
         }
         rest
     }
+}
+
+/// Starts the discovery means the set-up asks for (none: a channel that stays empty).
+fn start_discovery(config: discovery::Config) -> (mpsc::Receiver<NetEvent>, Option<Discovery>) {
+    let (hints_tx, hints) = mpsc::channel(256);
+    let discovery = config
+        .means
+        .any()
+        .then(|| discovery::start(config, hints_tx));
+    (hints, discovery)
 }
 
 #[cfg(test)]

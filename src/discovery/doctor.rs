@@ -37,6 +37,9 @@ impl Default for Findings {
     }
 }
 
+/// Where the listeners tell what they heard: (via, address, team).
+type Heard = tokio::sync::mpsc::Sender<(&'static str, SocketAddr, String)>;
+
 /// Listens for `listen` on the interfaces `bind` allows.
 pub async fn examine(bind: IpAddr, beacon_port: u16, listen: Duration) -> Findings {
     let mut f = Findings {
@@ -44,30 +47,7 @@ pub async fn examine(bind: IpAddr, beacon_port: u16, listen: Duration) -> Findin
         ..Findings::default()
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    f.mdns = match mdns::daemon(bind) {
-        Ok(daemon) => match daemon.browse(mdns::SERVICE) {
-            Ok(events) => {
-                let tx = tx.clone();
-                std::thread::spawn(move || {
-                    let until = std::time::Instant::now() + listen;
-                    while let Ok(event) = events
-                        .recv_timeout(until.saturating_duration_since(std::time::Instant::now()))
-                    {
-                        if let ServiceEvent::ServiceResolved(s) = event
-                            && let Some(h) = mdns::hint(&s)
-                            && tx.blocking_send(("mdns", h.addr, h.team)).is_err()
-                        {
-                            break;
-                        }
-                    }
-                    let _ = daemon.shutdown();
-                });
-                Ok(())
-            }
-            Err(e) => Err(format!("mDNS browse: {e}")),
-        },
-        Err(e) => Err(e),
-    };
+    f.mdns = browse(bind, listen, tx.clone());
     let socket = beacon::socket(beacon_port)
         .map_err(|e| format!("cannot bind UDP port {beacon_port}: {e}"))
         .and_then(|s| tokio::net::UdpSocket::from_std(s).map_err(|e| e.to_string()));
@@ -123,6 +103,33 @@ pub async fn examine(bind: IpAddr, beacon_port: u16, listen: Duration) -> Findin
         }
     }
     f
+}
+
+/// Browses for brigades by mDNS for `listen` on a thread; what resolves goes to `tx`.
+fn browse(bind: IpAddr, listen: Duration, tx: Heard) -> Result<(), String> {
+    match mdns::daemon(bind) {
+        Ok(daemon) => match daemon.browse(mdns::SERVICE) {
+            Ok(events) => {
+                std::thread::spawn(move || {
+                    let until = std::time::Instant::now() + listen;
+                    while let Ok(event) = events
+                        .recv_timeout(until.saturating_duration_since(std::time::Instant::now()))
+                    {
+                        if let ServiceEvent::ServiceResolved(s) = event
+                            && let Some(h) = mdns::hint(&s)
+                            && tx.blocking_send(("mdns", h.addr, h.team)).is_err()
+                        {
+                            break;
+                        }
+                    }
+                    let _ = daemon.shutdown();
+                });
+                Ok(())
+            }
+            Err(e) => Err(format!("mDNS browse: {e}")),
+        },
+        Err(e) => Err(e),
+    }
 }
 
 impl Findings {
