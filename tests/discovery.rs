@@ -184,6 +184,30 @@ async fn inner_beacon() {
     two_discover_each_other("beacon").await;
 }
 
+#[test]
+fn a_brigade_that_quits_shows_as_gone() {
+    in_namespace("inner_gone");
+}
+
+#[tokio::test]
+#[ignore = "runs inside a network namespace, from a_brigade_that_quits_shows_as_gone"]
+async fn inner_gone() {
+    inside_namespace();
+    let (mut a, _da) = brigade("A", &["--discovery", "mdns"]).await;
+    let (b, _db) = brigade("B", &["--discovery", "mdns"]).await;
+    discovers(&mut a, &b, "mdns").await;
+    let b_addr = b.addr.clone();
+    let _ = b.quit().await;
+    let gone = a.expect("gone", |_| true).await;
+    assert_eq!(
+        (gone["addr"].as_str(), gone["via"].as_str()),
+        (Some(b_addr.as_str()), Some("mdns"))
+    );
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    assert_eq!(peers["peers"][0]["gone"], true, "{peers}");
+}
+
 #[tokio::test]
 #[ignore = "runs inside a network namespace, from mdns_alone_finds_a_brigade"]
 async fn inner_mdns() {

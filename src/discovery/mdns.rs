@@ -42,12 +42,12 @@ pub fn daemon(bind: IpAddr) -> Result<ServiceDaemon, String> {
 }
 
 /// Registers this brigade and browses for the others; what is found is reported on
-/// `reports` from a thread of its own.
+/// `reports` from a thread of its own. Returns the daemon and our instance's full name.
 pub fn start(
     config: &Config,
     addresses: &[IpAddr],
     reports: mpsc::Sender<Report>,
-) -> Result<ServiceDaemon, String> {
+) -> Result<(ServiceDaemon, String), String> {
     let daemon = daemon(config.bind)?;
     let name = instance(&config.team, config.port);
     let host = format!("brigade-{name}.local.");
@@ -59,6 +59,7 @@ pub fn start(
     let info = ServiceInfo::new(SERVICE, &name, &host, addresses, config.port, &props[..])
         .map_err(|e| format!("mDNS: {e}"))?;
     let own = info.get_fullname().to_string();
+    let fullname = own.clone();
     daemon
         .register(info)
         .map_err(|e| format!("mDNS register: {e}"))?;
@@ -96,7 +97,7 @@ pub fn start(
             }
         })
         .map_err(|e| format!("mDNS thread: {e}"))?;
-    Ok(daemon)
+    Ok((daemon, fullname))
 }
 
 /// A resolved service as a hint: a valid team, our TXT version, an IPv4 address.

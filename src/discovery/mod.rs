@@ -25,6 +25,9 @@ use beacon::{Beacon, Kind};
 /// Most brigades tracked at once; announcements beyond are ignored.
 pub const MAX_DISCOVERED: usize = 256;
 
+/// Longest a quit waits for the mDNS goodbye to go out.
+const GOODBYE_WAIT: Duration = Duration::from_millis(500);
+
 /// Which means discovery uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Means {
@@ -189,7 +192,8 @@ impl Tracker {
 /// Discovery running: stops when dropped.
 pub struct Discovery {
     tasks: Vec<JoinHandle<()>>,
-    daemon: Option<mdns_sd::ServiceDaemon>,
+    /// The mDNS daemon and our registration's full name.
+    daemon: Option<(mdns_sd::ServiceDaemon, String)>,
     /// Why a means could not start (told to the user once).
     pub problems: Vec<String>,
 }
@@ -199,8 +203,15 @@ impl Drop for Discovery {
         for task in &self.tasks {
             task.abort();
         }
-        if let Some(daemon) = self.daemon.take() {
-            let _ = daemon.shutdown();
+        // Withdraw our registration (mDNS goodbye) so the others show us gone at
+        // once; bounded, so quitting never hangs on it.
+        if let Some((daemon, fullname)) = self.daemon.take() {
+            if let Ok(done) = daemon.unregister(&fullname) {
+                let _ = done.recv_timeout(GOODBYE_WAIT);
+            }
+            if let Ok(done) = daemon.shutdown() {
+                let _ = done.recv_timeout(GOODBYE_WAIT);
+            }
         }
     }
 }
@@ -228,7 +239,7 @@ pub fn start(config: Config, out: mpsc::Sender<NetEvent>) -> Discovery {
     };
     if config.means.mdns {
         match mdns::start(&config, &local_addresses(config.bind), reports_tx.clone()) {
-            Ok(daemon) => discovery.daemon = Some(daemon),
+            Ok(registered) => discovery.daemon = Some(registered),
             Err(e) => discovery.problems.push(e),
         }
     }
