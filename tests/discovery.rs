@@ -239,10 +239,19 @@ async fn inner_no_discovery() {
 async fn inner_malformed() {
     use brigade::discovery::beacon::{BEACON_PORT, Beacon, Kind};
     inside_namespace();
-    let (mut a, _da) = brigade("A", &["--discovery", "beacon"]).await;
+    // A second subnet on the interface: with --bind, beacons from it do not count.
+    let added = std::process::Command::new("ip")
+        .args(["addr", "add", "10.88.0.1/24", "dev", "d0"])
+        .status()
+        .unwrap();
+    assert!(added.success());
+    let bind = ["--discovery", "beacon", "--bind", "10.77.0.1"];
+    let (mut a, _da) = brigade("A", &bind).await;
     let socket = std::net::UdpSocket::bind("10.77.0.1:0").unwrap();
     socket.set_broadcast(true).unwrap();
     let to = ("10.77.0.255", BEACON_PORT);
+    let elsewhere = std::net::UdpSocket::bind("10.88.0.1:0").unwrap();
+    elsewhere.set_broadcast(true).unwrap();
     let valid = Beacon {
         kind: Kind::Announce,
         nonce: 42,
@@ -270,8 +279,16 @@ async fn inner_malformed() {
     ] {
         socket.send_to(junk, to).unwrap();
     }
+    let other_subnet = Beacon {
+        port: 11,
+        ..Beacon::decode(&valid).unwrap()
+    }
+    .encode();
+    elsewhere
+        .send_to(&other_subnet, ("10.88.0.255", BEACON_PORT))
+        .unwrap();
     socket.send_to(&valid, to).unwrap();
-    // The first thing A discovers is the one valid beacon, sent last.
+    // The first thing A discovers is the one valid beacon from its subnet, sent last.
     let found = a.expect("discovered", |_| true).await;
     assert_eq!(
         (found["team"].as_str(), found["addr"].as_str()),

@@ -184,7 +184,17 @@ pub struct Interface {
     pub name: String,
     pub ip: Ipv4Addr,
     pub broadcast: Option<Ipv4Addr>,
+    pub netmask: Ipv4Addr,
     pub loopback: bool,
+}
+
+impl Interface {
+    /// Whether `ip` is on this interface's subnet.
+    pub fn on_subnet(&self, ip: IpAddr) -> bool {
+        let IpAddr::V4(ip) = ip else { return false };
+        let mask = u32::from(self.netmask);
+        u32::from(ip) & mask == u32::from(self.ip) & mask
+    }
 }
 
 /// The IPv4 interfaces of this machine; with a specific `bind` address, only that one.
@@ -204,6 +214,7 @@ pub fn interfaces(bind: IpAddr) -> Vec<Interface> {
                     let mask = u32::from(v4.netmask);
                     (mask != u32::MAX).then(|| Ipv4Addr::from(u32::from(v4.ip) | !mask))
                 }),
+                netmask: v4.netmask,
                 loopback: i.is_loopback(),
             }),
             if_addrs::IfAddr::V6(_) => None,
@@ -287,6 +298,20 @@ mod tests {
             ..sample()
         };
         assert_eq!(Beacon::decode(&no_port.encode()), None, "port 0");
+    }
+
+    #[test]
+    fn subnets() {
+        let i = Interface {
+            name: "d0".into(),
+            ip: "10.77.0.1".parse().unwrap(),
+            broadcast: None,
+            netmask: "255.255.255.0".parse().unwrap(),
+            loopback: false,
+        };
+        assert!(i.on_subnet("10.77.0.200".parse().unwrap()));
+        assert!(!i.on_subnet("10.78.0.2".parse().unwrap()));
+        assert!(!i.on_subnet("::1".parse().unwrap()));
     }
 
     #[test]

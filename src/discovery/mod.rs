@@ -305,7 +305,10 @@ async fn run_beacon(config: Config, socket: tokio::net::UdpSocket, reports: mpsc
             _ = tick.tick() => send_now = true,
             got = socket.recv_from(&mut buf) => {
                 let Ok((n, from)) = got else { continue };
-                if n > beacon::MAX_DATAGRAM || !limit.allow(from.ip(), std::time::Instant::now()) {
+                if n > beacon::MAX_DATAGRAM
+                    || !limit.allow(from.ip(), std::time::Instant::now())
+                    || !heard_here(&config, from.ip())
+                {
                     continue;
                 }
                 let Some(b) = Beacon::decode(&buf[..n]) else { continue };
@@ -344,6 +347,15 @@ async fn run_beacon(config: Config, socket: tokio::net::UdpSocket, reports: mpsc
             }
         }
     }
+}
+
+/// With a specific bind address, only beacons from its interface's subnet count (the
+/// socket itself hears every interface, to get broadcasts).
+fn heard_here(config: &Config, from: IpAddr) -> bool {
+    config.bind.is_unspecified()
+        || beacon::interfaces(config.bind)
+            .iter()
+            .any(|i| i.on_subnet(from))
 }
 
 #[cfg(test)]
