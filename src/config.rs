@@ -97,7 +97,8 @@ pub struct PeerSpec {
 impl PeerSpec {
     pub fn parse(s: &str) -> Result<Self, String> {
         if Invite::looks_like(s) {
-            let invite = Invite::parse(s)?;
+            let mut invite = Invite::parse(s)?;
+            invite.prefer_reachable(&discovery::beacon::interfaces(Ipv4Addr::UNSPECIFIED.into()));
             return Ok(Self {
                 addr: invite.addr(),
                 team: Some(invite.team.clone()),

@@ -89,6 +89,17 @@ impl Invite {
         })
     }
 
+    /// Puts first the address on one of these interfaces' subnets (the one most
+    /// likely reachable from here: an invite lists every address of its machine, some
+    /// may be a VPN's or a container bridge's); otherwise the order stays.
+    pub fn prefer_reachable(&mut self, local: &[super::beacon::Interface]) {
+        let near = |ip: &IpAddr| local.iter().any(|i| !i.loopback && i.on_subnet(*ip));
+        if let Some(i) = self.addresses.iter().position(near) {
+            let ip = self.addresses.remove(i);
+            self.addresses.insert(0, ip);
+        }
+    }
+
     /// Where to write first: the first address.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.addresses[0], self.port)
@@ -182,6 +193,23 @@ mod tests {
             (hint.addr.to_string(), hint.via),
             ("10.0.0.5:8080".into(), Via::Invite)
         );
+    }
+
+    #[test]
+    fn the_address_on_a_local_subnet_goes_first() {
+        let wifi = crate::discovery::beacon::Interface {
+            name: "wlan0".into(),
+            ip: "192.168.1.20".parse().unwrap(),
+            broadcast: None,
+            netmask: "255.255.255.0".parse().unwrap(),
+            loopback: false,
+        };
+        let mut invite = sample();
+        invite.prefer_reachable(std::slice::from_ref(&wifi));
+        assert_eq!(invite.addr().to_string(), "192.168.1.7:8080");
+        let mut invite = sample();
+        invite.prefer_reachable(&[]);
+        assert_eq!(invite.addr().to_string(), "10.0.0.5:8080");
     }
 
     #[test]
