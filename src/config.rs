@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use serde::Deserialize;
 
+use crate::discovery::{self, Means, invite::Invite};
 use crate::protocol::check_team_name;
 
 /// A full-screen terminal chat for the classic campus peer-to-peer protocol.
@@ -33,8 +34,9 @@ pub struct Args {
     #[arg(long, value_name = "IP")]
     pub advertise_ip: Option<IpAddr>,
 
-    /// A well-known peer to greet at start-up (repeatable), e.g. 10.0.0.5:8080/B
-    #[arg(long = "peer", value_name = "IP:PORT[/TEAM]", value_parser = PeerSpec::parse)]
+    /// A well-known peer to greet at start-up (repeatable), e.g. 10.0.0.5:8080/B, or
+    /// an invite (brigade://...)
+    #[arg(long = "peer", value_name = "IP:PORT[/TEAM] or INVITE", value_parser = PeerSpec::parse)]
     pub peers: Vec<PeerSpec>,
 
     /// A TOML config file with the same settings [default: brigade/config.toml in
@@ -62,6 +64,25 @@ pub struct Args {
     /// Keep nothing on disk: history and outbox in memory only
     #[arg(long)]
     pub no_history: bool,
+
+    /// How to find and be found by other brigades: mdns, beacon, or mdns,beacon
+    /// [default: mdns,beacon; off with a loopback --bind]
+    #[arg(long, value_name = "MEANS", value_parser = Means::parse)]
+    pub discovery: Option<Means>,
+
+    /// Neither announce this brigade nor listen for others
+    #[arg(long, conflicts_with = "discovery")]
+    pub no_discovery: bool,
+
+    /// Print a one-line invite (and a QR code on a terminal) that others give to --peer,
+    /// then exit; needs --name and --port
+    #[arg(long)]
+    pub invite: bool,
+
+    /// Listen a few seconds and report what discovery sees on each interface, and why
+    /// someone may be invisible, then exit
+    #[arg(long)]
+    pub doctor: bool,
 }
 
 /// A well-known peer: address and, when known, team.
@@ -69,10 +90,21 @@ pub struct Args {
 pub struct PeerSpec {
     pub addr: SocketAddr,
     pub team: Option<String>,
+    /// Given as an invite: its key is pinned at once (issue 16).
+    pub invite: Option<Invite>,
 }
 
 impl PeerSpec {
     pub fn parse(s: &str) -> Result<Self, String> {
+        if Invite::looks_like(s) {
+            let mut invite = Invite::parse(s)?;
+            invite.prefer_reachable(&discovery::beacon::interfaces(Ipv4Addr::UNSPECIFIED.into()));
+            return Ok(Self {
+                addr: invite.addr(),
+                team: Some(invite.team.clone()),
+                invite: Some(invite),
+            });
+        }
         let (addr, team) = match s.split_once('/') {
             Some((a, t)) => (a, Some(t.to_string())),
             None => (s, None),
@@ -88,7 +120,11 @@ impl PeerSpec {
         if let Some(t) = &team {
             check_team_name(t)?;
         }
-        Ok(Self { addr, team })
+        Ok(Self {
+            addr,
+            team,
+            invite: None,
+        })
     }
 }
 
@@ -106,6 +142,8 @@ pub struct FileConfig {
     pub log_file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub history: Option<bool>,
+    /// `"mdns,beacon"`, `"mdns"`, `"beacon"` or `"off"`.
+    pub discovery: Option<String>,
 }
 
 /// The settings brigade runs with.
@@ -121,6 +159,11 @@ pub struct Settings {
     pub log_file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub history: bool,
+    /// The discovery means in use (none with `--no-discovery`, `discovery = "off"`, or
+    /// a loopback bind address).
+    pub discovery: Means,
+    pub invite: bool,
+    pub doctor: bool,
 }
 
 /// Where brigade looks for its config file when `--config` is not given.
@@ -161,13 +204,23 @@ impl Settings {
         if let Some(n) = &name {
             check_team_name(n)?;
         }
+        let file_means = match &file.discovery {
+            Some(m) => Some(Means::parse(m).map_err(|e| format!("in the config file: {e}"))?),
+            None => None,
+        };
+        let bind = args
+            .bind
+            .or(file.bind)
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let discovery = if args.no_discovery || !discovery::allowed(bind) {
+            Means::NONE
+        } else {
+            args.discovery.or(file_means).unwrap_or_default()
+        };
         let settings = Settings {
             name,
             port: args.port.or(file.port),
-            bind: args
-                .bind
-                .or(file.bind)
-                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            bind,
             advertise_ip: args
                 .advertise_ip
                 .or(file.advertise_ip)
@@ -178,8 +231,18 @@ impl Settings {
             log_file: args.log_file.or(file.log_file),
             data_dir: args.data_dir.or(file.data_dir),
             history: !args.no_history && file.history.unwrap_or(true),
+            discovery,
+            invite: args.invite,
+            doctor: args.doctor,
         };
-        if settings.headless && (settings.name.is_none() || settings.port.is_none()) {
+        if settings.invite && (settings.name.is_none() || settings.port.is_none()) {
+            return Err("--invite needs --name TEAM and --port PORT (or both in the config file): the invite names them".into());
+        }
+        if settings.headless
+            && !settings.invite
+            && !settings.doctor
+            && (settings.name.is_none() || settings.port.is_none())
+        {
             return Err(
                 "headless mode needs --name TEAM and --port PORT (or both in the config file)"
                     .into(),
@@ -327,6 +390,30 @@ mod tests {
         let text = include_str!("../assets/config.example.toml");
         let file: FileConfig = toml::from_str(text).unwrap();
         assert!(Settings::merge(Args::default(), file).is_ok());
+    }
+
+    #[test]
+    fn discovery_is_on_by_default_and_off_on_request_or_loopback() {
+        let on = |list: &[&str], file: &str| {
+            let file: FileConfig = toml::from_str(file).unwrap();
+            Settings::merge(args(list), file).unwrap().discovery
+        };
+        assert_eq!(on(&[], ""), Means::ALL);
+        assert!(!on(&["--discovery", "beacon"], "").mdns);
+        assert_eq!(on(&["--no-discovery"], ""), Means::NONE);
+        assert_eq!(on(&[], "discovery = \"off\""), Means::NONE);
+        assert!(!on(&[], "discovery = \"mdns\"").beacon);
+        assert_eq!(on(&["--bind", "127.0.0.1"], ""), Means::NONE);
+        assert!(Args::try_parse_from(["brigade", "--discovery", "smoke"]).is_err());
+    }
+
+    #[test]
+    fn a_peer_can_be_an_invite() {
+        let p = PeerSpec::parse("brigade://v1/B@10.0.0.5:8080").unwrap();
+        assert_eq!(p.addr.to_string(), "10.0.0.5:8080");
+        assert_eq!(p.team.as_deref(), Some("B"));
+        assert!(p.invite.is_some());
+        assert!(PeerSpec::parse("brigade://v1/B@10.0.0.5").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod config;
+pub mod discovery;
 pub mod event;
 pub mod headless;
 pub mod history;

@@ -24,14 +24,65 @@ fn main() -> ExitCode {
     }
 }
 
+/// How long `--doctor` listens.
+const DOCTOR_LISTEN: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// `--invite`: this brigade's addresses, port, team (and key) as one line, and on a
+/// terminal as a QR code.
+fn print_invite(settings: &Settings) -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    let (Some(team), Some(port)) = (settings.name.clone(), settings.port) else {
+        return Err(Failure::Usage("--invite needs --name and --port".into()));
+    };
+    if port == 0 {
+        return Err(Failure::Usage(
+            "--invite needs the fixed port you will listen on, not 0".into(),
+        ));
+    }
+    let mut addresses = brigade::discovery::local_addresses(settings.bind);
+    if !settings.bind.is_unspecified() && addresses.is_empty() {
+        addresses.push(settings.bind);
+    }
+    if addresses.is_empty() {
+        addresses.push(settings.advertise_ip);
+    }
+    let invite = brigade::discovery::invite::Invite {
+        team,
+        addresses,
+        port,
+        // MERGE NOTE: the identity's public key goes here once it exists (issue 16).
+        key: None,
+    };
+    println!("{invite}");
+    if std::io::stdout().is_terminal() {
+        match invite.qr() {
+            Ok(qr) => print!("{qr}"),
+            Err(e) => eprintln!("brigade: no QR code: {e}"),
+        }
+    }
+    Ok(())
+}
+
 /// Runs brigade with parsed flags.
 fn run(args: Args) -> Result<(), Failure> {
     let settings = Settings::resolve(args).map_err(Failure::Usage)?;
+    if settings.invite {
+        return print_invite(&settings);
+    }
     let _log = brigade::logging::init(settings.log_file.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Crash(e.into()))?;
+    if settings.doctor {
+        let findings = runtime.block_on(brigade::discovery::doctor::examine(
+            settings.bind,
+            brigade::discovery::beacon::BEACON_PORT,
+            DOCTOR_LISTEN,
+        ));
+        print!("{}", findings.text());
+        return Ok(());
+    }
     if settings.headless {
         // On a worker thread, not the main one: a message's hand-offs (listener task,
         // the session, the receipt back) can then stay on one worker.

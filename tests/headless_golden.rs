@@ -127,6 +127,30 @@ fn delivery_in_every_state() {
 }
 
 #[test]
+fn discovered_and_gone() {
+    assert_eq!(
+        line(Notice::Discovered {
+            addr: addr("10.77.0.2:9000"),
+            team: "B".into(),
+            via: "mdns",
+            key: Some("ab".repeat(32)),
+        }),
+        format!(
+            r#"{{"event":"discovered","at":"2023-11-14T22:13:20.123Z","addr":"10.77.0.2:9000","team":"B","via":"mdns","key":"{}"}}"#,
+            "ab".repeat(32)
+        )
+    );
+    assert_eq!(
+        line(Notice::Gone {
+            addr: addr("10.77.0.2:9000"),
+            team: "B".into(),
+            via: "beacon",
+        }),
+        r#"{"event":"gone","at":"2023-11-14T22:13:20.123Z","addr":"10.77.0.2:9000","team":"B","via":"beacon"}"#
+    );
+}
+
+#[test]
 fn peers() {
     assert_eq!(
         line(Notice::Peers(vec![
@@ -134,14 +158,20 @@ fn peers() {
                 addr: addr("10.0.0.2:8080"),
                 team: "B".into(),
                 status: "Connected",
+                discovered: true,
+                via: "beacon",
+                gone: true,
             },
             PeerSummary {
                 addr: addr("10.0.0.3:9"),
                 team: String::new(),
                 status: "Active",
+                discovered: false,
+                via: "manual",
+                gone: false,
             },
         ])),
-        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected"},{"addr":"10.0.0.3:9","team":null,"status":"Active"}]}"#
+        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected","discovered":true,"via":"beacon","gone":true},{"addr":"10.0.0.3:9","team":null,"status":"Active","discovered":false,"via":"manual"}]}"#
     );
     assert_eq!(
         line(Notice::Peers(Vec::new())),

@@ -332,3 +332,29 @@ fn help_in_a_short_window_says_there_is_more() {
     assert!(screen.contains("more keys in a taller window"), "{screen}");
     assert_snapshot!(screen);
 }
+
+/// Issue 16: brigades found by beacon, mDNS and an invite show how, compactly; one whose
+/// announcements stopped shows as gone.
+#[test]
+fn discovered_peers_show_how_they_were_found() {
+    use brigade::event::{Hint, Via};
+    let mut s = Scene::new();
+    for (addr, team, via) in [
+        ("10.77.0.2:9000", "Beacon_B", Via::Beacon),
+        ("10.77.0.3:9000", "Mdns_M", Via::Mdns),
+        ("10.77.0.4:9000", "Invited_I", Via::Invite),
+    ] {
+        s.net(NetEvent::Discovered(Hint {
+            addr: addr.parse().unwrap(),
+            team: team.into(),
+            key: None,
+            via,
+        }));
+    }
+    s.net(NetEvent::Lost {
+        addr: "10.77.0.3:9000".parse().unwrap(),
+        team: "Mdns_M".into(),
+        via: Via::Mdns,
+    });
+    assert_snapshot!(s.draw(100, 30));
+}

@@ -13,7 +13,10 @@ use tokio::time::Instant;
 use super::HistoryOpen;
 use super::sink::{HistoryHandle, Sink};
 use crate::config::{PeerSpec, Settings};
-use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Target};
+use crate::discovery::{self, Discovery, Means};
+use crate::event::{
+    Action, AnnouncedKey, Delivery, Effect, Event, EventKind, NetEvent, Notice, Target,
+};
 use crate::history::{HistoryNote, Writer};
 use crate::net::{Limits, NetMsg, Node, NodeConfig, RetryPolicy, Stats};
 use crate::protocol::CONNECT_TEXT;
@@ -36,6 +39,13 @@ pub struct Setup {
     /// How long a quit waits for undelivered messages; `None`: until they are delivered
     /// or the user quits again.
     pub quit_grace: Option<Duration>,
+    /// How other brigades find this one and are found (issue 16), on which interfaces.
+    pub discovery: Means,
+    pub bind: IpAddr,
+    /// The long-term public key discovery and invites announce. MERGE NOTE: `None` on
+    /// the discovery branch (the identity is another helper's); the merge passes the
+    /// identity's public key here.
+    pub key: Option<AnnouncedKey>,
 }
 
 impl Setup {
@@ -57,6 +67,9 @@ impl Setup {
             history,
             peers: settings.peers.clone(),
             quit_grace,
+            discovery: settings.discovery,
+            bind: settings.bind,
+            key: None,
         }
     }
 }
@@ -69,6 +82,9 @@ pub struct Session {
     jobs: mpsc::UnboundedReceiver<EventKind>,
     quit_grace: Option<Duration>,
     quit_by: Option<Instant>,
+    /// What discovery hears, as network events; `_discovery` stops it when dropped.
+    hints: mpsc::Receiver<NetEvent>,
+    _discovery: Option<Discovery>,
 }
 
 impl Session {
@@ -87,6 +103,7 @@ impl Session {
             limits: setup.limits,
             retry: setup.retry,
         };
+        let listener_port = setup.listener.local_addr()?.port();
         let (node, events) = Node::start(setup.listener, config)?;
         let (notes_tx, notes) = mpsc::unbounded_channel();
         let (jobs_tx, jobs) = mpsc::unbounded_channel();
@@ -108,6 +125,14 @@ impl Session {
             history,
             jobs: jobs_tx,
         };
+        let mut discovery_config = discovery::Config::new(
+            setup.discovery,
+            setup.bind,
+            setup.team.clone(),
+            listener_port,
+        );
+        discovery_config.key = setup.key;
+        let (hints, discovery) = start_discovery(discovery_config);
         let mut session = Session {
             state,
             sink,
@@ -116,6 +141,8 @@ impl Session {
             jobs,
             quit_grace: setup.quit_grace,
             quit_by: None,
+            hints,
+            _discovery: None,
         };
         let mut shown = session.run(resume, Vec::new());
         // The listening event comes first, then anything about the history, the greetings.
@@ -126,6 +153,7 @@ impl Session {
             let text = format!("no history this time: {why}");
             shown.extend(session.apply(EventKind::Storage(Some(text))));
         }
+        shown.extend(session.discovery_started(discovery, &setup.peers));
         for p in &setup.peers {
             shown.extend(session.act(Action::Send {
                 to: Target::Addr {
@@ -136,6 +164,25 @@ impl Session {
             }));
         }
         Ok((session, shown))
+    }
+
+    /// Keeps discovery running, says why a means could not start, and lists the peers
+    /// given as invites as found by invite (their keys pinned by the trust code).
+    fn discovery_started(
+        &mut self,
+        discovery: Option<Discovery>,
+        peers: &[PeerSpec],
+    ) -> Vec<Effect> {
+        let mut shown = Vec::new();
+        for problem in discovery.iter().flat_map(|d| &d.problems) {
+            let text = format!("discovery: {problem} (brigade --doctor tells more)");
+            shown.extend(self.apply(EventKind::Net(NetEvent::Error { text })));
+        }
+        self._discovery = discovery;
+        for invite in peers.iter().filter_map(|p| p.invite.as_ref()) {
+            shown.extend(self.apply(EventKind::Net(NetEvent::Discovered(invite.hint()))));
+        }
+        shown
     }
 
     /// Applies a user action; returns what the front end must show or do.
@@ -162,6 +209,7 @@ impl Session {
             }
             Some(job) = self.jobs.recv() => self.apply(job),
             Some(note) = self.notes.recv() => self.on_note(note),
+            Some(hint) = self.hints.recv() => self.apply(EventKind::Net(hint)),
             _ = tokio::time::sleep_until(quit_by.unwrap_or_else(Instant::now)), if quit_by.is_some() => {
                 let n = self.state.undelivered();
                 let text = format!("quitting with {n} messages still undelivered");
@@ -247,6 +295,16 @@ impl Session {
     }
 }
 
+/// Starts the discovery means the set-up asks for (none: a channel that stays empty).
+fn start_discovery(config: discovery::Config) -> (mpsc::Receiver<NetEvent>, Option<Discovery>) {
+    let (hints_tx, hints) = mpsc::channel(256);
+    let discovery = config
+        .means
+        .any()
+        .then(|| discovery::start(config, hints_tx));
+    (hints, discovery)
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::SocketAddr;
@@ -270,6 +328,9 @@ mod tests {
             history: (None, None),
             peers: Vec::new(),
             quit_grace,
+            discovery: Means::NONE,
+            bind: ip,
+            key: None,
         };
         let (session, shown) = Session::start(setup, |_| {}).await.unwrap();
         assert!(

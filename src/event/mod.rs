@@ -9,9 +9,11 @@ use serde::Serialize;
 
 use crate::protocol::Inbound;
 
+mod hint;
 mod notice;
 pub mod screen;
 
+pub use hint::{AnnouncedKey, Hint, Via};
 pub use notice::{Notice, PeerSummary};
 pub use screen::ScreenAction;
 
@@ -186,6 +188,14 @@ pub enum NetEvent {
     /// Something went wrong in the node that the user should know about.
     Error {
         text: String,
+    },
+    /// A brigade announced itself, or an invite named one (a hint, never proof).
+    Discovered(Hint),
+    /// A discovered brigade's announcements stopped (expired or withdrawn).
+    Lost {
+        addr: SocketAddr,
+        team: String,
+        via: Via,
     },
 }
 

@@ -15,6 +15,13 @@ pub struct PeerSummary {
     #[serde(serialize_with = "team_or_null")]
     pub team: String,
     pub status: &'static str,
+    /// Found by an announcement (mDNS or beacon) rather than typed.
+    pub discovered: bool,
+    /// How it became known: `manual`, `mdns`, `beacon` or `invite`.
+    pub via: &'static str,
+    /// Its announcements stopped (only present when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub gone: bool,
 }
 
 /// Things worth telling the user, one per reportable change. Serialized without its
@@ -60,6 +67,22 @@ pub enum Notice {
     Info {
         text: String,
     },
+    /// A brigade announced itself (or an invite named one).
+    Discovered {
+        addr: SocketAddr,
+        #[serde(serialize_with = "team_or_null")]
+        team: String,
+        via: &'static str,
+        /// The announced public key, hex; `null` when none was announced.
+        key: Option<String>,
+    },
+    /// A discovered brigade stopped announcing itself.
+    Gone {
+        addr: SocketAddr,
+        #[serde(serialize_with = "team_or_null")]
+        team: String,
+        via: &'static str,
+    },
     /// The answer to a `Query::Conversation`.
     History {
         peer: SocketAddr,
@@ -89,6 +112,8 @@ impl Notice {
             Notice::Reply { .. } => "reply",
             Notice::Rejected { .. } => "rejected",
             Notice::Info { .. } => "info",
+            Notice::Discovered { .. } => "discovered",
+            Notice::Gone { .. } => "gone",
             Notice::History { .. } => "history",
             Notice::Search { .. } => "search",
             Notice::Error { .. } => "error",

@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use super::log::select;
 use super::state::{MAX_PEERS, Peer, PeerId, PeerStatus, State};
 use super::view::Selection;
-use crate::event::PeerKey;
+use chrono::{DateTime, Utc};
+
+use super::log::system;
+use crate::event::{Effect, Hint, Notice, PeerKey, Via};
 use crate::protocol::{Header, check_team_name};
 
 /// The peer a message came from, per PROTOCOL.md: socket IP, advertised port, team.
@@ -143,6 +146,8 @@ pub(super) fn add_peer(
         status,
         listed,
         unread: 0,
+        via: Via::Manual,
+        gone: false,
     });
     Some(id)
 }
@@ -161,4 +166,79 @@ pub(super) fn unlist(state: &mut State, id: PeerId) {
     if state.view.selection == Selection::Peer(id) {
         select(state, Selection::All);
     }
+}
+
+/// A brigade announced itself or an invite named it (issue 16): it is listed without
+/// anyone typing its address, with how it was found. Told once per sighting (the
+/// discovery layer reports a peer again only after it was lost).
+pub(super) fn discovered(state: &mut State, at: DateTime<Utc>, hint: Hint, fx: &mut Vec<Effect>) {
+    let key = PeerKey::new(hint.addr.ip(), hint.addr.port(), hint.team.clone());
+    let mut fresh = false;
+    let id = match state.find(&key) {
+        Some(id) => id,
+        None => match state.find(&PeerKey::new(hint.addr.ip(), hint.addr.port(), "")) {
+            Some(id) => {
+                rename(state, id, key);
+                id
+            }
+            None => {
+                let Some(id) = add_peer(state, key, PeerStatus::Contact, true) else {
+                    return;
+                };
+                fresh = true;
+                id
+            }
+        },
+    };
+    let peer = &mut state.peers[id.0];
+    if fresh
+        || hint.via == Via::Invite
+        || peer.via == Via::Manual && peer.status == PeerStatus::Contact
+    {
+        peer.via = hint.via;
+    }
+    let news = fresh || !peer.listed || peer.gone;
+    peer.listed = true;
+    peer.gone = false;
+    if !news {
+        return;
+    }
+    let team = state.peer(id).key.team_label().to_string();
+    let line = format!("{team} found at {} ({})", hint.addr, hint.via.label());
+    system(state, at, Some(id), line, false);
+    fx.push(Effect::Notify(Notice::Discovered {
+        addr: hint.addr,
+        team: hint.team,
+        via: hint.via.label(),
+        key: hint.key.map(|k| k.to_hex()),
+    }));
+}
+
+/// A discovered brigade's announcements by `via` stopped: it shows as gone.
+pub(super) fn lost(
+    state: &mut State,
+    at: DateTime<Utc>,
+    addr: SocketAddr,
+    team: String,
+    via: Via,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(id) = state.find(&PeerKey::new(addr.ip(), addr.port(), team.clone())) else {
+        return;
+    };
+    let peer = &mut state.peers[id.0];
+    if peer.via != via || peer.gone {
+        return;
+    }
+    peer.gone = true;
+    let line = format!(
+        "{} is gone: its announcements stopped",
+        peer.key.team_label()
+    );
+    system(state, at, Some(id), line, false);
+    fx.push(Effect::Notify(Notice::Gone {
+        addr,
+        team,
+        via: via.label(),
+    }));
 }

@@ -8,11 +8,12 @@ use tui_input::InputRequest;
 
 use super::log::{flash, select};
 use super::outbox::{send_exit, send_to};
-use super::peers::resolve_recipient;
+use super::peers::{discovered, resolve_recipient};
 use super::state::{Body, Direction, PeerId, State};
 use super::view::{
     Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, single_line,
 };
+use crate::discovery::invite::Invite;
 use crate::event::{Action, Effect};
 use crate::keymap::{keys_for, screen_key};
 use crate::protocol::check_team_name;
@@ -310,6 +311,22 @@ fn submit_new_recipient(
     mut form: Form,
     fx: &mut Vec<Effect>,
 ) -> Result<(), Form> {
+    // An invite pasted into the IP field names the address, port and team (issue 16).
+    if Invite::looks_like(form.fields[0].value()) {
+        match Invite::parse(form.fields[0].value()) {
+            Ok(invite) => {
+                let (addr, team) = (invite.addr(), invite.team.clone());
+                discovered(state, at, invite.hint(), fx);
+                form.fields[0].input = addr.ip().to_string().into();
+                form.fields[1].input = addr.port().to_string().into();
+                form.fields[2].input = team.into();
+            }
+            Err(e) => {
+                form.fail(0, e);
+                return Err(form);
+            }
+        }
+    }
     let ip: IpAddr = match form.fields[0].value().parse() {
         Ok(ip) => ip,
         Err(_) => {

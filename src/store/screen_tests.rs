@@ -355,3 +355,39 @@ fn the_startup_form_checks_team_and_port() {
     let form = Form::startup(Some("A"), Some(9991));
     assert_eq!(form.startup_values(), Ok(("A".into(), 9991)));
 }
+
+/// Issue 16: an invite pasted into the IP field fills in the address, port and team,
+/// and the peer shows as found by invite.
+#[test]
+fn the_new_recipient_form_accepts_an_invite() {
+    let mut h = Harness::new();
+    screen(&mut h, ScreenAction::OpenNewRecipient);
+    screen(
+        &mut h,
+        ScreenAction::Paste("brigade://v1/B@10.0.0.9:8080".into()),
+    );
+    for _ in 0..3 {
+        screen(&mut h, ScreenAction::Submit);
+    }
+    type_text(&mut h, "hi B");
+    let fx = screen(&mut h, ScreenAction::Submit);
+    assert_eq!(sends(&fx).len(), 1, "{fx:?}");
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+    let peer = &h.state.peers[0];
+    assert_eq!(peer.key.addr().to_string(), "10.0.0.9:8080");
+    assert_eq!(peer.key.team, "B");
+    assert_eq!(peer.via, crate::event::Via::Invite);
+
+    screen(&mut h, ScreenAction::OpenNewRecipient);
+    screen(
+        &mut h,
+        ScreenAction::Paste("brigade://v1/B@10.0.0.9".into()),
+    );
+    for _ in 0..4 {
+        screen(&mut h, ScreenAction::Submit);
+    }
+    let Overlay::NewRecipient(form) = &h.state.view.overlay else {
+        panic!("a bad invite keeps the form open")
+    };
+    assert!(form.fields[0].error.as_ref().unwrap().contains("invite"));
+}

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::view::{Selection, View};
 pub use crate::event::screen::PeerId;
-use crate::event::{Delivery, MsgId, PeerKey, PeerSummary};
+use crate::event::{Delivery, MsgId, PeerKey, PeerSummary, Via};
 
 /// Most peers kept. Every distinct (ip, port, team) a remote sends is a peer, so a
 /// hostile sender could otherwise grow this without end; past it, new senders are
@@ -40,6 +40,11 @@ pub struct Peer {
     /// False once the peer said `exit` or we disconnected; it comes back when it writes.
     pub listed: bool,
     pub unread: usize,
+    /// How it became known (issue 16): typed, announced, or from an invite.
+    pub via: Via,
+    /// Found by announcements that have since stopped (a crashed peer never says
+    /// goodbye); cleared when it is heard of again.
+    pub gone: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,14 +207,17 @@ impl State {
     }
 
     /// The peer list as the original's "query active peers" shows it: Active and
-    /// Connected peers only.
+    /// Connected peers, and the brigades found by discovery or an invite.
     pub fn peer_summaries(&self) -> Vec<PeerSummary> {
         self.listed()
-            .filter(|(_, p)| p.status != PeerStatus::Contact)
+            .filter(|(_, p)| p.status != PeerStatus::Contact || p.via != Via::Manual)
             .map(|(_, p)| PeerSummary {
                 addr: p.key.addr(),
                 team: p.key.team.clone(),
                 status: p.status.label(),
+                discovered: p.via.discovered(),
+                via: p.via.label(),
+                gone: p.gone,
             })
             .collect()
     }

@@ -433,6 +433,9 @@ fn query_peers_lists_active_and_connected() {
             addr: addr("10.0.0.2:8080"),
             team: "B".into(),
             status: "Active",
+            discovered: false,
+            via: "manual",
+            gone: false,
         }])]
     );
 }
@@ -508,4 +511,65 @@ fn the_peer_table_is_bounded() {
     // Known peers still get through.
     let fx = h.recv("10.0.0.2:1", "10.0.0.2:8080 T0 still here");
     assert!(matches!(notices(&fx)[..], [Notice::Message { .. }]));
+}
+
+#[test]
+fn a_discovered_brigade_is_listed_with_how_it_was_found_and_shows_gone() {
+    use crate::event::{Hint, Via};
+    let mut h = Harness::new();
+    let hint = Hint {
+        addr: addr("10.77.0.2:9000"),
+        team: "B".into(),
+        key: None,
+        via: Via::Beacon,
+    };
+    let fx = h.net(NetEvent::Discovered(hint.clone()));
+    assert!(
+        matches!(notices(&fx)[..], [Notice::Discovered { via: "beacon", .. }]),
+        "{fx:?}"
+    );
+    let peers = h.state.peer_summaries();
+    assert_eq!(peers.len(), 1);
+    assert!(peers[0].discovered && peers[0].via == "beacon" && !peers[0].gone);
+    // Heard again by the other means: no second notice, still "beacon".
+    let fx = h.net(NetEvent::Discovered(Hint {
+        via: Via::Mdns,
+        ..hint.clone()
+    }));
+    assert!(notices(&fx).is_empty(), "{fx:?}");
+    // A loss by the other means does not count; by its own means it does.
+    let lost = |via| NetEvent::Lost {
+        addr: hint.addr,
+        team: "B".into(),
+        via,
+    };
+    assert!(notices(&h.net(lost(Via::Mdns))).is_empty());
+    assert!(matches!(
+        notices(&h.net(lost(Via::Beacon)))[..],
+        [Notice::Gone { .. }]
+    ));
+    assert!(h.state.peer_summaries()[0].gone);
+    // Back again: told again, no longer gone.
+    let fx = h.net(NetEvent::Discovered(hint));
+    assert!(matches!(notices(&fx)[..], [Notice::Discovered { .. }]));
+    assert!(!h.state.peer_summaries()[0].gone);
+}
+
+#[test]
+fn an_invite_marks_a_known_peer_as_invited() {
+    use crate::event::{AnnouncedKey, Hint, Via};
+    let mut h = Harness::new();
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi");
+    let fx = h.net(NetEvent::Discovered(Hint {
+        addr: addr("10.0.0.2:8080"),
+        team: "B".into(),
+        key: Some(AnnouncedKey([1; 32])),
+        via: Via::Invite,
+    }));
+    assert!(notices(&fx).is_empty(), "already listed: {fx:?}");
+    let peers = h.state.peer_summaries();
+    assert_eq!(
+        (peers.len(), peers[0].via, peers[0].discovered),
+        (1, "invite", false)
+    );
 }

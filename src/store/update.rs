@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::inbox::received;
 use super::log::{error, flash, info, system};
 use super::outbox::{delivery, failed_ids, queue_send, requeue, send, send_exit, set_delivery};
-use super::peers::resolve_listed;
+use super::peers::{discovered, lost, resolve_listed};
 use super::state::{PeerId, PeerStatus, State};
 use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Query, Record};
 use crate::keymap::key_for;
@@ -153,6 +153,8 @@ fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effe
             }));
         }
         NetEvent::Error { text } => error(state, at, text, fx),
+        NetEvent::Discovered(hint) => discovered(state, at, hint, fx),
+        NetEvent::Lost { addr, team, via } => lost(state, at, addr, team, via, fx),
     }
 }
 

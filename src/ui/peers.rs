@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::layout::peer_rows;
 use super::theme::Theme;
 use super::wrap::{truncate, width};
+use crate::event::Via;
 use crate::keymap::screen_key;
 use crate::store::{Focus, Peer, PeerStatus, ScreenAction, Selection, State};
 
@@ -77,8 +78,22 @@ pub fn status_label(status: PeerStatus) -> &'static str {
     }
 }
 
+/// How a peer was found, compactly, after its address (nothing for a typed one).
+pub fn via_tag(via: Via) -> &'static str {
+    match via {
+        Via::Manual => "",
+        Via::Mdns => " · mdns",
+        Via::Beacon => " · bcast",
+        Via::Invite => " · invite",
+    }
+}
+
 fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Vec<Line<'static>> {
-    let status = status_label(peer.status);
+    let status = if peer.gone {
+        "Gone"
+    } else {
+        status_label(peer.status)
+    };
     let badge = if peer.unread > 0 {
         format!(" {}", peer.unread.min(999))
     } else {
@@ -92,14 +107,22 @@ fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Ve
     let first = Line::from(vec![
         Span::styled(left, theme.bold()),
         Span::raw(" ".repeat(pad)),
-        Span::styled(status, status_style(peer.status, theme)),
+        Span::styled(
+            status,
+            if peer.gone {
+                theme.dim()
+            } else {
+                status_style(peer.status, theme)
+            },
+        ),
         Span::styled(badge, theme.badge()),
     ]);
-    let address = if peer.key.reachable() {
+    let mut address = if peer.key.reachable() {
         peer.key.addr().to_string()
     } else {
         format!("{} (no port)", peer.key.ip)
     };
+    address.push_str(via_tag(peer.via));
     let second = Line::from(Span::styled(
         format!(
             "  {}",
