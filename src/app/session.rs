@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::HistoryOpen;
 use super::sink::{HistoryHandle, Sink};
 use crate::config::{PeerSpec, Settings};
-use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Target};
+use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Persist, Target};
 use crate::history::{HistoryNote, Writer};
 use crate::net::{Limits, NetMsg, Node, NodeConfig, RetryPolicy, Stats};
 use crate::protocol::CONNECT_TEXT;
@@ -150,6 +150,10 @@ impl Session {
     pub async fn next(&mut self) -> Option<Vec<Effect>> {
         let quit_by = self.quit_by;
         let effects = tokio::select! {
+            // The writer's notes first: a `pending` it releases comes before the
+            // delivery that follows it.
+            biased;
+            Some(note) = self.notes.recv() => self.on_note(note),
             msg = self.events.recv() => {
                 let mut effects = self.on_net(msg?);
                 for _ in 1..DRAIN {
@@ -161,7 +165,6 @@ impl Session {
                 effects
             }
             Some(job) = self.jobs.recv() => self.apply(job),
-            Some(note) = self.notes.recv() => self.on_note(note),
             _ = tokio::time::sleep_until(quit_by.unwrap_or_else(Instant::now)), if quit_by.is_some() => {
                 let n = self.state.undelivered();
                 let text = format!("quitting with {n} messages still undelivered");
@@ -199,13 +202,22 @@ impl Session {
         effects
     }
 
-    /// Applies a message from the node, then acknowledges it once it is stored.
+    /// Applies a message from the node, then acknowledges it once it is stored; a
+    /// message the store did not take (no received message to persist) is refused.
     fn on_net(&mut self, msg: NetMsg) -> Vec<Effect> {
-        let effects = self.apply(EventKind::Net(msg.event));
+        let event = Event {
+            at: Utc::now(),
+            kind: EventKind::Net(msg.event),
+        };
+        let effects = update(&mut self.state, event);
+        let accepted = effects
+            .iter()
+            .any(|e| matches!(e, Effect::Persist(Persist::Message(r)) if !r.outgoing));
+        let shown = self.run(effects, Vec::new());
         if let Some(receipt) = msg.receipt {
-            self.sink.ack(receipt);
+            self.sink.ack(receipt, accepted);
         }
-        effects
+        shown
     }
 
     /// Applies what the history writer reports.
@@ -213,6 +225,7 @@ impl Session {
         self.apply(match note {
             HistoryNote::Fault(text) => EventKind::Storage(Some(text)),
             HistoryNote::Recovered => EventKind::Storage(None),
+            HistoryNote::Committed(notice) => return vec![Effect::Notify(notice)],
             HistoryNote::SendFailed { id, to, reason } => EventKind::Net(NetEvent::Delivery {
                 id,
                 to,
