@@ -17,8 +17,8 @@ use crate::protocol::{Header, Parsed, cut_messages, parse_message, preview};
 
 /// How long a connection waits for its messages to be acknowledged before closing.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// A source refused for too many open connections is reported at most this often (with
-/// a count), so a flood does not flood the log and the event stream too.
+/// Whatever is refused, a source is reported at most this often per reason (with a
+/// count), so a flood does not flood the log and the event stream too.
 const REFUSAL_NOTICE_EVERY: Duration = Duration::from_secs(60);
 /// Sources remembered for [`REFUSAL_NOTICE_EVERY`] before old entries are pruned.
 const REFUSAL_NOTICE_SOURCES: usize = 1024;
@@ -42,19 +42,39 @@ impl PerSource {
 
 struct SourceGuard(Arc<PerSource>, IpAddr);
 
-/// When each refused source was last reported, and how many of its connections were
-/// refused since.
+/// When each source was last reported for each reason, and how many refusals came
+/// since. The one mechanism behind every `rejected` event and log line of the listener.
 #[derive(Default)]
-struct RefusalNotices(HashMap<IpAddr, (Instant, u64)>);
+struct RefusalNotices(HashMap<(IpAddr, String), (Instant, u64)>);
+
+/// Shared by the accept loop and every connection.
+type Notices = Arc<Mutex<RefusalNotices>>;
+
+/// What a reason is counted as: its text before any detail in parentheses.
+fn reason_key(reason: &str) -> String {
+    reason.split(" (").next().unwrap_or(reason).to_string()
+}
+
+/// The reason as reported: with the count when more than one was refused since the
+/// last notice.
+fn counted(reason: &str, count: u64) -> String {
+    match count {
+        1 => reason.to_string(),
+        n => format!("{reason} ({n} refused from this address since the last notice)"),
+    }
+}
 
 impl RefusalNotices {
-    /// Counts one refusal from `ip`; returns how many to report when a notice is due.
-    fn refused(&mut self, ip: IpAddr, now: Instant) -> Option<u64> {
-        if self.0.len() >= REFUSAL_NOTICE_SOURCES && !self.0.contains_key(&ip) {
+    /// Counts one refusal from `ip` for `reason`; returns how many to report when a
+    /// notice is due (at most one a minute per source and reason).
+    fn refused(&mut self, ip: IpAddr, reason: &str, now: Instant) -> Option<u64> {
+        let key = (ip, reason_key(reason));
+        if self.0.len() >= REFUSAL_NOTICE_SOURCES && !self.0.contains_key(&key) {
             self.0
                 .retain(|_, (at, _)| now.duration_since(*at) < REFUSAL_NOTICE_EVERY);
         }
-        match self.0.get_mut(&ip) {
+        let room = self.0.len() < REFUSAL_NOTICE_SOURCES;
+        match self.0.get_mut(&key) {
             Some((at, count)) if now.duration_since(*at) < REFUSAL_NOTICE_EVERY => {
                 *count += 1;
                 None
@@ -64,10 +84,12 @@ impl RefusalNotices {
                 (*at, *count) = (now, 0);
                 Some(due)
             }
-            None => {
-                self.0.insert(ip, (now, 0));
+            None if room => {
+                self.0.insert(key, (now, 0));
                 Some(1)
             }
+            // Too many sources refused within the minute: the rest are not reported.
+            None => None,
         }
     }
 }
@@ -105,7 +127,7 @@ pub(super) async fn run(
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let per_source = Arc::new(PerSource::default());
-    let mut notices = RefusalNotices::default();
+    let notices = Notices::default();
     let limits = Arc::new(limits);
     let mut accept_backoff = Duration::from_millis(50);
     loop {
@@ -139,12 +161,11 @@ pub(super) async fn run(
         let Some(source) = per_source.enter(from.ip(), limits.max_per_source) else {
             refuse(stream);
             Stats::bump(&stats.refused_connections);
-            if let Some(count) = notices.refused(from.ip(), Instant::now()) {
-                let max = limits.max_per_source;
-                let reason = format!(
-                    "more than {max} connections open from this address: \
-                     {count} refused with a reset"
-                );
+            let max = limits.max_per_source;
+            let reason = format!("more than {max} connections open from this address");
+            let due = lock(&notices).refused(from.ip(), &reason, Instant::now());
+            if let Some(count) = due {
+                let reason = format!("{reason}: {count} refused with a reset");
                 tracing::info!(%from, %reason, "refused connections");
                 let preview = "(not read)".to_string();
                 let event = NetEvent::Rejected {
@@ -159,13 +180,18 @@ pub(super) async fn run(
         let events = events.clone();
         let limits = limits.clone();
         let stats = stats.clone();
+        let notices = notices.clone();
         tokio::spawn(async move {
-            Connection::new(from, &limits, &events, &stats)
+            Connection::new(from, &limits, &events, &stats, &notices)
                 .serve(stream)
                 .await;
             drop((slot, source));
         });
     }
+}
+
+fn lock(notices: &Notices) -> std::sync::MutexGuard<'_, RefusalNotices> {
+    notices.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Sends an informational event without waiting; counts it when the app is behind.
@@ -194,6 +220,7 @@ struct Connection<'a> {
     limits: &'a Limits,
     events: &'a mpsc::Sender<NetMsg>,
     stats: &'a Stats,
+    notices: &'a Notices,
     buf: Vec<u8>,
     /// Bytes of `buf` already scanned for header lines.
     scanned: usize,
@@ -216,12 +243,14 @@ impl<'a> Connection<'a> {
         limits: &'a Limits,
         events: &'a mpsc::Sender<NetMsg>,
         stats: &'a Stats,
+        notices: &'a Notices,
     ) -> Self {
         Self {
             from,
             limits,
             events,
             stats,
+            notices,
             buf: Vec::new(),
             scanned: 0,
             oversized: None,
@@ -404,8 +433,15 @@ impl<'a> Connection<'a> {
         format!("more than {max} messages on one connection (the connection is reset)")
     }
 
+    /// Marks the connection refused (it ends in a reset) and reports it, at most once a
+    /// minute per source and reason.
     async fn reject(&mut self, reason: String, preview: String) {
         self.rejected = true;
+        let due = lock(self.notices).refused(self.from.ip(), &reason, Instant::now());
+        let Some(count) = due else {
+            return;
+        };
+        let reason = counted(&reason, count);
         tracing::info!(from = %self.from, %reason, ?preview, "rejected input");
         let event = NetEvent::Rejected {
             from: self.from,
@@ -432,15 +468,31 @@ mod tests {
         let ip: IpAddr = "10.0.0.9".parse().unwrap();
         let other: IpAddr = "10.0.0.10".parse().unwrap();
         let t0 = Instant::now();
-        assert_eq!(notices.refused(ip, t0), Some(1));
+        let r = "message larger than 65536 bytes";
+        assert_eq!(notices.refused(ip, r, t0), Some(1));
         for s in 1..=3 {
-            assert_eq!(notices.refused(ip, t0 + Duration::from_secs(s)), None);
+            assert_eq!(notices.refused(ip, r, t0 + Duration::from_secs(s)), None);
         }
-        // Another source has its own minute.
-        assert_eq!(notices.refused(other, t0 + Duration::from_secs(2)), Some(1));
+        // Another source has its own minute, and so has another reason.
+        assert_eq!(
+            notices.refused(other, r, t0 + Duration::from_secs(2)),
+            Some(1)
+        );
+        let broken = "connection broken before the message ended (reset by peer)";
+        assert_eq!(notices.refused(ip, broken, t0), Some(1));
+        let broken = "connection broken before the message ended (timed out)";
+        assert_eq!(
+            notices.refused(ip, broken, t0),
+            None,
+            "details are one reason"
+        );
         let later = t0 + REFUSAL_NOTICE_EVERY + Duration::from_secs(1);
-        assert_eq!(notices.refused(ip, later), Some(4));
-        assert_eq!(notices.refused(ip, later), None);
+        assert_eq!(notices.refused(ip, r, later), Some(4));
+        assert_eq!(notices.refused(ip, r, later), None);
+        assert_eq!(
+            counted(r, 4),
+            format!("{r} (4 refused from this address since the last notice)")
+        );
     }
 
     #[test]
