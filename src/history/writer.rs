@@ -127,10 +127,7 @@ fn run(
     notes: UnboundedSender<HistoryNote>,
 ) {
     let mut faulty = false;
-    // Persists since the last receipt were in a failed batch: that receipt is refused.
-    let mut unstored = false;
-    // Outgoing messages whose row was not written: never sent, reported failed.
-    let mut lost: HashSet<MsgId> = HashSet::new();
+    let mut ledger = Ledger::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -175,37 +172,60 @@ fn run(
             }
         };
         for op in batch {
-            match op {
-                Op::Wrote(written) if failed => match written {
-                    Written::Received => unstored = true,
-                    Written::Sent(id) => {
-                        lost.insert(id);
-                    }
-                    Written::Status => {}
-                },
-                Op::Wrote(_) => {}
-                Op::Ack(receipt) => receipt.ack(!std::mem::take(&mut unstored)),
-                Op::Notify(notice) => {
-                    let held = matches!(&notice, Notice::Delivery { id, .. } if lost.contains(id));
-                    if !held {
-                        let _ = notes.send(HistoryNote::Committed(notice));
-                    }
+            ledger.settle(op, failed, &node, &notes);
+        }
+    }
+}
+
+/// What a failed batch leaves behind for the operations that follow it.
+#[derive(Default)]
+struct Ledger {
+    /// Received messages since the last receipt were in a failed batch: that receipt
+    /// is refused.
+    unstored: bool,
+    /// Outgoing messages whose row was not written: never sent, reported failed.
+    lost: HashSet<MsgId>,
+}
+
+impl Ledger {
+    /// Completes one operation of a batch whose write `failed` or not.
+    fn settle(
+        &mut self,
+        op: Op,
+        failed: bool,
+        node: &NodeSender,
+        notes: &UnboundedSender<HistoryNote>,
+    ) {
+        match op {
+            Op::Wrote(written) if failed => match written {
+                Written::Received => self.unstored = true,
+                Written::Sent(id) => {
+                    self.lost.insert(id);
                 }
-                Op::Send { id, to, text } => {
-                    let result = if lost.remove(&id) {
-                        Err("not sent: it could not be stored in the history".to_string())
-                    } else {
-                        node.send(id, to, text)
-                    };
-                    if let Err(reason) = result {
-                        let _ = notes.send(HistoryNote::SendFailed { id, to, reason });
-                    }
+                Written::Status => {}
+            },
+            Op::Wrote(_) => {}
+            Op::Ack(receipt) => receipt.ack(!std::mem::take(&mut self.unstored)),
+            Op::Notify(notice) => {
+                let held = matches!(&notice, Notice::Delivery { id, .. } if self.lost.contains(id));
+                if !held {
+                    let _ = notes.send(HistoryNote::Committed(notice));
                 }
-                Op::Flush(done) => {
-                    let _ = done.send(());
-                }
-                Op::Persist(_) => unreachable!("persists were taken out above"),
             }
+            Op::Send { id, to, text } => {
+                let result = if self.lost.remove(&id) {
+                    Err("not sent: it could not be stored in the history".to_string())
+                } else {
+                    node.send(id, to, text)
+                };
+                if let Err(reason) = result {
+                    let _ = notes.send(HistoryNote::SendFailed { id, to, reason });
+                }
+            }
+            Op::Flush(done) => {
+                let _ = done.send(());
+            }
+            Op::Persist(_) => unreachable!("persists were taken out before"),
         }
     }
 }
