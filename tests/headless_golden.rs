@@ -237,6 +237,14 @@ fn info_and_error() {
 }
 
 #[test]
+fn lagged() {
+    assert_eq!(
+        line(Notice::Lagged { dropped: 42 }),
+        r#"{"event":"lagged","at":"2023-11-14T22:13:20.123Z","dropped":42}"#
+    );
+}
+
+#[test]
 fn history_answer() {
     assert_eq!(
         line(Notice::History {

@@ -38,8 +38,9 @@ fn stored(conn: &Connection, text: &str) -> i64 {
 /// A sender must never see a clean close before its message is readable from the
 /// history database. Checked for every message of the run; one message arrives while
 /// the database is locked, where an early acknowledgement cannot hide behind a fast
-/// commit. That one is refused (reset), reported as a fault, retried, and stored once
-/// the lock goes: the fault clears.
+/// commit. That one is refused (reset) and reported as a fault; it is never stored
+/// later (its sender was told "not stored" and may retry); the next message after the
+/// lock goes is stored with a clean close and the fault clears.
 #[tokio::test]
 async fn no_sender_sees_a_clean_close_before_its_message_is_stored() {
     let mut a = Headless::start("A", &[]).await;
@@ -73,23 +74,20 @@ async fn no_sender_sees_a_clean_close_before_its_message_is_stored() {
         "{fault}"
     );
     conn.execute_batch("ROLLBACK").unwrap();
+    // Back to normal: acknowledged once stored again.
+    let after = "after the fault";
+    assert!(send_acknowledged(to, format!("127.0.0.1:7 S {after}").as_bytes()).await);
+    assert_eq!(stored(&conn, after), 1);
     a.expect("info", |v| v["text"] == "the history is written again")
         .await;
-    assert_eq!(
-        stored(&conn, text),
-        1,
-        "the refused message is stored on retry"
-    );
-    // Back to normal: acknowledged once stored again.
-    let text = "after the fault";
-    assert!(send_acknowledged(to, format!("127.0.0.1:7 S {text}").as_bytes()).await);
-    assert_eq!(stored(&conn, text), 1);
+    assert_eq!(stored(&conn, text), 0, "a refused message was stored later");
 }
 
 /// A message goes on the wire only after its outbox row is committed (so a crash can
 /// never deliver what the history does not hold). With the database locked the commit
-/// waits the writer's busy timeout, fails, and only then does the message go out
-/// (chat goes on in memory); an early send would arrive at once.
+/// waits the writer's busy timeout and fails: the message is then reported failed, never
+/// sent, and `pending` is never told for it; the next send after the lock goes is
+/// stored, told `pending` and delivered.
 #[tokio::test]
 async fn nothing_is_sent_before_its_outbox_row_is_committed() {
     let mut a = Headless::start("A", &[]).await;
@@ -100,33 +98,58 @@ async fn nothing_is_sent_before_its_outbox_row_is_committed() {
     a.cmd(json!({"cmd": "send", "to": to, "team": "C", "text": "committed first"}))
         .await;
     assert!(c.next_text().await.ends_with("committed first"));
+    a.expect("delivery", |v| v["status"] == "delivered").await;
     assert_eq!(stored(&conn, "committed first"), 1);
+    // Its `delivered` row too, before the lock: only the new message meets the lock.
+    let deadline = Instant::now() + support::WAIT;
+    while conn
+        .query_row(
+            "SELECT status FROM messages WHERE text = 'committed first'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap()
+        != "delivered"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the delivered state is never stored"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     conn.execute_batch("BEGIN IMMEDIATE").unwrap();
     let locked_at = Instant::now();
     a.cmd(json!({"cmd": "send", "to": to, "team": "C", "text": "held by the lock"}))
         .await;
-    // The send waits for a failed commit: one, or more when the writer took the row
-    // and the send in separate batches (each retry of the row fails again).
-    let held = timeout(4 * BUSY_TIMEOUT, c.texts.recv())
-        .await
-        .expect("the send never went out while the history was locked")
-        .unwrap();
+    let failed = a.expect("delivery", |v| v["status"] != "delivered").await;
+    assert_eq!(failed["status"], "failed", "{failed}");
     assert!(
-        String::from_utf8(held)
+        failed["reason"]
+            .as_str()
             .unwrap()
-            .ends_with("held by the lock")
+            .contains("could not be stored"),
+        "{failed}"
     );
     let waited = locked_at.elapsed();
-    assert_eq!(stored(&conn, "held by the lock"), 0);
     assert!(
         waited >= BUSY_TIMEOUT - Duration::from_millis(500),
-        "sent {waited:?} after the send, while its row could not be committed"
+        "failed {waited:?} after the send, before the commit could fail"
     );
+    assert_eq!(stored(&conn, "held by the lock"), 0);
     conn.execute_batch("ROLLBACK").unwrap();
-    a.expect("info", |v| v["text"] == "the history is written again")
+
+    a.cmd(json!({"cmd": "send", "to": to, "team": "C", "text": "after the lock"}))
         .await;
-    assert_eq!(stored(&conn, "held by the lock"), 1);
+    a.expect("delivery", |v| v["status"] == "pending").await;
+    assert_eq!(
+        stored(&conn, "after the lock"),
+        1,
+        "pending before the commit"
+    );
+    // The held message never went out: the next text the peer gets is the new one.
+    assert!(c.next_text().await.ends_with("after the lock"));
+    assert_eq!(stored(&conn, "held by the lock"), 0);
 }
 
 /// A config file brigade cannot use stops it with one line that names the file, the

@@ -15,7 +15,7 @@ use super::sink::{HistoryHandle, Sink};
 use crate::config::{PeerSpec, Settings};
 use crate::discovery::{self, Discovery, Means};
 use crate::event::{
-    Action, AnnouncedKey, Delivery, Effect, Event, EventKind, NetEvent, Notice, Target,
+    Action, AnnouncedKey, Delivery, Effect, Event, EventKind, NetEvent, Notice, Persist, Target,
 };
 use crate::history::{HistoryNote, Writer};
 use crate::net::{Limits, NetMsg, Node, NodeConfig, RetryPolicy, Stats};
@@ -197,6 +197,10 @@ impl Session {
     pub async fn next(&mut self) -> Option<Vec<Effect>> {
         let quit_by = self.quit_by;
         let effects = tokio::select! {
+            // The writer's notes first: a `pending` it releases comes before the
+            // delivery that follows it.
+            biased;
+            Some(note) = self.notes.recv() => self.on_note(note),
             msg = self.events.recv() => {
                 let mut effects = self.on_net(msg?);
                 for _ in 1..DRAIN {
@@ -208,7 +212,6 @@ impl Session {
                 effects
             }
             Some(job) = self.jobs.recv() => self.apply(job),
-            Some(note) = self.notes.recv() => self.on_note(note),
             Some(hint) = self.hints.recv() => self.apply(EventKind::Net(hint)),
             _ = tokio::time::sleep_until(quit_by.unwrap_or_else(Instant::now)), if quit_by.is_some() => {
                 let n = self.state.undelivered();
@@ -247,13 +250,22 @@ impl Session {
         effects
     }
 
-    /// Applies a message from the node, then acknowledges it once it is stored.
+    /// Applies a message from the node, then acknowledges it once it is stored; a
+    /// message the store did not take (no received message to persist) is refused.
     fn on_net(&mut self, msg: NetMsg) -> Vec<Effect> {
-        let effects = self.apply(EventKind::Net(msg.event));
+        let event = Event {
+            at: Utc::now(),
+            kind: EventKind::Net(msg.event),
+        };
+        let effects = update(&mut self.state, event);
+        let accepted = effects
+            .iter()
+            .any(|e| matches!(e, Effect::Persist(Persist::Message(r)) if !r.outgoing));
+        let shown = self.run(effects, Vec::new());
         if let Some(receipt) = msg.receipt {
-            self.sink.ack(receipt);
+            self.sink.ack(receipt, accepted);
         }
-        effects
+        shown
     }
 
     /// Applies what the history writer reports.
@@ -261,6 +273,7 @@ impl Session {
         self.apply(match note {
             HistoryNote::Fault(text) => EventKind::Storage(Some(text)),
             HistoryNote::Recovered => EventKind::Storage(None),
+            HistoryNote::Committed(notice) => return vec![Effect::Notify(notice)],
             HistoryNote::SendFailed { id, to, reason } => EventKind::Net(NetEvent::Delivery {
                 id,
                 to,

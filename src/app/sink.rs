@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use crate::event::{Delivery, Effect, Event, EventKind, NetEvent, Query, Record};
+use crate::event::{Delivery, Effect, Event, EventKind, NetEvent, Notice, Query, Record};
 use crate::history::{Reader, Writer};
 use crate::net::{Node, Receipt};
 
@@ -40,40 +40,60 @@ pub struct Sink {
 impl Sink {
     /// Runs the effects that act on the world. Those meant for the front end are added to
     /// `rest`; facts they cause at once (a send the node cannot queue) to `back`, to be
-    /// applied in turn. A message is reported failed, never dropped.
+    /// applied in turn. A message is reported failed, never dropped. With a history,
+    /// `pending` is told and the message sent only after its row is committed (the sends
+    /// go last, after the notice).
     pub fn run(&self, effects: Vec<Effect>, rest: &mut Vec<Effect>, back: &mut Vec<Event>) {
+        let mut sends = Vec::new();
         for effect in effects {
             match effect {
+                Effect::Notify(n @ Notice::Delivery { .. }) if self.history.is_some() => {
+                    let pending = matches!(
+                        &n,
+                        Notice::Delivery {
+                            status: Delivery::Pending,
+                            ..
+                        }
+                    );
+                    match &self.history {
+                        Some(h) if pending => h.writer.notify(n),
+                        _ => rest.push(Effect::Notify(n)),
+                    }
+                }
+                send @ Effect::Send { .. } if self.history.is_some() => sends.push(send),
                 Effect::Persist(p) => {
                     if let Some(h) = &self.history {
                         h.writer.persist(p);
                     }
                 }
-                Effect::Send { id, to, text } => match &self.history {
-                    // After the commit of what came before: stored before the first try.
-                    Some(h) => h.writer.send(id, to, text),
-                    None => {
-                        if let Err(reason) = self.node.send(id, to, text) {
-                            let status = Delivery::Failed { reason };
-                            let e = NetEvent::Delivery { id, to, status };
-                            back.push(Event::net(Utc::now(), e));
-                        }
+                Effect::Send { id, to, text } => {
+                    if let Err(reason) = self.node.send(id, to, text) {
+                        let status = Delivery::Failed { reason };
+                        let e = NetEvent::Delivery { id, to, status };
+                        back.push(Event::net(Utc::now(), e));
                     }
-                },
+                }
                 Effect::Search { query } => self.search(query),
                 Effect::LoadOlder { before } => self.load_older(before),
                 Effect::Ask(query) => self.ask(query),
                 other => rest.push(other),
             }
         }
+        for send in sends {
+            if let (Effect::Send { id, to, text }, Some(h)) = (send, &self.history) {
+                h.writer.send(id, to, text);
+            }
+        }
     }
 
-    /// Acknowledges a received connection once what it brought is stored: only then
-    /// does its sender see a clean close.
-    pub fn ack(&self, receipt: Receipt) {
+    /// The one rule for a received connection: its sender sees a clean close only once
+    /// what it brought is committed (in memory without a history). What the store did
+    /// not take (`accepted` false: a full peer table, unusable input) and what the
+    /// writer could not commit are refused: the listener resets the connection.
+    pub fn ack(&self, receipt: Receipt, accepted: bool) {
         match &self.history {
-            Some(h) => h.writer.ack(receipt),
-            None => receipt.ack(true),
+            Some(h) if accepted => h.writer.ack(receipt),
+            _ => receipt.ack(accepted),
         }
     }
 

@@ -98,6 +98,11 @@ pub enum Notice {
     Error {
         text: String,
     },
+    /// Headless only: stdout was not read fast enough and this many events were left
+    /// out (the history holds every message).
+    Lagged {
+        dropped: u64,
+    },
 }
 
 impl Notice {
@@ -117,6 +122,7 @@ impl Notice {
             Notice::History { .. } => "history",
             Notice::Search { .. } => "search",
             Notice::Error { .. } => "error",
+            Notice::Lagged { .. } => "lagged",
         }
     }
 

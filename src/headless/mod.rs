@@ -5,7 +5,11 @@
 
 pub mod wire;
 
-use std::io::{BufWriter, Stdout, Write};
+use std::io::{BufWriter, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -20,9 +24,118 @@ use wire::Command;
 /// Longest a quit waits for messages still being delivered.
 pub const QUIT_GRACE: Duration = Duration::from_secs(30);
 
-/// Written synchronously, one flush per burst: tokio's stdout would hand every write to
-/// its blocking thread pool, a thread switch per write (seen in a profile under load).
-type Out = BufWriter<Stdout>;
+/// Bytes of lines waiting for stdout. A consumer that reads slower than events come
+/// never stalls the session (which acknowledges received messages): past this, events
+/// are left out and counted, and a `lagged` line says how many.
+pub const STDOUT_QUEUE_BYTES: usize = 1024 * 1024;
+
+/// Stdout, written by its own thread from a bounded queue, one flush per burst.
+struct Out {
+    lines: Option<Sender<String>>,
+    /// Shared with the thread: bytes queued and not yet written, events left out.
+    counts: Arc<Counts>,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+#[derive(Default)]
+struct Counts {
+    queued: AtomicUsize,
+    /// Events left out since the last `lagged` line. Whoever takes it (swap to zero)
+    /// prints it: the session before its next line, or the thread once it has caught
+    /// up (so an idle node tells it too).
+    dropped: AtomicU64,
+}
+
+impl Out {
+    fn start() -> Out {
+        let (tx, rx) = channel();
+        let counts = Arc::new(Counts::default());
+        let shared = counts.clone();
+        let thread = std::thread::Builder::new()
+            .name("headless-stdout".into())
+            .spawn(move || print(rx, &shared))
+            .expect("spawning the stdout thread");
+        Out {
+            lines: Some(tx),
+            counts,
+            thread: Some(thread),
+        }
+    }
+
+    /// Queues a line without waiting; when the queue is full it is counted instead, and
+    /// the count goes out as a `lagged` line as soon as there is room.
+    fn push(&mut self, line: String) -> Result<(), Failure> {
+        let queued = self.counts.queued.load(Ordering::Acquire);
+        if queued > 0 && queued + line.len() > STDOUT_QUEUE_BYTES {
+            self.counts.dropped.fetch_add(1, Ordering::AcqRel);
+            return Ok(());
+        }
+        let dropped = self.counts.dropped.swap(0, Ordering::AcqRel);
+        if dropped > 0 {
+            self.queue(lagged(dropped))?;
+        }
+        self.queue(line)
+    }
+
+    fn queue(&mut self, line: String) -> Result<(), Failure> {
+        let Some(tx) = &self.lines else {
+            return Ok(());
+        };
+        self.counts.queued.fetch_add(line.len(), Ordering::AcqRel);
+        tx.send(line).map_err(|_| self.failed())
+    }
+
+    /// The stdout thread stopped: why.
+    fn failed(&mut self) -> Failure {
+        self.lines = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(Err(e))) => crash(e),
+            _ => crash(std::io::Error::other("stdout closed")),
+        }
+    }
+
+    /// Writes out what is queued (and what was left out, counted) and waits for it.
+    fn finish(mut self) -> Result<(), Failure> {
+        drop(self.lines.take());
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result.map_err(crash),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The line that says how many events were left out.
+fn lagged(dropped: u64) -> String {
+    let mut line = Notice::Lagged { dropped }.line(Utc::now());
+    line.push('\n');
+    line
+}
+
+/// The stdout thread: writes each line as it comes, flushing once the queue is empty
+/// (synchronous writes: tokio's stdout would hand every write to its blocking pool).
+fn print(rx: Receiver<String>, counts: &Counts) -> std::io::Result<()> {
+    let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout());
+    let write = |out: &mut BufWriter<_>, line: String| {
+        let result = out.write_all(line.as_bytes());
+        counts.queued.fetch_sub(line.len(), Ordering::AcqRel);
+        result
+    };
+    let caught_up = |out: &mut BufWriter<_>| {
+        let dropped = counts.dropped.swap(0, Ordering::AcqRel);
+        if dropped > 0 {
+            out.write_all(lagged(dropped).as_bytes())?;
+        }
+        out.flush()
+    };
+    while let Ok(line) = rx.recv() {
+        write(&mut out, line)?;
+        while let Ok(line) = rx.try_recv() {
+            write(&mut out, line)?;
+        }
+        caught_up(&mut out)?;
+    }
+    caught_up(&mut out)
+}
 
 pub async fn run(settings: Settings) -> Result<(), Failure> {
     let (Some(team), Some(port)) = (settings.name.clone(), settings.port) else {
@@ -36,11 +149,11 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         .map_err(|e| Failure::Usage(format!("{e} (--port)")))?;
     let setup = Setup::new(&settings, listener, team, limits, history, Some(QUIT_GRACE));
     let (mut session, shown) = Session::start(setup, |_| {}).await.map_err(crash)?;
-    let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout());
+    let mut out = Out::start();
     write(&mut out, shown)?;
     let result = main_loop(&mut session, &mut out).await;
     session.shutdown();
-    out.flush().map_err(crash)?;
+    out.finish()?;
     result
 }
 
@@ -69,15 +182,15 @@ async fn main_loop(session: &mut Session, out: &mut Out) -> Result<(), Failure> 
     }
 }
 
-/// Prints the notices, one JSON object per line, and flushes once.
+/// Queues the notices for stdout, one JSON object per line.
 fn write(out: &mut Out, effects: Vec<Effect>) -> Result<(), Failure> {
     let at = Utc::now();
     for effect in effects {
         if let Effect::Notify(notice) = effect {
             let mut line = notice.line(at);
             line.push('\n');
-            out.write_all(line.as_bytes()).map_err(crash)?;
+            out.push(line)?;
         }
     }
-    out.flush().map_err(crash)
+    Ok(())
 }

@@ -3,7 +3,7 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::event::Persist;
+use crate::event::{Notice, Persist};
 
 fn rec(n: i64, outgoing: bool, text: &str, id: Option<u64>, delivery: Option<Delivery>) -> Record {
     Record {
@@ -195,7 +195,7 @@ fn a_small_history_has_nothing_older() {
 
 /// A full disk (SQLite's max_page_count makes a real SQLITE_FULL): the fault is
 /// reported, and a receipt waiting on the write is refused (its sender will see a
-/// reset). Retry and recovery: `a_failed_write_is_retried_until_it_succeeds`.
+/// reset). Recovery: `a_failed_write_is_given_up_and_the_next_good_write_recovers`.
 #[tokio::test]
 async fn a_full_disk_is_reported_and_receipts_are_refused() {
     use crate::net::{Identity, Limits, Node, NodeConfig, Receipt, RetryPolicy, bind_listener};
@@ -243,12 +243,13 @@ async fn a_full_disk_is_reported_and_receipts_are_refused() {
     }
 }
 
-/// A write that fails (the database locked by another connection) is kept and
-/// retried: the fault is reported once however many retries fail, receipts meanwhile
-/// are refused, and once the lock goes the write lands, `Recovered` is reported and
-/// receipts are honoured again.
+/// A write that fails (the database locked by another connection) is given up, never
+/// kept: its receipt is refused, the fault is reported once, the message never lands
+/// later (its sender was told "not stored"), an outgoing message in it is reported
+/// failed instead of sent and its `pending` never told; the first write that succeeds
+/// again reports `Recovered` and its receipt is honoured.
 #[tokio::test]
-async fn a_failed_write_is_retried_until_it_succeeds() {
+async fn a_failed_write_is_given_up_and_the_next_good_write_recovers() {
     use crate::net::{Identity, Limits, Node, NodeConfig, Receipt, RetryPolicy, bind_listener};
     use std::time::Duration;
     let wait = Duration::from_secs(10);
@@ -259,7 +260,6 @@ async fn a_failed_write_is_retried_until_it_succeeds() {
         .busy_timeout(Duration::from_millis(10))
         .unwrap();
     let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
-    other.execute_batch("BEGIN IMMEDIATE").unwrap();
 
     let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
     let config = NodeConfig {
@@ -278,14 +278,28 @@ async fn a_failed_write_is_retried_until_it_succeeds() {
         writer.ack(receipt);
         answer
     };
+    let count = |c: &Connection, text: &str| -> i64 {
+        c.query_row(
+            "SELECT count(*) FROM messages WHERE text = ?1",
+            [text],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
 
-    writer.persist(Persist::Message(rec(
-        1,
-        false,
-        "kept for later",
-        None,
-        None,
-    )));
+    // Stored before the lock: its receipt is honoured even if it is taken with a
+    // batch that fails.
+    writer.persist(Persist::Message(rec(1, false, "stored first", None, None)));
+    writer.flush(wait);
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert!(
+        tokio::time::timeout(wait, receipt(&writer))
+            .await
+            .unwrap()
+            .unwrap()
+    );
+
+    writer.persist(Persist::Message(rec(2, false, "given up", None, None)));
     let refused = receipt(&writer);
     assert!(!tokio::time::timeout(wait, refused).await.unwrap().unwrap());
     let note = tokio::time::timeout(wait, notes.recv()).await.unwrap();
@@ -293,86 +307,43 @@ async fn a_failed_write_is_retried_until_it_succeeds() {
         matches!(&note, Some(HistoryNote::Fault(t)) if t.contains("locked")),
         "{note:?}"
     );
-    // Still locked: later receipts are refused too (each is a failed retry).
-    for _ in 0..3 {
-        assert!(
-            !tokio::time::timeout(wait, receipt(&writer))
-                .await
-                .unwrap()
-                .unwrap()
-        );
-    }
-    let count = |c: &Connection| -> i64 {
-        c.query_row(
-            "SELECT count(*) FROM messages WHERE text = 'kept for later'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
-    };
-    assert_eq!(count(&other), 0);
+    // An outgoing message whose row fails: not sent, reported failed, no `pending`.
+    let id = MsgId(7);
+    let to: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+    writer.persist(Persist::Message(rec(3, true, "not sent", Some(7), None)));
+    writer.notify(Notice::Delivery {
+        to,
+        id,
+        status: Delivery::Pending,
+    });
+    writer.send(id, to, "not sent".into());
+    let note = tokio::time::timeout(wait, notes.recv()).await.unwrap();
+    assert!(
+        matches!(&note, Some(HistoryNote::SendFailed { id: i, reason, .. }) if *i == id && reason.contains("could not be stored")),
+        "{note:?}"
+    );
+    assert_eq!(count(&other, "given up"), 0);
 
     other.execute_batch("ROLLBACK").unwrap();
-    let note = tokio::time::timeout(wait, notes.recv()).await.unwrap();
-    assert_eq!(
-        note,
-        Some(HistoryNote::Recovered),
-        "one fault, then recovery"
-    );
-    assert_eq!(count(&other), 1, "the failed write landed on a retry");
+    writer.persist(Persist::Message(rec(4, false, "after", None, None)));
     assert!(
         tokio::time::timeout(wait, receipt(&writer))
             .await
             .unwrap()
             .unwrap()
     );
-}
-
-/// When the node's outgoing queue is full, a send the writer hands over fails at once
-/// and loudly: the app is told which message and why (it then reports it failed).
-#[tokio::test]
-async fn a_send_refused_by_a_full_node_queue_is_reported() {
-    use crate::net::{COMMAND_CHANNEL, Identity, Limits, Node, NodeConfig, RetryPolicy};
-    let dir = tempfile::tempdir().unwrap();
-    let opened = open(dir.path()).unwrap();
-    let listener = crate::net::bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
-    let config = NodeConfig {
-        identity: Identity {
-            advertise_ip: "127.0.0.1".parse().unwrap(),
-            team: "A".into(),
-        },
-        limits: Limits::default(),
-        retry: RetryPolicy::default(),
-    };
-    let (node, _events) = Node::start(listener, config).unwrap();
-    let to: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
-    // This single-threaded runtime does not run the node's tasks until the test
-    // yields: the queue fills and stays full.
-    for n in 0..COMMAND_CHANNEL as u64 {
-        node.send(MsgId(n), to, "filler".into()).unwrap();
-    }
-    assert!(
-        node.send(MsgId(u64::MAX), to, "one too many".into())
-            .is_err()
+    let note = tokio::time::timeout(wait, notes.recv()).await.unwrap();
+    assert_eq!(
+        note,
+        Some(HistoryNote::Recovered),
+        "one fault, then recovery"
     );
-    let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
-    let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
-    writer.send(MsgId(7777), to, "refused".into());
-    writer.flush(std::time::Duration::from_secs(10)); // blocks: nothing drains the queue
-    match notes.try_recv() {
-        Ok(HistoryNote::SendFailed { id, to: at, reason }) => {
-            assert_eq!((id, at), (MsgId(7777), to));
-            assert!(reason.contains("queue full"), "{reason}");
-        }
-        other => panic!("expected SendFailed, got {other:?}"),
-    }
-}
-
-#[test]
-fn team_names_become_safe_directory_names() {
-    assert_eq!(dir_name("Team_Subhra"), "Team_Subhra");
-    assert_eq!(dir_name("../etc"), "___etc");
-    assert_eq!(dir_name("a/b"), "a_b");
-    assert_eq!(dir_name("日本"), "日本");
-    assert_eq!(dir_name(""), "_");
+    writer.flush(wait);
+    assert_eq!(count(&other, "after"), 1);
+    assert_eq!(
+        count(&other, "given up"),
+        0,
+        "a refused message landed later"
+    );
+    assert_eq!(count(&other, "not sent"), 0);
 }

@@ -1,17 +1,21 @@
 //! The writer thread: takes writes, receipts and sends in order, commits whatever has
 //! queued up as one transaction (group commit: no waiting, no per-message fsync), and
 //! only then acks the receipts (the senders see their close) and hands the sends to
-//! the node (a message is stored before its first attempt). A failed commit is retried
-//! with backoff; meanwhile receipts are refused (the sender's connection is reset) and
-//! sends go out anyway, so chat keeps working in memory.
+//! the node (a message is stored before its first attempt). A failed commit (a full or
+//! failing disk, a lock held too long) is given up at once: nothing is kept to be
+//! written later, the receipts of its messages are refused (their senders see a reset
+//! and may retry; a refused message never appears in the history afterwards), and its
+//! outgoing messages are reported failed instead of sent. The first write that
+//! succeeds again reports the recovery.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, channel, sync_channel};
+use std::collections::HashSet;
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::event::{Delivery, MsgId, Persist};
+use crate::event::{Delivery, MsgId, Notice, Persist};
 use crate::net::{NodeSender, Receipt};
 
 /// Most operations in one transaction.
@@ -28,14 +32,28 @@ enum Op {
         to: std::net::SocketAddr,
         text: String,
     },
+    /// A notice told only once what came before is committed (`pending`).
+    Notify(Notice),
     /// Answered once everything before it is committed (tests, clean quit).
     Flush(std::sync::mpsc::Sender<()>),
+    /// Where a persist was in the batch, once its write was taken out.
+    Wrote(Written),
+}
+
+/// What a persist taken out of the batch stored.
+enum Written {
+    /// A received message: its receipt follows.
+    Received,
+    /// An outgoing message: its send follows.
+    Sent(MsgId),
+    /// A delivery state.
+    Status,
 }
 
 /// What the writer tells the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryNote {
-    /// Writing failed; the text says why. Writes are kept and retried.
+    /// Writing failed; the text says why. What failed was given up (not kept).
     Fault(String),
     /// Writing works again.
     Recovered,
@@ -45,6 +63,8 @@ pub enum HistoryNote {
         to: std::net::SocketAddr,
         reason: String,
     },
+    /// A notice held until what came before it was committed.
+    Committed(Notice),
 }
 
 /// The handle the app writes through. Cheap to clone; the thread ends when the last
@@ -81,6 +101,11 @@ impl Writer {
         }
     }
 
+    /// Tells the notice once everything queued before it is committed.
+    pub fn notify(&self, notice: Notice) {
+        let _ = self.ops.send(Op::Notify(notice));
+    }
+
     /// Sends once everything queued before it is committed.
     pub fn send(&self, id: MsgId, to: std::net::SocketAddr, text: String) {
         let _ = self.ops.send(Op::Send { id, to, text });
@@ -101,76 +126,106 @@ fn run(
     node: NodeSender,
     notes: UnboundedSender<HistoryNote>,
 ) {
-    let mut unwritten: Vec<Persist> = Vec::new();
-    let mut backoff = Duration::from_millis(100);
     let mut faulty = false;
-    loop {
-        // Block for work; with writes waiting to be retried, only until the next try.
-        let first = if unwritten.is_empty() {
-            match rx.recv() {
-                Ok(op) => Some(op),
-                Err(_) => return,
-            }
-        } else {
-            match rx.recv_timeout(backoff) {
-                Ok(op) => Some(op),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => {
-                    let _ = write(&mut conn, &unwritten);
-                    return;
-                }
-            }
-        };
-        let mut batch: Vec<Op> = first.into_iter().collect();
+    let mut ledger = Ledger::default();
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
         while batch.len() < BATCH {
             match rx.try_recv() {
                 Ok(op) => batch.push(op),
                 Err(_) => break,
             }
         }
-        let mut writes = std::mem::take(&mut unwritten);
-        let mut after = Vec::new();
-        for op in batch {
-            match op {
-                Op::Persist(p) => writes.push(p),
-                other => after.push(other),
+        let mut writes = Vec::new();
+        for op in &mut batch {
+            if let Op::Persist(_) = op {
+                let Op::Persist(p) = std::mem::replace(op, Op::Wrote(Written::Status)) else {
+                    unreachable!()
+                };
+                if let Persist::Message(r) = &p {
+                    *op = Op::Wrote(match r.msg_id {
+                        Some(id) if r.outgoing => Written::Sent(id),
+                        _ => Written::Received,
+                    });
+                }
+                writes.push(p);
             }
         }
-        let ok = match write(&mut conn, &writes) {
+        let failed = match write(&mut conn, &writes) {
             Ok(()) => {
-                if faulty {
+                if faulty && !writes.is_empty() {
                     faulty = false;
                     let _ = notes.send(HistoryNote::Recovered);
                 }
-                backoff = Duration::from_millis(100);
-                true
+                false
             }
             Err(e) => {
-                tracing::warn!(error = %e, pending = writes.len(), "history write failed");
+                tracing::warn!(error = %e, given_up = writes.len(), "history write failed");
                 if !faulty {
                     faulty = true;
                     let _ = notes.send(HistoryNote::Fault(format!(
-                        "cannot write the history ({e}); chat goes on, writes are retried"
+                        "cannot write the history ({e}): incoming messages are refused \
+                         (reset) and sends fail until a write succeeds"
                     )));
                 }
-                unwritten = writes;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-                false
+                true
             }
         };
-        for op in after {
-            match op {
-                Op::Ack(receipt) => receipt.ack(ok),
-                Op::Send { id, to, text } => {
-                    if let Err(reason) = node.send(id, to, text) {
-                        let _ = notes.send(HistoryNote::SendFailed { id, to, reason });
-                    }
+        for op in batch {
+            ledger.settle(op, failed, &node, &notes);
+        }
+    }
+}
+
+/// What a failed batch leaves behind for the operations that follow it.
+#[derive(Default)]
+struct Ledger {
+    /// Received messages since the last receipt were in a failed batch: that receipt
+    /// is refused.
+    unstored: bool,
+    /// Outgoing messages whose row was not written: never sent, reported failed.
+    lost: HashSet<MsgId>,
+}
+
+impl Ledger {
+    /// Completes one operation of a batch whose write `failed` or not.
+    fn settle(
+        &mut self,
+        op: Op,
+        failed: bool,
+        node: &NodeSender,
+        notes: &UnboundedSender<HistoryNote>,
+    ) {
+        match op {
+            Op::Wrote(written) if failed => match written {
+                Written::Received => self.unstored = true,
+                Written::Sent(id) => {
+                    self.lost.insert(id);
                 }
-                Op::Flush(done) => {
-                    let _ = done.send(());
+                Written::Status => {}
+            },
+            Op::Wrote(_) => {}
+            Op::Ack(receipt) => receipt.ack(!std::mem::take(&mut self.unstored)),
+            Op::Notify(notice) => {
+                let held = matches!(&notice, Notice::Delivery { id, .. } if self.lost.contains(id));
+                if !held {
+                    let _ = notes.send(HistoryNote::Committed(notice));
                 }
-                Op::Persist(_) => unreachable!("persists were taken out above"),
             }
+            Op::Send { id, to, text } => {
+                let result = if self.lost.remove(&id) {
+                    Err("not sent: it could not be stored in the history".to_string())
+                } else {
+                    node.send(id, to, text)
+                };
+                if let Err(reason) = result {
+                    let _ = notes.send(HistoryNote::SendFailed { id, to, reason });
+                }
+            }
+            Op::Flush(done) => {
+                let _ = done.send(());
+            }
+            Op::Persist(_) => unreachable!("persists were taken out before"),
         }
     }
 }

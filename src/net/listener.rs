@@ -10,6 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::time::{Instant, timeout, timeout_at};
 
+use super::notices::{Notices, counted, lock};
 use super::{Limits, NetMsg, Receipt, Stats};
 use crate::event::NetEvent;
 use crate::protocol::inbound::{PREVIEW_CHARS, starts_with_header};
@@ -17,11 +18,6 @@ use crate::protocol::{Header, Parsed, cut_messages, parse_message, preview};
 
 /// How long a connection waits for its messages to be acknowledged before closing.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// A source refused for too many open connections is reported at most this often (with
-/// a count), so a flood does not flood the log and the event stream too.
-const REFUSAL_NOTICE_EVERY: Duration = Duration::from_secs(60);
-/// Sources remembered for [`REFUSAL_NOTICE_EVERY`] before old entries are pruned.
-const REFUSAL_NOTICE_SOURCES: usize = 1024;
 
 /// Open connections per source IP.
 #[derive(Default)]
@@ -41,36 +37,6 @@ impl PerSource {
 }
 
 struct SourceGuard(Arc<PerSource>, IpAddr);
-
-/// When each refused source was last reported, and how many of its connections were
-/// refused since.
-#[derive(Default)]
-struct RefusalNotices(HashMap<IpAddr, (Instant, u64)>);
-
-impl RefusalNotices {
-    /// Counts one refusal from `ip`; returns how many to report when a notice is due.
-    fn refused(&mut self, ip: IpAddr, now: Instant) -> Option<u64> {
-        if self.0.len() >= REFUSAL_NOTICE_SOURCES && !self.0.contains_key(&ip) {
-            self.0
-                .retain(|_, (at, _)| now.duration_since(*at) < REFUSAL_NOTICE_EVERY);
-        }
-        match self.0.get_mut(&ip) {
-            Some((at, count)) if now.duration_since(*at) < REFUSAL_NOTICE_EVERY => {
-                *count += 1;
-                None
-            }
-            Some((at, count)) => {
-                let due = *count + 1;
-                (*at, *count) = (now, 0);
-                Some(due)
-            }
-            None => {
-                self.0.insert(ip, (now, 0));
-                Some(1)
-            }
-        }
-    }
-}
 
 /// Closes an accepted connection with a reset (SO_LINGER 0), never a clean close: a
 /// sender must not take a refusal for a delivery.
@@ -105,7 +71,7 @@ pub(super) async fn run(
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let per_source = Arc::new(PerSource::default());
-    let mut notices = RefusalNotices::default();
+    let notices = Notices::default();
     let limits = Arc::new(limits);
     let mut accept_backoff = Duration::from_millis(50);
     loop {
@@ -139,12 +105,11 @@ pub(super) async fn run(
         let Some(source) = per_source.enter(from.ip(), limits.max_per_source) else {
             refuse(stream);
             Stats::bump(&stats.refused_connections);
-            if let Some(count) = notices.refused(from.ip(), Instant::now()) {
-                let max = limits.max_per_source;
-                let reason = format!(
-                    "more than {max} connections open from this address: \
-                     {count} refused with a reset"
-                );
+            let max = limits.max_per_source;
+            let reason = format!("more than {max} connections open from this address");
+            let due = lock(&notices).refused(from.ip(), &reason, Instant::now());
+            if let Some(count) = due {
+                let reason = format!("{reason}: {count} refused with a reset");
                 tracing::info!(%from, %reason, "refused connections");
                 let preview = "(not read)".to_string();
                 let event = NetEvent::Rejected {
@@ -159,8 +124,9 @@ pub(super) async fn run(
         let events = events.clone();
         let limits = limits.clone();
         let stats = stats.clone();
+        let notices = notices.clone();
         tokio::spawn(async move {
-            Connection::new(from, &limits, &events, &stats)
+            Connection::new(from, &limits, &events, &stats, &notices)
                 .serve(stream)
                 .await;
             drop((slot, source));
@@ -194,6 +160,7 @@ struct Connection<'a> {
     limits: &'a Limits,
     events: &'a mpsc::Sender<NetMsg>,
     stats: &'a Stats,
+    notices: &'a Notices,
     buf: Vec<u8>,
     /// Bytes of `buf` already scanned for header lines.
     scanned: usize,
@@ -216,12 +183,14 @@ impl<'a> Connection<'a> {
         limits: &'a Limits,
         events: &'a mpsc::Sender<NetMsg>,
         stats: &'a Stats,
+        notices: &'a Notices,
     ) -> Self {
         Self {
             from,
             limits,
             events,
             stats,
+            notices,
             buf: Vec::new(),
             scanned: 0,
             oversized: None,
@@ -404,8 +373,15 @@ impl<'a> Connection<'a> {
         format!("more than {max} messages on one connection (the connection is reset)")
     }
 
+    /// Marks the connection refused (it ends in a reset) and reports it, at most once a
+    /// minute per source and reason.
     async fn reject(&mut self, reason: String, preview: String) {
         self.rejected = true;
+        let due = lock(self.notices).refused(self.from.ip(), &reason, Instant::now());
+        let Some(count) = due else {
+            return;
+        };
+        let reason = counted(&reason, count);
         tracing::info!(from = %self.from, %reason, ?preview, "rejected input");
         let event = NetEvent::Rejected {
             from: self.from,
@@ -425,23 +401,6 @@ impl<'a> Connection<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn refusals_are_reported_once_a_minute_with_a_count() {
-        let mut notices = RefusalNotices::default();
-        let ip: IpAddr = "10.0.0.9".parse().unwrap();
-        let other: IpAddr = "10.0.0.10".parse().unwrap();
-        let t0 = Instant::now();
-        assert_eq!(notices.refused(ip, t0), Some(1));
-        for s in 1..=3 {
-            assert_eq!(notices.refused(ip, t0 + Duration::from_secs(s)), None);
-        }
-        // Another source has its own minute.
-        assert_eq!(notices.refused(other, t0 + Duration::from_secs(2)), Some(1));
-        let later = t0 + REFUSAL_NOTICE_EVERY + Duration::from_secs(1);
-        assert_eq!(notices.refused(ip, later), Some(4));
-        assert_eq!(notices.refused(ip, later), None);
-    }
 
     #[test]
     fn ipv4_mapped_socket_addresses_are_ipv4() {

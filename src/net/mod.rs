@@ -6,6 +6,7 @@
 mod bind;
 mod limits;
 mod listener;
+mod notices;
 mod sender;
 
 use std::net::{IpAddr, SocketAddr};

@@ -285,6 +285,31 @@ impl Headless {
             .unwrap_or_else(|_| panic!("timed out waiting for {event}"))
     }
 
+    /// Every line up to and including the first event of this kind that satisfies
+    /// `pred`.
+    pub async fn lines_until(&mut self, event: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let wait = async {
+            let mut seen = Vec::new();
+            loop {
+                let line = self
+                    .lines
+                    .next_line()
+                    .await
+                    .unwrap()
+                    .expect("brigade exited");
+                let v: Value = serde_json::from_str(&line).expect("every line is JSON");
+                let done = v["event"] == event && pred(&v);
+                seen.push(v);
+                if done {
+                    return seen;
+                }
+            }
+        };
+        timeout(WAIT, wait)
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {event}"))
+    }
+
     pub async fn peers(&mut self) -> Vec<(String, String, String)> {
         self.cmd(json!({"cmd": "peers"})).await;
         let v = self.expect("peers", |_| true).await;
