@@ -62,7 +62,23 @@ pub struct Args {
     /// Keep nothing on disk: history and outbox in memory only
     #[arg(long)]
     pub no_history: bool,
+
+    /// Messages a second one source address may send, sustained; bursts of 4 times as
+    /// many are let through. Past it, its connections are reset. 0: no limit
+    /// [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub source_rate: Option<u32>,
+
+    /// MiB of message text stored per source address per day; past it, its
+    /// connections are reset. 0: no limit [default: 64]
+    #[arg(long, value_name = "MIB")]
+    pub source_quota: Option<u64>,
 }
+
+/// Default `--source-rate` (messages a second per source address).
+pub const DEFAULT_SOURCE_RATE: u32 = 1000;
+/// Default `--source-quota` (MiB per source address per day).
+pub const DEFAULT_SOURCE_QUOTA_MIB: u64 = 64;
 
 /// A well-known peer: address and, when known, team.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +122,8 @@ pub struct FileConfig {
     pub log_file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub history: Option<bool>,
+    pub source_rate: Option<u32>,
+    pub source_quota: Option<u64>,
 }
 
 /// The settings brigade runs with.
@@ -121,6 +139,10 @@ pub struct Settings {
     pub log_file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub history: bool,
+    /// Messages a second per source address (0: no limit).
+    pub source_rate: u32,
+    /// MiB of text per source address per day (0: no limit).
+    pub source_quota_mib: u64,
 }
 
 /// Where brigade looks for its config file when `--config` is not given.
@@ -178,6 +200,14 @@ impl Settings {
             log_file: args.log_file.or(file.log_file),
             data_dir: args.data_dir.or(file.data_dir),
             history: !args.no_history && file.history.unwrap_or(true),
+            source_rate: args
+                .source_rate
+                .or(file.source_rate)
+                .unwrap_or(DEFAULT_SOURCE_RATE),
+            source_quota_mib: args
+                .source_quota
+                .or(file.source_quota)
+                .unwrap_or(DEFAULT_SOURCE_QUOTA_MIB),
         };
         if settings.headless && (settings.name.is_none() || settings.port.is_none()) {
             return Err(

@@ -10,6 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::time::{Instant, timeout, timeout_at};
 
+use super::limits::{BURST_SECONDS, Over, SourceTable};
 use super::{Limits, NetMsg, Receipt, Stats};
 use crate::event::NetEvent;
 use crate::protocol::inbound::{PREVIEW_CHARS, starts_with_header};
@@ -42,14 +43,17 @@ impl PerSource {
 
 struct SourceGuard(Arc<PerSource>, IpAddr);
 
-/// When each refused source was last reported, and how many of its connections were
-/// refused since.
+/// A refused source and why (`connections`, `rate`, `quota`, `peers`).
+type NoticeKey = (IpAddr, &'static str);
+
+/// When each refused source was last reported, per reason, and how many of its
+/// connections or messages were refused since.
 #[derive(Default)]
-struct RefusalNotices(HashMap<IpAddr, (Instant, u64)>);
+struct RefusalNotices(HashMap<NoticeKey, (Instant, u64)>);
 
 impl RefusalNotices {
     /// Counts one refusal from `ip`; returns how many to report when a notice is due.
-    fn refused(&mut self, ip: IpAddr, now: Instant) -> Option<u64> {
+    fn refused(&mut self, ip: NoticeKey, now: Instant) -> Option<u64> {
         if self.0.len() >= REFUSAL_NOTICE_SOURCES && !self.0.contains_key(&ip) {
             self.0
                 .retain(|_, (at, _)| now.duration_since(*at) < REFUSAL_NOTICE_EVERY);
@@ -85,6 +89,66 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
+/// The per-source admission state shared by the accept loop and the connections:
+/// rate, quota and identity counts, and when each refusal was last reported.
+struct Admission {
+    sources: SourceTable,
+    notices: RefusalNotices,
+}
+
+type SharedAdmission = Arc<Mutex<Admission>>;
+
+/// Why a source is refused, for the notice (with how many were refused).
+fn over_text(over: Over, limits: &Limits, count: u64) -> String {
+    let what = match over {
+        Over::Rate => format!(
+            "more than {} messages a second from this address (bursts of {})",
+            limits.source_rate,
+            u64::from(limits.source_rate) * u64::from(BURST_SECONDS)
+        ),
+        Over::Quota => format!(
+            "more than {} MiB of messages from this address today",
+            limits.source_quota / (1024 * 1024)
+        ),
+        Over::Peers => format!(
+            "more than {} peers (port and team) from this address",
+            limits.peers_per_source
+        ),
+    };
+    format!("{what}: {count} refused with a reset")
+}
+
+/// Counts a refusal of `from` for `over`, and reports it when a notice is due (at most
+/// once a minute per source and reason, with a count).
+fn refused_over(
+    admission: &SharedAdmission,
+    from: SocketAddr,
+    over: Over,
+    limits: &Limits,
+    events: &mpsc::Sender<NetMsg>,
+    stats: &Stats,
+) {
+    let due = {
+        let mut a = admission.lock().unwrap_or_else(|e| e.into_inner());
+        a.notices
+            .refused((from.ip(), over.reason()), Instant::now())
+    };
+    if let Some(count) = due {
+        let preview = over_text(over, limits, count);
+        tracing::info!(%from, reason = over.reason(), %preview, "refused over a limit");
+        let reason = over.reason().to_string();
+        inform(
+            events,
+            stats,
+            NetEvent::Rejected {
+                from,
+                reason,
+                preview,
+            },
+        );
+    }
+}
+
 impl Drop for SourceGuard {
     fn drop(&mut self) {
         let mut map = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -105,7 +169,10 @@ pub(super) async fn run(
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let per_source = Arc::new(PerSource::default());
-    let mut notices = RefusalNotices::default();
+    let admission = Arc::new(Mutex::new(Admission {
+        sources: SourceTable::new(&limits),
+        notices: RefusalNotices::default(),
+    }));
     let limits = Arc::new(limits);
     let mut accept_backoff = Duration::from_millis(50);
     loop {
@@ -139,7 +206,12 @@ pub(super) async fn run(
         let Some(source) = per_source.enter(from.ip(), limits.max_per_source) else {
             refuse(stream);
             Stats::bump(&stats.refused_connections);
-            if let Some(count) = notices.refused(from.ip(), Instant::now()) {
+            let due = {
+                let mut a = admission.lock().unwrap_or_else(|e| e.into_inner());
+                a.notices
+                    .refused((from.ip(), "connections"), Instant::now())
+            };
+            if let Some(count) = due {
                 let max = limits.max_per_source;
                 let reason = format!(
                     "more than {max} connections open from this address: \
@@ -156,11 +228,23 @@ pub(super) async fn run(
             }
             continue;
         };
+        // A source over its rate or quota is refused before anything is read.
+        let checked = {
+            let mut a = admission.lock().unwrap_or_else(|e| e.into_inner());
+            a.sources.check(from.ip(), Instant::now())
+        };
+        if let Err(over) = checked {
+            refuse(stream);
+            Stats::bump(&stats.refused_connections);
+            refused_over(&admission, from, over, &limits, &events, &stats);
+            continue;
+        }
         let events = events.clone();
         let limits = limits.clone();
         let stats = stats.clone();
+        let admission = admission.clone();
         tokio::spawn(async move {
-            Connection::new(from, &limits, &events, &stats)
+            Connection::new(from, &limits, &events, &stats, admission)
                 .serve(stream)
                 .await;
             drop((slot, source));
@@ -187,6 +271,8 @@ enum End {
     Idle,
     Reset(std::io::Error),
     Limit(String),
+    /// A per-source limit refused a message (reported by [`refused_over`]).
+    Refused,
 }
 
 struct Connection<'a> {
@@ -208,6 +294,9 @@ struct Connection<'a> {
     receipts: Vec<oneshot::Receiver<bool>>,
     /// Some input on this connection was rejected (so it was not delivered).
     rejected: bool,
+    admission: SharedAdmission,
+    /// A per-source limit refused a message: nothing more is taken from it.
+    over: Option<Over>,
 }
 
 impl<'a> Connection<'a> {
@@ -216,6 +305,7 @@ impl<'a> Connection<'a> {
         limits: &'a Limits,
         events: &'a mpsc::Sender<NetMsg>,
         stats: &'a Stats,
+        admission: SharedAdmission,
     ) -> Self {
         Self {
             from,
@@ -230,6 +320,8 @@ impl<'a> Connection<'a> {
             over_limit: None,
             receipts: Vec::new(),
             rejected: false,
+            admission,
+            over: None,
         }
     }
 
@@ -245,9 +337,12 @@ impl<'a> Connection<'a> {
                 end = End::Limit(self.too_many());
             }
         }
-        let cut = matches!(end, End::Limit(_));
+        if self.over.is_some() {
+            end = End::Refused;
+        }
+        let cut = matches!(end, End::Limit(_) | End::Refused);
         match end {
-            End::Eof | End::Idle => {}
+            End::Eof | End::Idle | End::Refused => {}
             End::Reset(e) => {
                 if !self.buf.is_empty() {
                     let text = format!("connection broken before the message ended ({e})");
@@ -299,6 +394,9 @@ impl<'a> Connection<'a> {
                         return End::Limit(format!("connection sent more than {max} bytes"));
                     }
                     self.take(&chunk[..n]).await;
+                    if self.over.is_some() {
+                        return End::Refused;
+                    }
                     if self.over_limit.is_some() {
                         return End::Limit(self.too_many());
                     }
@@ -364,6 +462,9 @@ impl<'a> Connection<'a> {
 
     async fn emit(&mut self, bytes: &[u8]) {
         for piece in cut_messages(bytes) {
+            if self.over.is_some() {
+                return;
+            }
             match parse_message(piece) {
                 Parsed::Message(mut message) => {
                     if self.messages >= self.limits.max_messages_per_connection {
@@ -379,6 +480,10 @@ impl<'a> Connection<'a> {
                         }
                     } else {
                         self.last_header = Some(message.header.clone());
+                    }
+                    if let Err(over) = self.admit(&message) {
+                        self.over = Some(over);
+                        return;
                     }
                     let (receipt, rx) = Receipt::pair();
                     self.receipts.push(rx);
@@ -397,6 +502,30 @@ impl<'a> Connection<'a> {
                 Parsed::Rejected { reason, preview } => self.reject(reason, preview).await,
             }
         }
+    }
+
+    /// The per-source limits: rate, quota, peers per source.
+    fn admit(&self, message: &crate::protocol::Inbound) -> Result<(), Over> {
+        let h = &message.header;
+        let identity = (h.port, h.team.as_deref());
+        let admitted = {
+            let mut a = self.admission.lock().unwrap_or_else(|e| e.into_inner());
+            let bytes = message.text.len();
+            a.sources
+                .admit(self.from.ip(), identity, bytes, Instant::now())
+        };
+        if let Err(over) = admitted {
+            Stats::bump(&self.stats.cut_connections);
+            refused_over(
+                &self.admission,
+                self.from,
+                over,
+                self.limits,
+                self.events,
+                self.stats,
+            );
+        }
+        admitted
     }
 
     fn too_many(&self) -> String {
@@ -429,8 +558,8 @@ mod tests {
     #[test]
     fn refusals_are_reported_once_a_minute_with_a_count() {
         let mut notices = RefusalNotices::default();
-        let ip: IpAddr = "10.0.0.9".parse().unwrap();
-        let other: IpAddr = "10.0.0.10".parse().unwrap();
+        let ip = ("10.0.0.9".parse().unwrap(), "rate");
+        let other = ("10.0.0.10".parse().unwrap(), "rate");
         let t0 = Instant::now();
         assert_eq!(notices.refused(ip, t0), Some(1));
         for s in 1..=3 {

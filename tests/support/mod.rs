@@ -285,6 +285,32 @@ impl Headless {
             .unwrap_or_else(|_| panic!("timed out waiting for {event}"))
     }
 
+    /// The next event, whatever it is.
+    pub async fn expect_any(&mut self) -> Value {
+        self.expect_where(|_| true).await
+    }
+
+    /// The next event that satisfies `pred`; others are skipped.
+    pub async fn expect_where(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        let wait = async {
+            loop {
+                let line = self
+                    .lines
+                    .next_line()
+                    .await
+                    .unwrap()
+                    .expect("brigade exited");
+                let v: Value = serde_json::from_str(&line).expect("every line is JSON");
+                if pred(&v) {
+                    return v;
+                }
+            }
+        };
+        timeout(WAIT, wait)
+            .await
+            .expect("timed out waiting for an event")
+    }
+
     pub async fn peers(&mut self) -> Vec<(String, String, String)> {
         self.cmd(json!({"cmd": "peers"})).await;
         let v = self.expect("peers", |_| true).await;
