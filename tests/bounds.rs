@@ -139,3 +139,55 @@ async fn a_source_over_its_daily_quota_is_reset() {
     let v = seen.iter().find(|v| v["event"] == "rejected").unwrap();
     assert!(v["preview"].as_str().unwrap().contains("1 MiB"), "{v}");
 }
+
+/// The `peers` event's entries as (addr, team, last_heard).
+async fn peers_heard(b: &mut Headless) -> Vec<(String, String, Option<String>)> {
+    b.cmd(serde_json::json!({"cmd": "peers"})).await;
+    let v = b.expect("peers", |_| true).await;
+    v["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
+            (
+                s("addr"),
+                s("team"),
+                p["last_heard"].as_str().map(String::from),
+            )
+        })
+        .collect()
+}
+
+/// Point 3: one address is at most 64 peers (the 65th refused with a reset and a
+/// `peers` notice); a peer from another address is accepted, listed, and after a
+/// restart still listed with when it was last heard.
+#[tokio::test]
+async fn one_address_is_at_most_64_peers_and_others_survive_a_restart() {
+    let mut b = Headless::start("B", &[]).await;
+    let mut seen = Vec::new();
+    for port in 7001..7065 {
+        let text = format!("127.0.0.2:{port} F flood {port}");
+        let clean = send_reading(&mut b, &mut seen, "127.0.0.2", text.as_bytes()).await;
+        assert!(clean, "peer {port}");
+    }
+    assert!(!send_reading(&mut b, &mut seen, "127.0.0.2", b"127.0.0.2:7065 F one more").await);
+    assert!(send_reading(&mut b, &mut seen, "127.0.0.3", b"127.0.0.3:8000 N hello").await);
+    until_message(&mut b, &mut seen, "hello").await;
+    assert_eq!(count(&seen, "rejected", "peers"), 1, "{seen:?}");
+    let peers = peers_heard(&mut b).await;
+    assert_eq!(peers.len(), 65, "{peers:?}");
+    assert!(peers.iter().any(|p| p.0 == "127.0.0.3:8000" && p.1 == "N"));
+    assert!(!peers.iter().any(|p| p.0 == "127.0.0.2:7065"));
+    let data = b.data.clone();
+    let _kept = b.quit().await;
+    let mut b = Headless::start_on("B", &data, &[]).await;
+    let peers = peers_heard(&mut b).await;
+    assert_eq!(peers.len(), 65, "{peers:?}");
+    let n = peers
+        .iter()
+        .find(|p| p.0 == "127.0.0.3:8000")
+        .expect("N restored");
+    assert_eq!(n.1, "N");
+    assert!(n.2.is_some(), "{n:?}");
+}

@@ -134,14 +134,16 @@ fn peers() {
                 addr: addr("10.0.0.2:8080"),
                 team: "B".into(),
                 status: "Connected",
+                last_heard: None,
             },
             PeerSummary {
                 addr: addr("10.0.0.3:9"),
                 team: String::new(),
                 status: "Active",
+                last_heard: Some(at()),
             },
         ])),
-        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected"},{"addr":"10.0.0.3:9","team":null,"status":"Active"}]}"#
+        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected"},{"addr":"10.0.0.3:9","team":null,"status":"Active","last_heard":"2023-11-14T22:13:20.123Z"}]}"#
     );
     assert_eq!(
         line(Notice::Peers(Vec::new())),

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::state::{Body, LogEntry, PeerId, State};
+use super::state::{Body, Direction, LogEntry, PeerId, State};
 use super::view::{Flash, Selection};
 use crate::event::{Effect, Notice};
 
@@ -21,6 +21,32 @@ pub(super) fn push_entry(state: &mut State, entry: LogEntry) {
         }
     }
     state.log.push(entry);
+}
+
+/// Rebuilds every index into the log (per peer, outgoing, failed) after entries were
+/// added before others or removed.
+pub(super) fn reindex(state: &mut State) {
+    for list in &mut state.peer_log {
+        list.clear();
+    }
+    state.outgoing.clear();
+    state.failed.clear();
+    for (i, e) in state.log.iter().enumerate() {
+        if let Some(p) = e.peer() {
+            state.peer_log[p.0].push(i);
+        }
+        if let Body::Message {
+            dir: Direction::Out { id, delivery },
+            ..
+        } = &e.body
+        {
+            state.outgoing.insert(*id, i);
+            if matches!(delivery, crate::event::Delivery::Failed { .. }) {
+                state.failed.insert(*id, i);
+            }
+        }
+    }
+    state.view.scroll = state.view.scroll.min(state.view_len());
 }
 
 /// Shows a short line in the status bar until the next key.

@@ -13,6 +13,10 @@ use crate::event::{Delivery, MsgId, PeerKey, PeerSummary};
 /// hostile sender could otherwise grow this without end; past it, new senders are
 /// reported as rejected input.
 pub const MAX_PEERS: usize = 4096;
+/// Most peers from one source IP (distinct advertised port and team). The listener
+/// refuses the excess with a reset; the store evicts that address's least recently heard
+/// peer should it get one more anyway.
+pub const MAX_PEERS_PER_IP: usize = 64;
 
 /// The original program's statuses, plus `Contact`: a peer we know of (from the flags
 /// or because we wrote to it) but have neither heard from nor reached yet.
@@ -40,6 +44,8 @@ pub struct Peer {
     /// False once the peer said `exit` or we disconnected; it comes back when it writes.
     pub listed: bool,
     pub unread: usize,
+    /// When a message from it last arrived (this run or, restored, from the history).
+    pub last_heard: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,14 +208,16 @@ impl State {
     }
 
     /// The peer list as the original's "query active peers" shows it: Active and
-    /// Connected peers only.
+    /// Connected peers, and every listed peer ever heard from (restored from the
+    /// history included), with when it was last heard.
     pub fn peer_summaries(&self) -> Vec<PeerSummary> {
         self.listed()
-            .filter(|(_, p)| p.status != PeerStatus::Contact)
+            .filter(|(_, p)| p.status != PeerStatus::Contact || p.last_heard.is_some())
             .map(|(_, p)| PeerSummary {
                 addr: p.key.addr(),
                 team: p.key.team.clone(),
                 status: p.status.label(),
+                last_heard: p.last_heard,
             })
             .collect()
     }
