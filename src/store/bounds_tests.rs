@@ -101,3 +101,68 @@ fn restore_keeps_the_most_recent_peers_and_lists_them_with_when_heard() {
         .find(|p| p.team == format!("T{}", MAX_PEERS + extra));
     assert_eq!(newest.unwrap().last_heard, Some(at(MAX_PEERS + extra)));
 }
+
+/// Every per-peer index points at an entry of its own peer; every outgoing index at its
+/// message.
+fn indices_hold(state: &State) {
+    for (i, list) in state.peer_log.iter().enumerate() {
+        for &k in list {
+            assert_eq!(state.log[k].peer(), Some(PeerId(i)));
+        }
+    }
+    for (id, &k) in &state.outgoing {
+        assert!(matches!(
+            &state.log[k].body,
+            Body::Message { dir: Direction::Out { id: m, .. }, .. } if m == id
+        ));
+    }
+    let bytes: usize = state.log.iter().map(LogEntry::weight).sum();
+    assert_eq!(state.log_bytes(), bytes);
+}
+
+#[test]
+fn the_log_is_a_window_bounded_in_count() {
+    let mut h = Harness::new();
+    // An undelivered message to an offline peer, older than everything after it.
+    h.send("10.0.0.7:9000", Some("Z"), "still pending");
+    for n in 0..LOG_WINDOW * 3 {
+        let a = ip(n % 32 + 1);
+        h.recv(&format!("{a}:1"), &format!("{a}:7000 T{} m{n}", n % 32));
+        assert!(h.state.log.len() <= LOG_WINDOW, "{}", h.state.log.len());
+    }
+    indices_hold(&h.state);
+    let newest = format!("m{}", LOG_WINDOW * 3 - 1);
+    assert!(
+        h.state
+            .log
+            .iter()
+            .any(|e| matches!(&e.body, Body::Message { text, .. } if *text == newest))
+    );
+    assert!(
+        !h.state
+            .log
+            .iter()
+            .any(|e| matches!(&e.body, Body::Message { text, .. } if text == "m0"))
+    );
+    // What left memory is paged in from the history by scrolling up.
+    assert!(h.state.older_before.is_some());
+    // The undelivered message stays (its delivery still updates it).
+    assert_eq!(h.state.undelivered(), 1);
+}
+
+#[test]
+fn the_log_is_a_window_bounded_in_bytes() {
+    let mut h = Harness::new();
+    let big = "x".repeat(60 * 1024);
+    for n in 0..(LOG_WINDOW_BYTES / big.len()) * 3 {
+        let a = ip(n % 32 + 1);
+        h.recv(&format!("{a}:1"), &format!("{a}:7000 T {n} {big}"));
+        assert!(
+            h.state.log_bytes() <= LOG_WINDOW_BYTES,
+            "{}",
+            h.state.log_bytes()
+        );
+    }
+    indices_hold(&h.state);
+    assert!(h.state.log_bytes() >= LOG_WINDOW_BYTES / 2);
+}

@@ -21,7 +21,8 @@ mod tests;
 
 pub use restore::{next_id, restore};
 pub use state::{
-    Body, Direction, LogEntry, MAX_PEERS, MAX_PEERS_PER_IP, Me, Peer, PeerId, PeerStatus, State,
+    Body, Direction, ENTRY_OVERHEAD, LOG_WINDOW, LOG_WINDOW_BYTES, LogEntry, MAX_PEERS,
+    MAX_PEERS_PER_IP, Me, Peer, PeerId, PeerStatus, State,
 };
 pub use update::update;
 pub use view::{

@@ -18,6 +18,16 @@ pub const MAX_PEERS: usize = 4096;
 /// peer should it get one more anyway.
 pub const MAX_PEERS_PER_IP: usize = 64;
 
+/// The in-memory log is a window: at most this many entries (and
+/// [`LOG_WINDOW_BYTES`]); past it the oldest leave memory (they stay in the history and
+/// scrolling up pages them in again). Twice as much is allowed while scrolled up.
+pub const LOG_WINDOW: usize = 5_000;
+/// Bytes of text in the in-memory log window (each entry also counts
+/// [`ENTRY_OVERHEAD`]).
+pub const LOG_WINDOW_BYTES: usize = 8 * 1024 * 1024;
+/// What an entry costs beyond its text, for the window's byte count.
+pub const ENTRY_OVERHEAD: usize = 96;
+
 /// The original program's statuses, plus `Contact`: a peer we know of (from the flags
 /// or because we wrote to it) but have neither heard from nor reached yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +92,14 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
+    /// What the entry costs in the window's byte count.
+    pub fn weight(&self) -> usize {
+        ENTRY_OVERHEAD
+            + match &self.body {
+                Body::Message { text, .. } | Body::System { text, .. } => text.len(),
+            }
+    }
+
     /// The peer this entry belongs to, if any.
     pub fn peer(&self) -> Option<PeerId> {
         match &self.body {
@@ -118,6 +136,8 @@ pub struct State {
     /// to the top loads them); `None` once everything is loaded.
     pub older_before: Option<DateTime<Utc>>,
     pub(super) loading_older: bool,
+    /// Bytes of the log as the window counts them.
+    pub(super) log_bytes: usize,
     pub quitting: bool,
     pub view: View,
 }
@@ -140,6 +160,7 @@ impl State {
             storage_fault: None,
             older_before: None,
             loading_older: false,
+            log_bytes: 0,
             quitting: false,
             view: View::default(),
         }
@@ -220,6 +241,11 @@ impl State {
                 last_heard: p.last_heard,
             })
             .collect()
+    }
+
+    /// Bytes of the in-memory log, as the window counts them.
+    pub fn log_bytes(&self) -> usize {
+        self.log_bytes
     }
 
     /// Outgoing messages not yet delivered or failed.
