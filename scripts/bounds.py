@@ -8,13 +8,15 @@
    (default 30) with default flags and the history on. Peak RSS (VmHWM) is sampled
    from /proc; then one small message from another address is timed from connect to
    brigade's clean close ("answers at once").
-2. Restart on the history the flood wrote: time from spawn to the `listening` event,
-   and peak RSS after start-up.
+2. Restart on the history the flood wrote, topped up to FILL_GIB (env, default 2) GiB
+   of 64 KiB messages with Python's sqlite3 (brigade stopped, its own schema): time from
+   spawn to the `listening` event, and peak RSS after start-up.
 
 Loopback and a temporary directory only (removed at the end).
 """
 import json
 import os
+import sqlite3
 import shutil
 import socket
 import subprocess
@@ -23,7 +25,8 @@ import tempfile
 import threading
 import time
 
-BIN = os.path.join(os.path.dirname(__file__), "..", "target", "release", "brigade")
+BIN = os.environ.get("BRIGADE_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "target", "release", "brigade")
 SECS = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
 SOURCES = int(sys.argv[2]) if len(sys.argv) > 2 else 32
 
@@ -81,6 +84,22 @@ def flood(to, source, stop, tally):
         n += 1
 
 
+def fill(path, gib):
+    """Adds 64 KiB incoming messages until the file holds `gib` GiB."""
+    db = sqlite3.connect(path)
+    body = ("lorem ipsum dolor sit amet " * 2500)[:64 * 1024 - 32]
+    at = int(time.time() * 1000) - 10**9
+    while os.path.getsize(path) < gib * 2**30:
+        rows = [(at + i, f"10.9.{i % 200}.{i % 100}", 7000, f"T{i % 100}", 0, f"{i} {body}")
+                for i in range(2000)]
+        at += 2000
+        db.executemany("INSERT INTO messages (at_ms, peer_ip, peer_port, team, outgoing, text)"
+                       " VALUES (?,?,?,?,?,?)", rows)
+        db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="brigade-bounds-")
     data, log = os.path.join(tmp, "data"), os.path.join(tmp, "log")
@@ -116,6 +135,7 @@ def main():
               f"in {answer_ms:.1f} ms")
         p.stdin.close()
         p.wait(timeout=60)
+        fill(os.path.join(data, "history.db"), float(os.environ.get("FILL_GIB", "2")))
         db = os.path.getsize(os.path.join(data, "history.db"))
         p, to, listen_s = start(data, log)
         threading.Thread(target=drain, args=(p, {}), daemon=True).start()
