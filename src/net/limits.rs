@@ -46,6 +46,10 @@ pub struct Limits {
     /// Distinct peers (advertised port and team) one source IP may be; past it, a
     /// message from a new one is refused with a reset.
     pub peers_per_source: usize,
+    /// Bytes of received text handed on but not yet acknowledged as stored, over all
+    /// connections; past it connections wait (backpressure), so whatever peers send,
+    /// the queues between the socket and the disk hold at most this much.
+    pub max_pending_bytes: usize,
 }
 
 /// Default peers per source IP.
@@ -85,6 +89,7 @@ impl Default for Limits {
             source_rate: DEFAULT_SOURCE_RATE,
             source_quota: DEFAULT_SOURCE_QUOTA_MIB * 1024 * 1024,
             peers_per_source: PEERS_PER_SOURCE,
+            max_pending_bytes: 8 * 1024 * 1024,
         }
     }
 }

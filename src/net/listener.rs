@@ -98,6 +98,9 @@ struct Admission {
 
 type SharedAdmission = Arc<Mutex<Admission>>;
 
+/// Received text not yet acknowledged, in KiB (see `Limits::max_pending_bytes`).
+type Pending = Arc<Semaphore>;
+
 /// Why a source is refused, for the notice (with how many were refused).
 fn over_text(over: Over, limits: &Limits, count: u64) -> String {
     let what = match over {
@@ -173,6 +176,7 @@ pub(super) async fn run(
         sources: SourceTable::new(&limits),
         notices: RefusalNotices::default(),
     }));
+    let pending: Pending = Arc::new(Semaphore::new((limits.max_pending_bytes / 1024).max(128)));
     let limits = Arc::new(limits);
     let mut accept_backoff = Duration::from_millis(50);
     loop {
@@ -243,8 +247,9 @@ pub(super) async fn run(
         let limits = limits.clone();
         let stats = stats.clone();
         let admission = admission.clone();
+        let pending = pending.clone();
         tokio::spawn(async move {
-            Connection::new(from, &limits, &events, &stats, admission)
+            Connection::new(from, &limits, &events, &stats, (admission, pending))
                 .serve(stream)
                 .await;
             drop((slot, source));
@@ -297,6 +302,9 @@ struct Connection<'a> {
     admission: SharedAdmission,
     /// A per-source limit refused a message: nothing more is taken from it.
     over: Option<Over>,
+    pending: Pending,
+    /// This connection's share of `pending`, held until its receipts are answered.
+    held: Vec<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl<'a> Connection<'a> {
@@ -305,7 +313,7 @@ impl<'a> Connection<'a> {
         limits: &'a Limits,
         events: &'a mpsc::Sender<NetMsg>,
         stats: &'a Stats,
-        admission: SharedAdmission,
+        (admission, pending): (SharedAdmission, Pending),
     ) -> Self {
         Self {
             from,
@@ -322,6 +330,8 @@ impl<'a> Connection<'a> {
             rejected: false,
             admission,
             over: None,
+            pending,
+            held: Vec::new(),
         }
     }
 
@@ -484,6 +494,12 @@ impl<'a> Connection<'a> {
                     if let Err(over) = self.admit(&message) {
                         self.over = Some(over);
                         return;
+                    }
+                    // Wait for room among the unacknowledged bytes (at most 64 KiB + a
+                    // header per message, always less than the whole).
+                    let kib = (message.text.len() / 1024 + 1) as u32;
+                    if let Ok(p) = self.pending.clone().acquire_many_owned(kib).await {
+                        self.held.push(p);
                     }
                     let (receipt, rx) = Receipt::pair();
                     self.receipts.push(rx);
