@@ -1,8 +1,7 @@
 //! Accepting connections and reading messages from them, within [`Limits`].
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -10,7 +9,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::time::{Instant, timeout, timeout_at};
 
-use super::limits::{BURST_SECONDS, Over, SourceTable};
+use super::admission::{self, PerSource, SharedAdmission};
 use super::{Limits, NetMsg, Receipt, Stats};
 use crate::event::NetEvent;
 use crate::protocol::inbound::{PREVIEW_CHARS, starts_with_header};
@@ -18,63 +17,6 @@ use crate::protocol::{Header, Parsed, cut_messages, parse_message, preview};
 
 /// How long a connection waits for its messages to be acknowledged before closing.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// A source refused for too many open connections is reported at most this often (with
-/// a count), so a flood does not flood the log and the event stream too.
-const REFUSAL_NOTICE_EVERY: Duration = Duration::from_secs(60);
-/// Sources remembered for [`REFUSAL_NOTICE_EVERY`] before old entries are pruned.
-const REFUSAL_NOTICE_SOURCES: usize = 1024;
-
-/// Open connections per source IP.
-#[derive(Default)]
-struct PerSource(Mutex<HashMap<IpAddr, usize>>);
-
-impl PerSource {
-    /// Counts one more connection from `ip`, unless it already has `max`.
-    fn enter(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<SourceGuard> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry(ip).or_default();
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(SourceGuard(self.clone(), ip))
-    }
-}
-
-struct SourceGuard(Arc<PerSource>, IpAddr);
-
-/// A refused source and why (`connections`, `rate`, `quota`, `peers`).
-type NoticeKey = (IpAddr, &'static str);
-
-/// When each refused source was last reported, per reason, and how many of its
-/// connections or messages were refused since.
-#[derive(Default)]
-struct RefusalNotices(HashMap<NoticeKey, (Instant, u64)>);
-
-impl RefusalNotices {
-    /// Counts one refusal from `ip`; returns how many to report when a notice is due.
-    fn refused(&mut self, ip: NoticeKey, now: Instant) -> Option<u64> {
-        if self.0.len() >= REFUSAL_NOTICE_SOURCES && !self.0.contains_key(&ip) {
-            self.0
-                .retain(|_, (at, _)| now.duration_since(*at) < REFUSAL_NOTICE_EVERY);
-        }
-        match self.0.get_mut(&ip) {
-            Some((at, count)) if now.duration_since(*at) < REFUSAL_NOTICE_EVERY => {
-                *count += 1;
-                None
-            }
-            Some((at, count)) => {
-                let due = *count + 1;
-                (*at, *count) = (now, 0);
-                Some(due)
-            }
-            None => {
-                self.0.insert(ip, (now, 0));
-                Some(1)
-            }
-        }
-    }
-}
 
 /// Closes an accepted connection with a reset (SO_LINGER 0), never a clean close: a
 /// sender must not take a refusal for a delivery.
@@ -89,80 +31,8 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
-/// The per-source admission state shared by the accept loop and the connections:
-/// rate, quota and identity counts, and when each refusal was last reported.
-struct Admission {
-    sources: SourceTable,
-    notices: RefusalNotices,
-}
-
-type SharedAdmission = Arc<Mutex<Admission>>;
-
 /// Received text not yet acknowledged, in KiB (see `Limits::max_pending_bytes`).
 type Pending = Arc<Semaphore>;
-
-/// Why a source is refused, for the notice (with how many were refused).
-fn over_text(over: Over, limits: &Limits, count: u64) -> String {
-    let what = match over {
-        Over::Rate => format!(
-            "more than {} messages a second from this address (bursts of {})",
-            limits.source_rate,
-            u64::from(limits.source_rate) * u64::from(BURST_SECONDS)
-        ),
-        Over::Quota => format!(
-            "more than {} MiB of messages from this address today",
-            limits.source_quota / (1024 * 1024)
-        ),
-        Over::Peers => format!(
-            "more than {} peers (port and team) from this address",
-            limits.peers_per_source
-        ),
-    };
-    format!("{what}: {count} refused with a reset")
-}
-
-/// Counts a refusal of `from` for `over`, and reports it when a notice is due (at most
-/// once a minute per source and reason, with a count).
-fn refused_over(
-    admission: &SharedAdmission,
-    from: SocketAddr,
-    over: Over,
-    limits: &Limits,
-    events: &mpsc::Sender<NetMsg>,
-    stats: &Stats,
-) {
-    let due = {
-        let mut a = admission.lock().unwrap_or_else(|e| e.into_inner());
-        a.notices
-            .refused((from.ip(), over.reason()), Instant::now())
-    };
-    if let Some(count) = due {
-        let preview = over_text(over, limits, count);
-        tracing::info!(%from, reason = over.reason(), %preview, "refused over a limit");
-        let reason = over.reason().to_string();
-        inform(
-            events,
-            stats,
-            NetEvent::Rejected {
-                from,
-                reason,
-                preview,
-            },
-        );
-    }
-}
-
-impl Drop for SourceGuard {
-    fn drop(&mut self) {
-        let mut map = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = map.get_mut(&self.1) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.1);
-            }
-        }
-    }
-}
 
 pub(super) async fn run(
     listener: TcpListener,
@@ -172,10 +42,7 @@ pub(super) async fn run(
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let per_source = Arc::new(PerSource::default());
-    let admission = Arc::new(Mutex::new(Admission {
-        sources: SourceTable::new(&limits),
-        notices: RefusalNotices::default(),
-    }));
+    let admission = admission::shared(&limits);
     let pending: Pending = Arc::new(Semaphore::new((limits.max_pending_bytes / 1024).max(128)));
     let limits = Arc::new(limits);
     let mut accept_backoff = Duration::from_millis(50);
@@ -210,37 +77,18 @@ pub(super) async fn run(
         let Some(source) = per_source.enter(from.ip(), limits.max_per_source) else {
             refuse(stream);
             Stats::bump(&stats.refused_connections);
-            let due = {
-                let mut a = admission.lock().unwrap_or_else(|e| e.into_inner());
-                a.notices
-                    .refused((from.ip(), "connections"), Instant::now())
-            };
-            if let Some(count) = due {
-                let max = limits.max_per_source;
-                let reason = format!(
-                    "more than {max} connections open from this address: \
-                     {count} refused with a reset"
-                );
-                tracing::info!(%from, %reason, "refused connections");
-                let preview = "(not read)".to_string();
-                let event = NetEvent::Rejected {
-                    from,
-                    reason,
-                    preview,
-                };
+            if let Some(event) = admission::too_many_connections(&admission, from, &limits) {
                 inform(&events, &stats, event);
             }
             continue;
         };
         // A source over its rate or quota is refused before anything is read.
-        let checked = {
-            let mut a = admission.lock().unwrap_or_else(|e| e.into_inner());
-            a.sources.check(from.ip(), Instant::now())
-        };
-        if let Err(over) = checked {
+        if let Err(over) = admission::check(&admission, from.ip()) {
             refuse(stream);
             Stats::bump(&stats.refused_connections);
-            refused_over(&admission, from, over, &limits, &events, &stats);
+            if let Some(event) = admission::refused(&admission, from, over, &limits) {
+                inform(&events, &stats, event);
+            }
             continue;
         }
         let events = events.clone();
@@ -301,7 +149,7 @@ struct Connection<'a> {
     rejected: bool,
     admission: SharedAdmission,
     /// A per-source limit refused a message: nothing more is taken from it.
-    over: Option<Over>,
+    over: Option<super::limits::Over>,
     pending: Pending,
     /// This connection's share of `pending`, held until its receipts are answered.
     held: Vec<tokio::sync::OwnedSemaphorePermit>,
@@ -521,25 +369,16 @@ impl<'a> Connection<'a> {
     }
 
     /// The per-source limits: rate, quota, peers per source.
-    fn admit(&self, message: &crate::protocol::Inbound) -> Result<(), Over> {
+    fn admit(&self, message: &crate::protocol::Inbound) -> Result<(), super::limits::Over> {
         let h = &message.header;
         let identity = (h.port, h.team.as_deref());
-        let admitted = {
-            let mut a = self.admission.lock().unwrap_or_else(|e| e.into_inner());
-            let bytes = message.text.len();
-            a.sources
-                .admit(self.from.ip(), identity, bytes, Instant::now())
-        };
+        let bytes = message.text.len();
+        let admitted = admission::admit(&self.admission, self.from.ip(), identity, bytes);
         if let Err(over) = admitted {
             Stats::bump(&self.stats.cut_connections);
-            refused_over(
-                &self.admission,
-                self.from,
-                over,
-                self.limits,
-                self.events,
-                self.stats,
-            );
+            if let Some(event) = admission::refused(&self.admission, self.from, over, self.limits) {
+                inform(self.events, self.stats, event);
+            }
         }
         admitted
     }
@@ -570,23 +409,6 @@ impl<'a> Connection<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn refusals_are_reported_once_a_minute_with_a_count() {
-        let mut notices = RefusalNotices::default();
-        let ip = ("10.0.0.9".parse().unwrap(), "rate");
-        let other = ("10.0.0.10".parse().unwrap(), "rate");
-        let t0 = Instant::now();
-        assert_eq!(notices.refused(ip, t0), Some(1));
-        for s in 1..=3 {
-            assert_eq!(notices.refused(ip, t0 + Duration::from_secs(s)), None);
-        }
-        // Another source has its own minute.
-        assert_eq!(notices.refused(other, t0 + Duration::from_secs(2)), Some(1));
-        let later = t0 + REFUSAL_NOTICE_EVERY + Duration::from_secs(1);
-        assert_eq!(notices.refused(ip, later), Some(4));
-        assert_eq!(notices.refused(ip, later), None);
-    }
 
     #[test]
     fn ipv4_mapped_socket_addresses_are_ipv4() {
