@@ -83,7 +83,22 @@ pub struct Args {
     /// someone may be invisible, then exit
     #[arg(long)]
     pub doctor: bool,
+    /// Messages a second one source address may send, sustained; bursts of 4 times as
+    /// many are let through. Past it, its connections are reset. 0: no limit
+    /// [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub source_rate: Option<u32>,
+
+    /// MiB of message text stored per source address per day; past it, its
+    /// connections are reset. 0: no limit [default: 64]
+    #[arg(long, value_name = "MIB")]
+    pub source_quota: Option<u64>,
 }
+
+/// Default `--source-rate` (messages a second per source address).
+pub const DEFAULT_SOURCE_RATE: u32 = 1000;
+/// Default `--source-quota` (MiB per source address per day).
+pub const DEFAULT_SOURCE_QUOTA_MIB: u64 = 64;
 
 /// A well-known peer: address and, when known, team.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +159,8 @@ pub struct FileConfig {
     pub history: Option<bool>,
     /// `"mdns,beacon"`, `"mdns"`, `"beacon"` or `"off"`.
     pub discovery: Option<String>,
+    pub source_rate: Option<u32>,
+    pub source_quota: Option<u64>,
 }
 
 /// The settings brigade runs with.
@@ -164,6 +181,10 @@ pub struct Settings {
     pub discovery: Means,
     pub invite: bool,
     pub doctor: bool,
+    /// Messages a second per source address (0: no limit).
+    pub source_rate: u32,
+    /// MiB of text per source address per day (0: no limit).
+    pub source_quota_mib: u64,
 }
 
 /// Where brigade looks for its config file when `--config` is not given.
@@ -234,6 +255,14 @@ impl Settings {
             discovery,
             invite: args.invite,
             doctor: args.doctor,
+            source_rate: args
+                .source_rate
+                .or(file.source_rate)
+                .unwrap_or(DEFAULT_SOURCE_RATE),
+            source_quota_mib: args
+                .source_quota
+                .or(file.source_quota)
+                .unwrap_or(DEFAULT_SOURCE_QUOTA_MIB),
         };
         if settings.invite && (settings.name.is_none() || settings.port.is_none()) {
             return Err("--invite needs --name TEAM and --port PORT (or both in the config file): the invite names them".into());

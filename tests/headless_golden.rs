@@ -161,6 +161,7 @@ fn peers() {
                 discovered: true,
                 via: "beacon",
                 gone: true,
+                last_heard: None,
             },
             PeerSummary {
                 addr: addr("10.0.0.3:9"),
@@ -169,9 +170,10 @@ fn peers() {
                 discovered: false,
                 via: "manual",
                 gone: false,
+                last_heard: Some(at()),
             },
         ])),
-        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected","discovered":true,"via":"beacon","gone":true},{"addr":"10.0.0.3:9","team":null,"status":"Active","discovered":false,"via":"manual"}]}"#
+        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected","discovered":true,"via":"beacon","gone":true},{"addr":"10.0.0.3:9","team":null,"status":"Active","discovered":false,"via":"manual","last_heard":"2023-11-14T22:13:20.123Z"}]}"#
     );
     assert_eq!(
         line(Notice::Peers(Vec::new())),

@@ -32,7 +32,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(crash)?;
     let mut input = EventStream::new();
 
-    let limits = Limits::default();
+    let limits = Limits::with_sources(settings.source_rate, settings.source_quota_mib);
     let Some((listener, team, history)) =
         startup(&mut terminal, &mut input, &settings, &limits, theme).await?
     else {

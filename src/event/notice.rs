@@ -22,6 +22,12 @@ pub struct PeerSummary {
     /// Its announcements stopped (only present when true).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub gone: bool,
+    /// When a message from it last arrived, if ever.
+    #[serde(
+        serialize_with = "maybe_timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_heard: Option<DateTime<Utc>>,
 }
 
 /// Things worth telling the user, one per reportable change. Serialized without its
@@ -150,6 +156,13 @@ struct Line<'a> {
 /// Times on the wire: RFC 3339 in UTC, to the millisecond.
 fn timestamp<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&at.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+fn maybe_timestamp<S: Serializer>(at: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => timestamp(at, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// An unknown team (empty) is `null`.

@@ -144,7 +144,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         ));
     };
     let history = open_history(&settings, &team).map_err(Failure::Usage)?;
-    let limits = Limits::default();
+    let limits = Limits::with_sources(settings.source_rate, settings.source_quota_mib);
     let listener = bind_listener(settings.bind, port, limits.backlog)
         .map_err(|e| Failure::Usage(format!("{e} (--port)")))?;
     let setup = Setup::new(&settings, listener, team, limits, history, Some(QUIT_GRACE));

@@ -17,8 +17,12 @@ pub use writer::{HistoryNote, Writer};
 
 use crate::event::{Delivery, MsgId, PeerKey, Record};
 
-/// Messages loaded into the log at start-up (older ones stay searchable).
-pub const LOAD_RECENT: usize = 20_000;
+/// Messages loaded into the log at start-up, at most (older ones stay searchable and
+/// are paged in by scrolling up): the store's window, `store::LOG_WINDOW`.
+pub const LOAD_RECENT: usize = 5_000;
+/// Bytes of text loaded at start-up, at most (the store's `LOG_WINDOW_BYTES`): a
+/// history of large messages starts as fast and as small as one of short ones.
+pub const LOAD_BYTES: usize = 8 * 1024 * 1024;
 pub const DB_FILE: &str = "history.db";
 const LOCK_FILE: &str = "brigade.lock";
 
@@ -107,8 +111,7 @@ pub fn open(dir: &Path) -> Result<Opened, OpenError> {
     // A write now, so a read-only file or directory shows up here and not later.
     conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
         .map_err(|e| damaged(e.to_string()))?;
-    let records = load(&conn).map_err(|e| damaged(e.to_string()))?;
-    let older_before = older_boundary(&conn).map_err(|e| damaged(e.to_string()))?;
+    let (records, older_before) = load(&conn).map_err(|e| damaged(e.to_string()))?;
     let reader = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| damaged(e.to_string()))?;
     Ok(Opened {
@@ -145,29 +148,40 @@ fn lock_dir(dir: &Path) -> Result<File, OpenError> {
     }
 }
 
-/// The recent messages plus every undelivered one, oldest first.
-fn load(conn: &Connection) -> rusqlite::Result<Vec<Record>> {
+/// The recent messages (at most [`LOAD_RECENT`] and [`LOAD_BYTES`] of text, read
+/// newest first and no further) plus every older undelivered one, oldest first; and
+/// where the recent window starts when older messages exist.
+type Loaded = (Vec<Record>, Option<DateTime<Utc>>);
+
+fn load(conn: &Connection) -> rusqlite::Result<Loaded> {
+    let sql = format!("SELECT {COLUMNS}, id FROM messages ORDER BY id DESC");
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    let mut recent = Vec::new();
+    let (mut bytes, mut oldest_id, mut more) = (0usize, i64::MAX, false);
+    while let Some(row) = rows.next()? {
+        let r = record(row)?;
+        if recent.len() >= LOAD_RECENT || (!recent.is_empty() && bytes + r.text.len() > LOAD_BYTES)
+        {
+            more = true;
+            break;
+        }
+        bytes += r.text.len();
+        oldest_id = row.get(10)?;
+        recent.push(r);
+    }
+    recent.reverse();
+    let older_before = recent.first().filter(|_| more).map(|r| r.at);
     let sql = format!(
-        "SELECT {COLUMNS} FROM messages WHERE id IN (
-            SELECT id FROM messages ORDER BY id DESC LIMIT ?1)
-         OR status IN ('pending', 'retrying')
+        "SELECT {COLUMNS} FROM messages WHERE status IN ('pending', 'retrying') AND id < ?1
          ORDER BY id"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([LOAD_RECENT as i64], record)?;
-    rows.collect()
-}
-
-/// The start of the recent window, if messages older than it exist.
-fn older_boundary(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    let (count, oldest): (i64, Option<i64>) = conn.query_row(
-        "SELECT COUNT(*), MIN(at_ms) FROM (SELECT at_ms FROM messages ORDER BY id DESC LIMIT ?1)",
-        [LOAD_RECENT as i64],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    Ok(oldest
-        .filter(|_| count as usize >= LOAD_RECENT)
-        .and_then(|ms| Utc.timestamp_millis_opt(ms).single()))
+    let mut records = stmt
+        .query_map([oldest_id], record)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    records.extend(recent);
+    Ok((records, older_before))
 }
 
 const COLUMNS: &str =

@@ -347,3 +347,38 @@ async fn a_failed_write_is_given_up_and_the_next_good_write_recovers() {
     );
     assert_eq!(count(&other, "not sent"), 0);
 }
+
+/// Issue 13 point 4: a history of large messages loads no more than the window's bytes
+/// (read newest first, and no further), and says where older pages start.
+#[test]
+fn start_up_loads_at_most_the_window_in_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "b".repeat(64 * 1024);
+    let n = 3 * LOAD_BYTES / big.len();
+    let mut writes = vec![Persist::Message(rec(
+        0,
+        true,
+        "old and pending",
+        Some(1),
+        Some(Delivery::Pending),
+    ))];
+    for i in 1..=n as i64 {
+        writes.push(Persist::Message(rec(
+            i,
+            false,
+            &format!("{i} {big}"),
+            None,
+            None,
+        )));
+    }
+    write(dir.path(), &writes);
+    let opened = open(dir.path()).unwrap();
+    let bytes: usize = opened.records.iter().map(|r| r.text.len()).sum();
+    assert!(bytes <= LOAD_BYTES + 64, "{bytes}");
+    assert!(bytes >= LOAD_BYTES - 2 * big.len(), "{bytes}");
+    assert_eq!(opened.records[0].text, "old and pending");
+    let last = opened.records.last().unwrap();
+    assert!(last.text.starts_with(&format!("{n} ")));
+    let boundary = opened.older_before.expect("older messages exist");
+    assert_eq!(opened.records[1].at, boundary);
+}

@@ -1,8 +1,7 @@
 //! Accepting connections and reading messages from them, within [`Limits`].
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -10,6 +9,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::time::{Instant, timeout, timeout_at};
 
+use super::admission::{self, PerSource, SharedAdmission};
 use super::notices::{Notices, counted, lock};
 use super::{Limits, NetMsg, Receipt, Stats};
 use crate::event::NetEvent;
@@ -18,25 +18,6 @@ use crate::protocol::{Header, Parsed, cut_messages, parse_message, preview};
 
 /// How long a connection waits for its messages to be acknowledged before closing.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Open connections per source IP.
-#[derive(Default)]
-struct PerSource(Mutex<HashMap<IpAddr, usize>>);
-
-impl PerSource {
-    /// Counts one more connection from `ip`, unless it already has `max`.
-    fn enter(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<SourceGuard> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry(ip).or_default();
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(SourceGuard(self.clone(), ip))
-    }
-}
-
-struct SourceGuard(Arc<PerSource>, IpAddr);
 
 /// Closes an accepted connection with a reset (SO_LINGER 0), never a clean close: a
 /// sender must not take a refusal for a delivery.
@@ -51,17 +32,8 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
-impl Drop for SourceGuard {
-    fn drop(&mut self) {
-        let mut map = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = map.get_mut(&self.1) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.1);
-            }
-        }
-    }
-}
+/// Received text not yet acknowledged, in KiB (see `Limits::max_pending_bytes`).
+type Pending = Arc<Semaphore>;
 
 pub(super) async fn run(
     listener: TcpListener,
@@ -72,6 +44,8 @@ pub(super) async fn run(
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let per_source = Arc::new(PerSource::default());
     let notices = Notices::default();
+    let admission = admission::shared(&limits);
+    let pending: Pending = Arc::new(Semaphore::new((limits.max_pending_bytes / 1024).max(128)));
     let limits = Arc::new(limits);
     let mut accept_backoff = Duration::from_millis(50);
     loop {
@@ -105,30 +79,37 @@ pub(super) async fn run(
         let Some(source) = per_source.enter(from.ip(), limits.max_per_source) else {
             refuse(stream);
             Stats::bump(&stats.refused_connections);
-            let max = limits.max_per_source;
-            let reason = format!("more than {max} connections open from this address");
-            let due = lock(&notices).refused(from.ip(), &reason, Instant::now());
-            if let Some(count) = due {
-                let reason = format!("{reason}: {count} refused with a reset");
-                tracing::info!(%from, %reason, "refused connections");
-                let preview = "(not read)".to_string();
-                let event = NetEvent::Rejected {
-                    from,
-                    reason,
-                    preview,
-                };
+            if let Some(event) = admission::too_many_connections(&admission, from, &limits) {
                 inform(&events, &stats, event);
             }
             continue;
         };
+        // A source over its rate or quota is refused before anything is read.
+        if let Err(over) = admission::check(&admission, from.ip()) {
+            refuse(stream);
+            Stats::bump(&stats.refused_connections);
+            if let Some(event) = admission::refused(&admission, from, over, &limits) {
+                inform(&events, &stats, event);
+            }
+            continue;
+        }
         let events = events.clone();
         let limits = limits.clone();
         let stats = stats.clone();
         let notices = notices.clone();
+        let admission = admission.clone();
+        let pending = pending.clone();
         tokio::spawn(async move {
-            Connection::new(from, &limits, &events, &stats, &notices)
-                .serve(stream)
-                .await;
+            Connection::new(
+                from,
+                &limits,
+                &events,
+                &stats,
+                &notices,
+                (admission, pending),
+            )
+            .serve(stream)
+            .await;
             drop((slot, source));
         });
     }
@@ -153,6 +134,8 @@ enum End {
     Idle,
     Reset(std::io::Error),
     Limit(String),
+    /// A per-source limit refused a message (reported by [`refused_over`]).
+    Refused,
 }
 
 struct Connection<'a> {
@@ -175,6 +158,12 @@ struct Connection<'a> {
     receipts: Vec<oneshot::Receiver<bool>>,
     /// Some input on this connection was rejected (so it was not delivered).
     rejected: bool,
+    admission: SharedAdmission,
+    /// A per-source limit refused a message: nothing more is taken from it.
+    over: Option<super::limits::Over>,
+    pending: Pending,
+    /// This connection's share of `pending`, held until its receipts are answered.
+    held: Vec<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl<'a> Connection<'a> {
@@ -184,6 +173,7 @@ impl<'a> Connection<'a> {
         events: &'a mpsc::Sender<NetMsg>,
         stats: &'a Stats,
         notices: &'a Notices,
+        (admission, pending): (SharedAdmission, Pending),
     ) -> Self {
         Self {
             from,
@@ -199,6 +189,10 @@ impl<'a> Connection<'a> {
             over_limit: None,
             receipts: Vec::new(),
             rejected: false,
+            admission,
+            over: None,
+            pending,
+            held: Vec::new(),
         }
     }
 
@@ -214,9 +208,12 @@ impl<'a> Connection<'a> {
                 end = End::Limit(self.too_many());
             }
         }
-        let cut = matches!(end, End::Limit(_));
+        if self.over.is_some() {
+            end = End::Refused;
+        }
+        let cut = matches!(end, End::Limit(_) | End::Refused);
         match end {
-            End::Eof | End::Idle => {}
+            End::Eof | End::Idle | End::Refused => {}
             End::Reset(e) => {
                 if !self.buf.is_empty() {
                     let text = format!("connection broken before the message ended ({e})");
@@ -268,6 +265,9 @@ impl<'a> Connection<'a> {
                         return End::Limit(format!("connection sent more than {max} bytes"));
                     }
                     self.take(&chunk[..n]).await;
+                    if self.over.is_some() {
+                        return End::Refused;
+                    }
                     if self.over_limit.is_some() {
                         return End::Limit(self.too_many());
                     }
@@ -333,6 +333,9 @@ impl<'a> Connection<'a> {
 
     async fn emit(&mut self, bytes: &[u8]) {
         for piece in cut_messages(bytes) {
+            if self.over.is_some() {
+                return;
+            }
             match parse_message(piece) {
                 Parsed::Message(mut message) => {
                     if self.messages >= self.limits.max_messages_per_connection {
@@ -348,6 +351,16 @@ impl<'a> Connection<'a> {
                         }
                     } else {
                         self.last_header = Some(message.header.clone());
+                    }
+                    if let Err(over) = self.admit(&message) {
+                        self.over = Some(over);
+                        return;
+                    }
+                    // Wait for room among the unacknowledged bytes (at most 64 KiB + a
+                    // header per message, always less than the whole).
+                    let kib = (message.text.len() / 1024 + 1) as u32;
+                    if let Ok(p) = self.pending.clone().acquire_many_owned(kib).await {
+                        self.held.push(p);
                     }
                     let (receipt, rx) = Receipt::pair();
                     self.receipts.push(rx);
@@ -366,6 +379,21 @@ impl<'a> Connection<'a> {
                 Parsed::Rejected { reason, preview } => self.reject(reason, preview).await,
             }
         }
+    }
+
+    /// The per-source limits: rate, quota, peers per source.
+    fn admit(&self, message: &crate::protocol::Inbound) -> Result<(), super::limits::Over> {
+        let h = &message.header;
+        let identity = (h.port, h.team.as_deref());
+        let bytes = message.text.len();
+        let admitted = admission::admit(&self.admission, self.from.ip(), identity, bytes);
+        if let Err(over) = admitted {
+            Stats::bump(&self.stats.cut_connections);
+            if let Some(event) = admission::refused(&self.admission, self.from, over, self.limits) {
+                inform(self.events, self.stats, event);
+            }
+        }
+        admitted
     }
 
     fn too_many(&self) -> String {

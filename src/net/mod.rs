@@ -3,6 +3,7 @@
 //! It talks to the rest only through [`Node::send`] (commands in, never blocking) and a
 //! channel of [`NetMsg`] (facts out). It knows nothing of the UI or the store.
 
+mod admission;
 mod bind;
 mod limits;
 mod listener;

@@ -92,6 +92,7 @@ fn arrive(
     fx: &mut Vec<Effect>,
 ) -> PeerKey {
     let peer = &mut state.peers[id.0];
+    peer.last_heard = Some(at);
     let arrived = !peer.listed || peer.status == PeerStatus::Contact;
     if arrived {
         peer.listed = true;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::state::{Body, LogEntry, PeerId, State};
+use super::state::{Body, Direction, LOG_WINDOW, LOG_WINDOW_BYTES, LogEntry, PeerId, State};
 use super::view::{Flash, Selection};
 use crate::event::{Effect, Notice};
 
@@ -20,7 +20,77 @@ pub(super) fn push_entry(state: &mut State, entry: LogEntry) {
             state.view.new_below += 1;
         }
     }
+    state.log_bytes += entry.weight();
     state.log.push(entry);
+    trim(state);
+}
+
+/// Keeps the log a window: past [`LOG_WINDOW`] entries or [`LOG_WINDOW_BYTES`] (twice
+/// that while scrolled up), the oldest leave memory down to three quarters of it (so
+/// the indices are rebuilt once per quarter window), undelivered messages excepted.
+/// They stay in the history: `older_before` makes scrolling up page them in again.
+pub(super) fn trim(state: &mut State) {
+    let slack = if state.view.scroll > 0 { 2 } else { 1 };
+    if state.log.len() <= LOG_WINDOW * slack && state.log_bytes <= LOG_WINDOW_BYTES * slack {
+        return;
+    }
+    let (mut n, mut bytes) = (0, 0);
+    let mut cut = state.log.len();
+    while cut > 0 {
+        let w = state.log[cut - 1].weight();
+        if n + 1 > LOG_WINDOW * 3 / 4 || (n > 0 && bytes + w > LOG_WINDOW_BYTES * 3 / 4) {
+            break;
+        }
+        (n, bytes) = (n + 1, bytes + w);
+        cut -= 1;
+    }
+    if cut == 0 {
+        return;
+    }
+    let boundary = state.log[cut].at;
+    let log = std::mem::take(&mut state.log);
+    state.log = log
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| *i >= cut || undelivered(e))
+        .map(|(_, e)| e)
+        .collect();
+    state.older_before = Some(match state.older_before {
+        Some(b) => b.max(boundary),
+        None => boundary,
+    });
+    reindex(state);
+}
+
+fn undelivered(e: &LogEntry) -> bool {
+    matches!(&e.body, Body::Message { dir: Direction::Out { delivery, .. }, .. } if !delivery.is_final())
+}
+
+/// Rebuilds every index into the log (per peer, outgoing, failed) after entries were
+/// added before others or removed.
+pub(super) fn reindex(state: &mut State) {
+    for list in &mut state.peer_log {
+        list.clear();
+    }
+    state.outgoing.clear();
+    state.failed.clear();
+    state.log_bytes = state.log.iter().map(LogEntry::weight).sum();
+    for (i, e) in state.log.iter().enumerate() {
+        if let Some(p) = e.peer() {
+            state.peer_log[p.0].push(i);
+        }
+        if let Body::Message {
+            dir: Direction::Out { id, delivery },
+            ..
+        } = &e.body
+        {
+            state.outgoing.insert(*id, i);
+            if matches!(delivery, crate::event::Delivery::Failed { .. }) {
+                state.failed.insert(*id, i);
+            }
+        }
+    }
+    state.view.scroll = state.view.scroll.min(state.view_len());
 }
 
 /// Shows a short line in the status bar until the next key.

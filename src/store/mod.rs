@@ -11,6 +11,8 @@ mod update;
 mod view;
 
 #[cfg(test)]
+mod bounds_tests;
+#[cfg(test)]
 mod history_tests;
 #[cfg(test)]
 mod screen_tests;
@@ -18,7 +20,10 @@ mod screen_tests;
 mod tests;
 
 pub use restore::{next_id, restore};
-pub use state::{Body, Direction, LogEntry, MAX_PEERS, Me, Peer, PeerId, PeerStatus, State};
+pub use state::{
+    Body, Direction, ENTRY_OVERHEAD, LOG_WINDOW, LOG_WINDOW_BYTES, LogEntry, MAX_PEERS,
+    MAX_PEERS_PER_IP, Me, Peer, PeerId, PeerStatus, State,
+};
 pub use update::update;
 pub use view::{
     Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll, SearchView,

@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
-use super::log::select;
-use super::state::{MAX_PEERS, Peer, PeerId, PeerStatus, State};
+use super::log::{reindex, select};
+use super::state::{Body, Direction, MAX_PEERS, MAX_PEERS_PER_IP, Peer, PeerId, PeerStatus, State};
 use super::view::Selection;
 use chrono::{DateTime, Utc};
 
@@ -135,21 +135,72 @@ pub(super) fn add_peer(
     status: PeerStatus,
     listed: bool,
 ) -> Option<PeerId> {
-    if state.peers.len() >= MAX_PEERS {
-        return None;
-    }
-    let id = PeerId(state.peers.len());
-    state.by_key.insert(key.clone(), id);
-    state.peer_log.push(Vec::new());
-    state.peers.push(Peer {
-        key,
+    let same_ip: Vec<PeerId> = (0..state.peers.len())
+        .map(PeerId)
+        .filter(|id| state.peer(*id).key.ip == key.ip)
+        .collect();
+    let victim = if same_ip.len() >= MAX_PEERS_PER_IP {
+        Some(least_recent(state, same_ip)?)
+    } else if state.peers.len() >= MAX_PEERS {
+        Some(least_recent(
+            state,
+            (0..state.peers.len()).map(PeerId).collect(),
+        )?)
+    } else {
+        None
+    };
+    let peer = Peer {
+        key: key.clone(),
         status,
         listed,
         unread: 0,
         via: Via::Manual,
         gone: false,
-    });
+        last_heard: None,
+    };
+    let id = match victim {
+        Some(id) => {
+            evict(state, id);
+            state.peers[id.0] = peer;
+            id
+        }
+        None => {
+            state.peer_log.push(Vec::new());
+            state.peers.push(peer);
+            PeerId(state.peers.len() - 1)
+        }
+    };
+    state.by_key.insert(key, id);
     Some(id)
+}
+
+/// The least recently heard of `candidates` that may be evicted: not on screen and
+/// with nothing undelivered. Never heard counts as oldest.
+fn least_recent(state: &State, candidates: Vec<PeerId>) -> Option<PeerId> {
+    let busy: std::collections::HashSet<PeerId> = state
+        .outgoing
+        .values()
+        .filter_map(|&i| match &state.log[i].body {
+            Body::Message {
+                peer,
+                dir: Direction::Out { delivery, .. },
+                ..
+            } if !delivery.is_final() => Some(*peer),
+            _ => None,
+        })
+        .collect();
+    candidates
+        .into_iter()
+        .filter(|id| !busy.contains(id) && state.view.selection != Selection::Peer(*id))
+        .min_by_key(|id| state.peer(*id).last_heard)
+}
+
+/// Forgets a peer to reuse its slot: its entries leave the in-memory log (its history
+/// stays on disk, searchable and paged in again when scrolled to).
+fn evict(state: &mut State, id: PeerId) {
+    state.by_key.remove(&state.peers[id.0].key);
+    state.log.retain(|e| e.peer() != Some(id));
+    reindex(state);
 }
 
 pub(super) fn rename(state: &mut State, id: PeerId, key: PeerKey) {

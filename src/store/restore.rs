@@ -2,10 +2,38 @@
 //! were still pending or retrying when brigade stopped (or crashed) are sent again, in
 //! order. Pure like the rest of the store.
 
-use super::log::push_entry;
+use std::collections::{HashMap, HashSet};
+
+use super::log::{push_entry, reindex};
 use super::peers::add_peer;
-use super::state::{Body, Direction, LogEntry, PeerStatus, State};
-use crate::event::{Delivery, Effect, MsgId, Record};
+use super::state::{Body, Direction, LogEntry, MAX_PEERS, MAX_PEERS_PER_IP, PeerStatus, State};
+use crate::event::{Delivery, Effect, MsgId, PeerKey, Record};
+
+/// The peers restored from `records` (oldest first) when there are more than the table
+/// holds: those with undelivered messages, then the most recently seen, within the
+/// per-address bound.
+fn peers_to_keep(state: &State, records: &[Record]) -> HashSet<PeerKey> {
+    let mut keep = HashSet::new();
+    let mut per_ip: HashMap<std::net::IpAddr, usize> = HashMap::new();
+    let room = MAX_PEERS.saturating_sub(state.peers.len());
+    let undelivered = records
+        .iter()
+        .filter(|r| r.outgoing && r.delivery.as_ref().is_none_or(|d| !d.is_final()));
+    for r in undelivered.chain(records.iter().rev()) {
+        if keep.len() >= room {
+            break;
+        }
+        if keep.contains(&r.peer) {
+            continue;
+        }
+        let n = per_ip.entry(r.peer.ip).or_default();
+        if *n < MAX_PEERS_PER_IP {
+            *n += 1;
+            keep.insert(r.peer.clone());
+        }
+    }
+    keep
+}
 
 /// Loads `records` (oldest first) into an empty log; returns the sends to resume.
 /// Last session's peers are listed again (as contacts not yet reached), except those
@@ -13,7 +41,11 @@ use crate::event::{Delivery, Effect, MsgId, Record};
 pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
     let mut fx = Vec::new();
     let mut last_words: std::collections::HashMap<super::PeerId, bool> = Default::default();
+    let keep = peers_to_keep(state, &records);
     for r in records {
+        if !keep.contains(&r.peer) && state.find(&r.peer).is_none() {
+            continue; // more peers than the table holds: the message stays searchable
+        }
         let Some(peer) = state
             .find(&r.peer)
             .or_else(|| add_peer(state, r.peer.clone(), PeerStatus::Contact, false))
@@ -21,6 +53,9 @@ pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
             continue; // more peers than the table holds: the message stays searchable
         };
         last_words.insert(peer, crate::protocol::is_exit(&r.text));
+        if !r.outgoing {
+            state.peers[peer.0].last_heard = Some(r.at);
+        }
         let dir = match (r.outgoing, r.msg_id) {
             (false, _) => Direction::In {
                 claimed_ip: r.claimed_ip,
@@ -117,22 +152,6 @@ pub(super) fn prepend(state: &mut State, records: Vec<Record>) {
         });
     }
     state.log.extend(newer);
-    state.outgoing.clear();
-    state.failed.clear();
-    for (i, e) in state.log.iter().enumerate() {
-        if let Some(p) = e.peer() {
-            state.peer_log[p.0].push(i);
-        }
-        if let Body::Message {
-            dir: Direction::Out { id, delivery },
-            ..
-        } = &e.body
-        {
-            state.outgoing.insert(*id, i);
-            if matches!(delivery, Delivery::Failed { .. }) {
-                state.failed.insert(*id, i);
-            }
-        }
-    }
+    reindex(state);
     state.view.scroll = scroll;
 }

@@ -13,6 +13,20 @@ use crate::event::{Delivery, MsgId, PeerKey, PeerSummary, Via};
 /// hostile sender could otherwise grow this without end; past it, new senders are
 /// reported as rejected input.
 pub const MAX_PEERS: usize = 4096;
+/// Most peers from one source IP (distinct advertised port and team). The listener
+/// refuses the excess with a reset; the store evicts that address's least recently heard
+/// peer should it get one more anyway.
+pub const MAX_PEERS_PER_IP: usize = 64;
+
+/// The in-memory log is a window: at most this many entries (and
+/// [`LOG_WINDOW_BYTES`]); past it the oldest leave memory (they stay in the history and
+/// scrolling up pages them in again). Twice as much is allowed while scrolled up.
+pub const LOG_WINDOW: usize = 5_000;
+/// Bytes of text in the in-memory log window (each entry also counts
+/// [`ENTRY_OVERHEAD`]).
+pub const LOG_WINDOW_BYTES: usize = 8 * 1024 * 1024;
+/// What an entry costs beyond its text, for the window's byte count.
+pub const ENTRY_OVERHEAD: usize = 96;
 
 /// The original program's statuses, plus `Contact`: a peer we know of (from the flags
 /// or because we wrote to it) but have neither heard from nor reached yet.
@@ -45,6 +59,8 @@ pub struct Peer {
     /// Found by announcements that have since stopped (a crashed peer never says
     /// goodbye); cleared when it is heard of again.
     pub gone: bool,
+    /// When a message from it last arrived (this run or, restored, from the history).
+    pub last_heard: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +97,14 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
+    /// What the entry costs in the window's byte count.
+    pub fn weight(&self) -> usize {
+        ENTRY_OVERHEAD
+            + match &self.body {
+                Body::Message { text, .. } | Body::System { text, .. } => text.len(),
+            }
+    }
+
     /// The peer this entry belongs to, if any.
     pub fn peer(&self) -> Option<PeerId> {
         match &self.body {
@@ -117,6 +141,8 @@ pub struct State {
     /// to the top loads them); `None` once everything is loaded.
     pub older_before: Option<DateTime<Utc>>,
     pub(super) loading_older: bool,
+    /// Bytes of the log as the window counts them.
+    pub(super) log_bytes: usize,
     pub quitting: bool,
     pub view: View,
 }
@@ -139,6 +165,7 @@ impl State {
             storage_fault: None,
             older_before: None,
             loading_older: false,
+            log_bytes: 0,
             quitting: false,
             view: View::default(),
         }
@@ -207,10 +234,14 @@ impl State {
     }
 
     /// The peer list as the original's "query active peers" shows it: Active and
-    /// Connected peers, and the brigades found by discovery or an invite.
+    /// Connected peers, the brigades found by discovery or an invite, and every listed
+    /// peer ever heard from (restored from the history included), with when it was
+    /// last heard.
     pub fn peer_summaries(&self) -> Vec<PeerSummary> {
         self.listed()
-            .filter(|(_, p)| p.status != PeerStatus::Contact || p.via != Via::Manual)
+            .filter(|(_, p)| {
+                p.status != PeerStatus::Contact || p.via != Via::Manual || p.last_heard.is_some()
+            })
             .map(|(_, p)| PeerSummary {
                 addr: p.key.addr(),
                 team: p.key.team.clone(),
@@ -218,8 +249,14 @@ impl State {
                 discovered: p.via.discovered(),
                 via: p.via.label(),
                 gone: p.gone,
+                last_heard: p.last_heard,
             })
             .collect()
+    }
+
+    /// Bytes of the in-memory log, as the window counts them.
+    pub fn log_bytes(&self) -> usize {
+        self.log_bytes
     }
 
     /// Outgoing messages not yet delivered or failed.

@@ -291,13 +291,7 @@ impl Headless {
         let wait = async {
             let mut seen = Vec::new();
             loop {
-                let line = self
-                    .lines
-                    .next_line()
-                    .await
-                    .unwrap()
-                    .expect("brigade exited");
-                let v: Value = serde_json::from_str(&line).expect("every line is JSON");
+                let v = self.next_value().await;
                 let done = v["event"] == event && pred(&v);
                 seen.push(v);
                 if done {
@@ -308,6 +302,37 @@ impl Headless {
         timeout(WAIT, wait)
             .await
             .unwrap_or_else(|_| panic!("timed out waiting for {event}"))
+    }
+
+    /// The next event, whatever it is.
+    pub async fn expect_any(&mut self) -> Value {
+        self.expect_where(|_| true).await
+    }
+
+    /// The next event that satisfies `pred`; others are skipped.
+    pub async fn expect_where(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        let wait = async {
+            loop {
+                let v = self.next_value().await;
+                if pred(&v) {
+                    return v;
+                }
+            }
+        };
+        timeout(WAIT, wait)
+            .await
+            .expect("timed out waiting for an event")
+    }
+
+    /// The next line, as JSON.
+    async fn next_value(&mut self) -> Value {
+        let line = self
+            .lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("brigade exited");
+        serde_json::from_str(&line).expect("every line is JSON")
     }
 
     pub async fn peers(&mut self) -> Vec<(String, String, String)> {
