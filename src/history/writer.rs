@@ -5,7 +5,9 @@
 //! with backoff; meanwhile receipts are refused (the sender's connection is reset) and
 //! sends go out anyway, so chat keeps working in memory.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{
+    Receiver, RecvTimeoutError, SyncSender, TryRecvError, channel, sync_channel,
+};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
@@ -104,9 +106,18 @@ fn run(
     let mut unwritten: Vec<Persist> = Vec::new();
     let mut backoff = Duration::from_millis(100);
     let mut faulty = false;
+    // Rows committed but not yet in the search index (an older history at start-up).
+    let mut unindexed = true;
     loop {
-        // Block for work; with writes waiting to be retried, only until the next try.
-        let first = if unwritten.is_empty() {
+        // Block for work; with writes waiting to be retried, only until the next try;
+        // with rows to index, not at all.
+        let first = if unwritten.is_empty() && unindexed {
+            match rx.try_recv() {
+                Ok(op) => Some(op),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        } else if unwritten.is_empty() {
             match rx.recv() {
                 Ok(op) => Some(op),
                 Err(_) => return,
@@ -136,6 +147,7 @@ fn run(
                 other => after.push(other),
             }
         }
+        unindexed |= !writes.is_empty();
         let ok = match write(&mut conn, &writes) {
             Ok(()) => {
                 if faulty {
@@ -171,6 +183,15 @@ fn run(
                 }
                 Op::Persist(_) => unreachable!("persists were taken out above"),
             }
+        }
+        // The search index follows in its own transaction, after the acks: it is not on
+        // the path from a received message to its sender's clean close.
+        if ok && unindexed {
+            unindexed = super::search::index_step(&mut conn, super::search::INDEX_CHUNK)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "indexing the history for search failed");
+                    false
+                });
         }
     }
 }
