@@ -47,7 +47,7 @@ CJK = ["東京タワーに行きました", "明日の会議は十時からで�
 def text(i):
     kind = i % 10
     if kind == 0:
-        return CJK[i % len(CJK)] + f" {i}"
+        return CJK[(i // 10) % len(CJK)] + f" {i}"
     words = [WORDS[(i * 7 + k * 3) % len(WORDS)] for k in range(3 + (i % 5) * (8 if kind == 9 else 2))]
     return f"message {i}: " + " ".join(words)
 
