@@ -109,28 +109,11 @@ fn run(
     // Rows committed but not yet in the search index (an older history at start-up).
     let mut unindexed = true;
     loop {
-        // Block for work; with writes waiting to be retried, only until the next try;
-        // with rows to index, not at all.
-        let first = if unwritten.is_empty() && unindexed {
-            match rx.try_recv() {
-                Ok(op) => Some(op),
-                Err(TryRecvError::Empty) => None,
-                Err(TryRecvError::Disconnected) => return,
+        let Ok(first) = next_op(&rx, !unwritten.is_empty(), unindexed, backoff) else {
+            if !unwritten.is_empty() {
+                let _ = write(&mut conn, &unwritten);
             }
-        } else if unwritten.is_empty() {
-            match rx.recv() {
-                Ok(op) => Some(op),
-                Err(_) => return,
-            }
-        } else {
-            match rx.recv_timeout(backoff) {
-                Ok(op) => Some(op),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => {
-                    let _ = write(&mut conn, &unwritten);
-                    return;
-                }
-            }
+            return;
         };
         let mut batch: Vec<Op> = first.into_iter().collect();
         while batch.len() < BATCH {
@@ -184,8 +167,7 @@ fn run(
                 Op::Persist(_) => unreachable!("persists were taken out above"),
             }
         }
-        // The search index follows in its own transaction, after the acks: it is not on
-        // the path from a received message to its sender's clean close.
+        // Indexing for search follows in its own transaction, after the acks.
         if ok && unindexed {
             unindexed = super::search::index_step(&mut conn, super::search::INDEX_CHUNK)
                 .unwrap_or_else(|e| {
@@ -193,6 +175,31 @@ fn run(
                     false
                 });
         }
+    }
+}
+
+/// The next operation. Blocks for work; with writes waiting to be retried, only until
+/// the next try; with rows to index, not at all. `Err` when every handle is gone.
+fn next_op(
+    rx: &Receiver<Op>,
+    retrying: bool,
+    indexing: bool,
+    backoff: Duration,
+) -> Result<Option<Op>, ()> {
+    if retrying {
+        match rx.recv_timeout(backoff) {
+            Ok(op) => Ok(Some(op)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(()),
+        }
+    } else if indexing {
+        match rx.try_recv() {
+            Ok(op) => Ok(Some(op)),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err(()),
+        }
+    } else {
+        rx.recv().map(Some).map_err(|_| ())
     }
 }
 
