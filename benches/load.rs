@@ -5,7 +5,12 @@
 //! after the message is committed, so "half-close to clean close" is the latency from a
 //! sender's close to the message being in the store.
 //!
-//!     cargo bench --bench load            (BRIGADE_LOAD_N sets N, default 20000)
+//! The sink runs as a child process (this bench binary again) so that CPU time per
+//! message (user+sys from /proc/PID/stat, divided by the messages received) is measured
+//! the same way for the sink and for brigade, apart from the load generator.
+//!
+//!     cargo bench --bench load            (BRIGADE_LOAD_N sets N, default 20000;
+//!                                          BRIGADE_LOAD_BIN another brigade binary)
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::Stdio;
@@ -93,9 +98,11 @@ async fn at_rate(to: SocketAddr, rate: u64, secs: u64) -> (Vec<Duration>, usize)
     (lat, lost)
 }
 
-async fn bare_sink() -> SocketAddr {
+/// The bare sink, run in the child: accept, read each connection to the end, close.
+/// Prints its address, serves until its stdin closes.
+async fn serve_bare_sink() {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
+    println!("{}", l.local_addr().unwrap());
     tokio::spawn(async move {
         loop {
             let Ok((mut s, _)) = l.accept().await else {
@@ -107,12 +114,58 @@ async fn bare_sink() -> SocketAddr {
             });
         }
     });
-    addr
+    let mut rest = Vec::new();
+    let _ = tokio::io::stdin().read_to_end(&mut rest).await;
+}
+
+/// The bare sink in a child process (this binary with `BRIGADE_LOAD_ROLE=sink`).
+async fn bare_sink() -> (tokio::process::Child, SocketAddr) {
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .env("BRIGADE_LOAD_ROLE", "sink")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = lines.next_line().await.unwrap().unwrap().parse().unwrap();
+    (child, addr)
+}
+
+/// CPU seconds (user + sys) a child has used so far, from /proc/PID/stat (Linux; the
+/// kernel reports USER_HZ = 100 ticks a second to user space).
+fn cpu_secs(child: &tokio::process::Child) -> f64 {
+    let Some(pid) = child.id() else {
+        return f64::NAN;
+    };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// Microseconds of the child's CPU per message received.
+fn us_per_msg(child: &tokio::process::Child, msgs: usize) -> f64 {
+    cpu_secs(child) * 1e6 / msgs.max(1) as f64
 }
 
 /// The real binary, headless, history on, in a fresh data directory.
 async fn brigade(dir: Option<&std::path::Path>) -> (tokio::process::Child, SocketAddr) {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_brigade"));
+    // BRIGADE_LOAD_BIN measures another build (an older one, for before/after).
+    let bin = std::env::var("BRIGADE_LOAD_BIN").unwrap_or(env!("CARGO_BIN_EXE_brigade").into());
+    let mut cmd = tokio::process::Command::new(bin);
     cmd.args([
         "--headless",
         "--name",
@@ -157,6 +210,11 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
+    if std::env::var("BRIGADE_LOAD_ROLE").as_deref() == Ok("sink") {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(serve_bare_sink());
+        return;
+    }
     let n: usize = std::env::var("BRIGADE_LOAD_N")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -167,28 +225,42 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         println!("load: {n} messages a run, one connection each, counted on a clean close");
+        println!("CPU: user+sys of the receiving process per message received, in µs");
         println!(
-            "{:>8} {:>11} {:>11} {:>6} {:>11} {:>6} {:>10}",
-            "senders", "bare msg/s", "brigade/s", "ratio", "no-hist/s", "ratio", "lost"
+            "{:>8} {:>11} {:>11} {:>6} {:>11} {:>6} {:>10} {:>9} {:>9} {:>9}",
+            "senders",
+            "bare msg/s",
+            "brigade/s",
+            "ratio",
+            "no-hist/s",
+            "ratio",
+            "lost",
+            "bare CPU",
+            "brig CPU",
+            "no-h CPU"
         );
         for c in [16, 64] {
-            let sink = bare_sink().await;
-            let (secs, bare_ok) = blast(sink, n, c).await;
+            let (sink, to) = bare_sink().await;
+            let (secs, bare_ok) = blast(to, n, c).await;
             let bare_rate = bare_ok as f64 / secs;
+            let bare_cpu = us_per_msg(&sink, bare_ok);
+            drop(sink);
             let dir = tempfile::tempdir().unwrap();
             let (child, addr) = brigade(Some(dir.path())).await;
             let (secs, ok) = blast(addr, n, c).await;
             let rate = ok as f64 / secs;
+            let cpu = us_per_msg(&child, ok);
             drop(child);
             let (child, addr) = brigade(None).await;
             let (secs, mem_ok) = blast(addr, n, c).await;
             let mem_rate = mem_ok as f64 / secs;
+            let mem_cpu = us_per_msg(&child, mem_ok);
             drop(child);
             println!(
-                "{c:>8} {bare_rate:>11.0} {rate:>11.0} {:>6.2} {mem_rate:>11.0} {:>6.2} {:>10}",
+                "{c:>8} {bare_rate:>11.0} {rate:>11.0} {:>6.2} {mem_rate:>11.0} {:>6.2} {:>10} {bare_cpu:>9.1} {cpu:>9.1} {mem_cpu:>9.1}",
                 rate / bare_rate,
                 mem_rate / bare_rate,
-                format!("{} of {n}", (n - ok) + (n - mem_ok))
+                format!("{} of {n}", (n - ok) + (n - mem_ok) + (n - bare_ok))
             );
         }
         let dir = tempfile::tempdir().unwrap();

@@ -3,6 +3,7 @@
 //! groups; reads use their own connection. One running brigade per data directory.
 
 mod schema;
+mod search;
 mod writer;
 
 use std::fs::File;
@@ -258,28 +259,12 @@ impl Reader {
             .map_err(|e| e.to_string())
     }
 
-    /// Full-text search over every message, newest first. Each word of the query must
-    /// appear (prefix match); the query is never parsed as FTS5 syntax.
+    /// Search over every message, newest first: each word of the query must appear,
+    /// anywhere in the text (inside words, Chinese and Japanese text too); the query is
+    /// never parsed as FTS5 syntax.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Record>, String> {
-        let terms: Vec<String> = query
-            .split_whitespace()
-            .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
-            .collect();
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
         let conn = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE id IN (
-                SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
-             ORDER BY id DESC LIMIT ?2"
-        );
-        let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
-        let rows = stmt
-            .query_map(params![terms.join(" "), limit as i64], record)
-            .map_err(|e| e.to_string())?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| e.to_string())
+        search::find(&conn, query, limit).map_err(|e| e.to_string())
     }
 }
 

@@ -25,6 +25,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
         INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
     END;",
+    // 2: substring search (words, parts of words, Chinese and Japanese text) through a
+    // trigram index, kept off the commit path: the writer indexes what it committed in a
+    // following transaction, and `search_index.indexed_to` says how far it got. An
+    // existing history is indexed in the background from start-up; until it is, search
+    // scans the unindexed rows (see `search::find`).
+    "DROP TRIGGER messages_fts_insert;
+    DROP TABLE messages_fts;
+    CREATE VIRTUAL TABLE messages_tri USING fts5 (text, content = 'messages', content_rowid = 'id', tokenize = 'trigram');
+    CREATE TABLE search_index (id INTEGER PRIMARY KEY CHECK (id = 0), indexed_to INTEGER NOT NULL);
+    INSERT INTO search_index (id, indexed_to) VALUES (0, 0);",
 ];
 
 /// The schema version this build writes.

@@ -9,7 +9,7 @@
 //! succeeds again reports the recovery.
 
 use std::collections::HashSet;
-use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, channel, sync_channel};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
@@ -128,8 +128,10 @@ fn run(
 ) {
     let mut faulty = false;
     let mut ledger = Ledger::default();
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
+    // Rows committed but not yet in the search index (an older history at start-up).
+    let mut unindexed = true;
+    while let Ok(first) = next_op(&rx, unindexed) {
+        let mut batch: Vec<Op> = first.into_iter().collect();
         while batch.len() < BATCH {
             match rx.try_recv() {
                 Ok(op) => batch.push(op),
@@ -151,6 +153,7 @@ fn run(
                 writes.push(p);
             }
         }
+        unindexed |= !writes.is_empty();
         let failed = match write(&mut conn, &writes) {
             Ok(()) => {
                 if faulty && !writes.is_empty() {
@@ -173,6 +176,14 @@ fn run(
         };
         for op in batch {
             ledger.settle(op, failed, &node, &notes);
+        }
+        // Indexing for search follows in its own transaction, after the acks.
+        if !failed && unindexed {
+            unindexed = super::search::index_step(&mut conn, super::search::INDEX_CHUNK)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "indexing the history for search failed");
+                    false
+                });
         }
     }
 }
@@ -227,6 +238,20 @@ impl Ledger {
             }
             Op::Persist(_) => unreachable!("persists were taken out before"),
         }
+    }
+}
+
+/// The next operation: blocks for work, but with rows to index not at all (`None`:
+/// nothing waiting, index a chunk). `Err` when every handle is gone.
+fn next_op(rx: &Receiver<Op>, indexing: bool) -> Result<Option<Op>, ()> {
+    if indexing {
+        match rx.try_recv() {
+            Ok(op) => Ok(Some(op)),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err(()),
+        }
+    } else {
+        rx.recv().map(Some).map_err(|_| ())
     }
 }
 
