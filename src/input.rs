@@ -17,7 +17,7 @@ use crate::ui::layout::{Hit, hit};
 use KeyCode::*;
 use When::*;
 
-/// Log entries one wheel notch scrolls.
+/// Lines one wheel notch scrolls.
 pub const WHEEL: usize = 3;
 
 /// What a terminal event means in the current state. `area` is the whole screen,

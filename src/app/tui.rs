@@ -96,6 +96,10 @@ async fn main_loop(
             }
         }
         if dirty {
+            session.state.view.today = Some(Local::now().date_naive());
+            if let Some(settled) = ui::settle(&session.state, area) {
+                crate::store::settle_scroll(&mut session.state, settled);
+            }
             let extra = node_note(session.stats());
             terminal
                 .draw(|frame| ui::render(frame, &session.state, theme, &extra))

@@ -4,7 +4,7 @@ use crossterm::event::KeyCode;
 use tui_input::InputRequest;
 
 use super::binding::{ALT, Binding, CTRL, NONE, SHIFT, When, bind, edit, screen};
-use crate::event::screen::{Focus, PAGE, Scroll};
+use crate::event::screen::{Focus, Scroll};
 use crate::event::{Action, ScreenAction};
 
 use KeyCode::*;
@@ -165,7 +165,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(
         &[(PageUp, NONE)],
         Main,
-        screen(ScreenAction::Scroll(Scroll::Up(PAGE))),
+        screen(ScreenAction::Scroll(Scroll::PageUp)),
         "scroll the log a page",
         "",
     )
@@ -173,7 +173,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(
         &[(PageDown, NONE)],
         Main,
-        screen(ScreenAction::Scroll(Scroll::Down(PAGE))),
+        screen(ScreenAction::Scroll(Scroll::PageDown)),
         "",
         "",
     ),
@@ -181,7 +181,7 @@ pub static KEYMAP: &[Binding] = &[
         &[(Home, NONE)],
         Main,
         screen(ScreenAction::Scroll(Scroll::Top)),
-        "oldest / newest message",
+        "oldest / newest line",
         "",
     )
     .labelled("Home End"),

@@ -18,9 +18,10 @@ mod screen_tests;
 mod tests;
 
 pub use restore::{next_id, restore};
+pub use screen::settle_scroll;
 pub use state::{Body, Direction, LogEntry, MAX_PEERS, Me, Peer, PeerId, PeerStatus, State};
 pub use update::update;
 pub use view::{
     Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll, SearchView,
-    Selection, View, single_line,
+    Selection, Settled, View, single_line,
 };

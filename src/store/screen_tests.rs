@@ -188,18 +188,55 @@ fn up_and_down_recall_sent_lines_and_restore_the_draft() {
 fn scrolled_up_the_view_stays_put_and_counts_new_messages() {
     let mut h = with_two_peers();
     screen(&mut h, ScreenAction::Scroll(Scroll::Up(2)));
-    assert_eq!(h.state.view.scroll, 2);
+    assert_eq!((h.state.view.scroll, h.state.view.scroll_lines), (0, 2));
     h.recv("10.0.0.2:1", "10.0.0.2:8080 B new one");
     h.recv("10.0.0.2:1", "10.0.0.2:8080 B new two");
-    assert_eq!(h.state.view.scroll, 4, "the same entries stay on screen");
+    assert_eq!(
+        (h.state.view.scroll, h.state.view.scroll_lines),
+        (2, 2),
+        "the same lines stay on screen"
+    );
     assert_eq!(h.state.view.new_below, 2);
     screen(&mut h, ScreenAction::Scroll(Scroll::Bottom));
     assert_eq!((h.state.view.scroll, h.state.view.new_below), (0, 0));
-    // Scrolling is bounded by the view.
-    screen(&mut h, ScreenAction::Scroll(Scroll::Up(1000)));
-    assert_eq!(h.state.view.scroll, h.state.view_len() - 1);
+    assert!(h.state.view.following());
+    // Down past the newest line follows again.
+    screen(&mut h, ScreenAction::Scroll(Scroll::Up(1)));
     screen(&mut h, ScreenAction::Scroll(Scroll::Down(1000)));
-    assert_eq!(h.state.view.scroll, 0);
+    assert!(h.state.view.following());
+}
+
+#[test]
+fn pages_are_the_settled_height_and_the_top_stops_scrolling_up() {
+    let mut h = with_two_peers();
+    settle_scroll(
+        &mut h.state,
+        Settled {
+            scroll: 0,
+            scroll_lines: 0,
+            at_top: false,
+            page: 17,
+        },
+    );
+    screen(&mut h, ScreenAction::Scroll(Scroll::PageUp));
+    assert_eq!(h.state.view.scroll_lines, 17);
+    screen(&mut h, ScreenAction::Scroll(Scroll::PageDown));
+    assert!(h.state.view.following());
+    settle_scroll(
+        &mut h.state,
+        Settled {
+            scroll: 1,
+            scroll_lines: 0,
+            at_top: true,
+            page: 17,
+        },
+    );
+    screen(&mut h, ScreenAction::Scroll(Scroll::Up(3)));
+    assert_eq!(
+        (h.state.view.scroll, h.state.view.scroll_lines),
+        (1, 0),
+        "nothing above the oldest line"
+    );
 }
 
 #[test]
@@ -354,4 +391,39 @@ fn the_startup_form_checks_team_and_port() {
     assert!(form.startup_values().unwrap_err().1.contains("1 to 65535"));
     let form = Form::startup(Some("A"), Some(9991));
     assert_eq!(form.startup_values(), Ok(("A".into(), 9991)));
+}
+
+#[test]
+fn each_conversation_keeps_its_own_draft() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    type_text(&mut h, "for B only");
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    assert_eq!(h.state.view.compose.value(), "", "B's draft is not C's");
+    type_text(&mut h, "for C");
+    screen(&mut h, ScreenAction::Select(Selection::All));
+    assert_eq!(h.state.view.compose.value(), "");
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    assert_eq!(h.state.view.compose.value(), "for B only");
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    assert_eq!(h.state.view.compose.value(), "for C");
+}
+
+#[test]
+fn the_unread_marker_sits_above_the_first_unread_message_until_left() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B one");
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B two");
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let at = h.state.view.unread_from.expect("a marker");
+    assert!(
+        matches!(&h.state.view_entry(at).body, Body::Message { text, .. } if text == "one"),
+        "{:?}",
+        h.state.view_entry(at)
+    );
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B three");
+    assert_eq!(h.state.view.unread_from, Some(at), "kept while reading");
+    screen(&mut h, ScreenAction::Select(Selection::All));
+    assert_eq!(h.state.view.unread_from, None);
 }

@@ -52,6 +52,20 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
     }
 }
 
+/// Where the log pane settles at this screen size: the front end hands it to the
+/// store (`store::settle_scroll`) before drawing, so that scrolling by lines stops at
+/// the oldest and the newest line. `None` when there is no log pane.
+pub fn settle(state: &State, area: ratatui::layout::Rect) -> Option<crate::store::Settled> {
+    let Screen::Panes(panes) = layout(area) else {
+        return None;
+    };
+    let inner = panes.log.inner(ratatui::layout::Margin::new(1, 1));
+    if inner.height == 0 || inner.width < 20 || state.view_len() == 0 {
+        return None;
+    }
+    Some(log::place(state, inner, Theme::MONO).settled)
+}
+
 /// The key of a screen action in a form.
 fn form_key(action: ScreenAction) -> String {
     crate::keymap::key_in(
