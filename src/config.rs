@@ -161,17 +161,22 @@ impl Settings {
         if let Some(n) = &name {
             check_team_name(n)?;
         }
+        let bind = args
+            .bind
+            .or(file.bind)
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let settings = Settings {
             name,
             port: args.port.or(file.port),
-            bind: args
-                .bind
-                .or(file.bind)
-                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-            advertise_ip: args
-                .advertise_ip
-                .or(file.advertise_ip)
-                .unwrap_or_else(detect_advertise_ip),
+            bind,
+            // Bound to one address: that is where peers can reach us.
+            advertise_ip: args.advertise_ip.or(file.advertise_ip).unwrap_or_else(|| {
+                if bind.is_unspecified() {
+                    detect_advertise_ip()
+                } else {
+                    bind
+                }
+            }),
             peers,
             headless: args.headless,
             bell: !args.no_bell && file.bell.unwrap_or(true),
@@ -273,6 +278,18 @@ mod tests {
         assert_eq!(s.peers.len(), 2);
         assert!(!s.bell);
         assert_eq!(s.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn bound_to_one_address_it_advertises_that_address() {
+        let s = Settings::merge(args(&["--bind", "127.0.0.1"]), FileConfig::default()).unwrap();
+        assert_eq!(s.advertise_ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let s = Settings::merge(
+            args(&["--bind", "127.0.0.1", "--advertise-ip", "10.1.2.3"]),
+            FileConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(s.advertise_ip, "10.1.2.3".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -79,11 +79,7 @@ async fn main_loop(
                 Effect::Bell => bell(),
                 Effect::Suspend => {
                     guard.suspend().map_err(crash)?;
-                    // Repaint everything at the (maybe new) size. Not `clear()`: it asks
-                    // the terminal for the cursor position, which can time out here.
-                    let size = terminal.size().map_err(crash)?;
-                    area = Rect::new(0, 0, size.width, size.height);
-                    terminal.resize(area).map_err(crash)?;
+                    repaint(terminal, &mut area)?;
                     dirty = true;
                 }
                 // Notices are for the headless front end; the rest the sink has run.
@@ -119,9 +115,16 @@ async fn main_loop(
                         dirty = true;
                     }
                     tracing::trace!(?event, "terminal event");
-                    if let Some(action) = action_for(&event, &session.state, area) {
-                        effects.extend(session.act(action));
-                        dirty = true;
+                    match action_for(&event, &session.state, area) {
+                        Some(Action::Screen(ScreenAction::Repaint)) => {
+                            repaint(terminal, &mut area)?;
+                            dirty = true;
+                        }
+                        Some(action) => {
+                            effects.extend(session.act(action));
+                            dirty = true;
+                        }
+                        None => {}
                     }
                     n += 1;
                     if n < DRAIN && let Some(Ok(e)) = ready_now(input).await {
@@ -141,6 +144,16 @@ async fn main_loop(
             },
         }
     }
+}
+
+/// Clears the screen and forgets what was drawn, at the (maybe new) size, so that the
+/// next frame draws every cell: after a suspend, or on Ctrl+L when something else wrote
+/// over the screen. Not `clear()`: it asks the terminal for the cursor position, which
+/// can time out here.
+fn repaint(terminal: &mut Term, area: &mut Rect) -> Result<(), Failure> {
+    let size = terminal.size().map_err(crash)?;
+    *area = Rect::new(0, 0, size.width, size.height);
+    terminal.resize(*area).map_err(crash)
 }
 
 /// The next terminal event if one is already waiting. Polls with the task's own

@@ -72,6 +72,8 @@ pub enum ScreenAction {
     DisconnectSelected,
     /// Ctrl+Z: hand the terminal back to the shell.
     Suspend,
+    /// Ctrl+L: clear and draw the whole screen again (the terminal front end does it).
+    Repaint,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -193,6 +193,13 @@ pub static KEYMAP: &[Binding] = &[
         "",
     ),
     bind(
+        &[(Char('l'), CTRL)],
+        Always,
+        screen(ScreenAction::Repaint),
+        "repaint the whole screen",
+        "",
+    ),
+    bind(
         &[(Char('z'), CTRL)],
         Main,
         screen(ScreenAction::Suspend),

@@ -215,6 +215,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             ),
         },
         ScreenAction::Suspend => fx.push(Effect::Suspend),
+        ScreenAction::Repaint => {}
     }
 }
 
