@@ -44,7 +44,7 @@ impl Context {
         match state.view.overlay {
             Overlay::None => Context::Main(state.view.focus),
             Overlay::Help => Context::Help,
-            Overlay::NewRecipient(_) | Overlay::Search(_) => Context::Form,
+            Overlay::NewRecipient(_) | Overlay::Search(_) | Overlay::Confirm(_) => Context::Form,
         }
     }
 
@@ -54,6 +54,7 @@ impl Context {
             (Context::Main(_), Main | Editing) => true,
             (Context::Main(focus), Focused(f)) => focus == f,
             (Context::Form, Form | Editing) => true,
+            (Context::Help, Help) => true,
             _ => false,
         }
     }

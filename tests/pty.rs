@@ -311,8 +311,14 @@ fn two_tuis_chat_with_keys_and_the_mouse() {
     b.keys(ENTER);
     a.wait_text("hi back from B");
 
-    // Ctrl+D disconnects the selected peer: B sees exit, then A leave.
+    // Ctrl+D asks first; Esc keeps the peer, y disconnects: B sees exit, then A leave.
     a.keys(CTRL_D);
+    a.wait_text("Disconnect B at");
+    a.keys("\x1b");
+    a.wait_for("the question gone", |s| !s.contains("Disconnect B at"));
+    a.keys(CTRL_D);
+    a.wait_text("Disconnect B at");
+    a.keys("y");
     b.wait_text("A left");
     a.wait_text("you left B");
 

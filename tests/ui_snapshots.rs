@@ -329,7 +329,29 @@ fn help_in_a_short_window_says_there_is_more() {
     let mut s = conversation();
     s.screen(ScreenAction::OpenHelp);
     let screen = s.draw(80, 24);
-    assert!(screen.contains("more keys in a taller window"), "{screen}");
+    assert!(screen.contains("↓ more: ↑ ↓ PgUp PgDn scroll"), "{screen}");
+    assert_snapshot!(screen);
+    // It scrolls to its last line, and no further.
+    for _ in 0..10 {
+        s.screen(ScreenAction::Scroll(Scroll::PageDown));
+    }
+    let end = s.draw(80, 24);
+    assert!(end.contains("↑ more above"), "{end}");
+    assert!(end.contains("the wheel scrolls the log"), "{end}");
+    assert!(end.contains("Ctrl+U"), "{end}");
+    assert_snapshot!("help_scrolled_to_its_end", end);
+}
+
+#[test]
+fn ctrl_d_asks_before_disconnecting() {
+    let mut s = conversation();
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    s.screen(ScreenAction::DisconnectSelected);
+    let screen = s.draw(80, 24);
+    assert!(
+        screen.contains("Disconnect B at 10.213.8.143:8080?"),
+        "{screen}"
+    );
     assert_snapshot!(screen);
 }
 

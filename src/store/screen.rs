@@ -28,7 +28,30 @@ pub(super) fn on_screen(
     match std::mem::take(&mut state.view.overlay) {
         Overlay::Help => match action {
             ScreenAction::Close | ScreenAction::Submit | ScreenAction::OpenHelp => {}
+            ScreenAction::Scroll(by) => {
+                // The drawing clamps it to the help's length at the window's height.
+                let most = crate::keymap::keymap().len() + 4;
+                let page = state.view.page;
+                let at = &mut state.view.help_scroll;
+                *at = match by {
+                    Scroll::Up(n) => at.saturating_sub(n),
+                    Scroll::Down(n) => at.saturating_add(n).min(most),
+                    Scroll::PageUp => at.saturating_sub(page),
+                    Scroll::PageDown => at.saturating_add(page).min(most),
+                    Scroll::Top => 0,
+                    Scroll::Bottom => most,
+                };
+                state.view.overlay = Overlay::Help;
+            }
             _ => state.view.overlay = Overlay::Help,
+        },
+        Overlay::Confirm(id) => match action {
+            ScreenAction::Submit | ScreenAction::Edit(InputRequest::InsertChar('y' | 'Y'))
+                if state.peers[id.0].listed =>
+            {
+                send_exit(state, at, id, fx)
+            }
+            _ => {}
         },
         Overlay::NewRecipient(mut form) => {
             match action {
@@ -197,14 +220,17 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
         }
         ScreenAction::RecallOlder => recall(state, true),
         ScreenAction::RecallNewer => recall(state, false),
-        ScreenAction::OpenHelp => view.overlay = Overlay::Help,
+        ScreenAction::OpenHelp => {
+            view.help_scroll = 0;
+            view.overlay = Overlay::Help;
+        }
         ScreenAction::OpenSearch => view.overlay = Overlay::Search(SearchView::default()),
         ScreenAction::OpenNewRecipient => {
             view.overlay = Overlay::NewRecipient(Form::new_recipient())
         }
         ScreenAction::DisconnectSelected => match view.selection {
             // Removing the peer also moves the view back to "All peers".
-            Selection::Peer(id) if state.peers[id.0].listed => send_exit(state, at, id, fx),
+            Selection::Peer(id) if state.peers[id.0].listed => view.overlay = Overlay::Confirm(id),
             _ => flash(
                 state,
                 format!(

@@ -250,7 +250,14 @@ fn following_the_bottom_needs_no_marker() {
 fn ctrl_d_disconnects_the_selected_peer_and_shows_all() {
     let mut h = with_two_peers();
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    // It asks first: Esc (or anything but y/Enter) keeps the peer.
     let fx = screen(&mut h, ScreenAction::DisconnectSelected);
+    assert!(sends(&fx).is_empty());
+    assert!(matches!(h.state.view.overlay, Overlay::Confirm(PeerId(0))));
+    screen(&mut h, ScreenAction::Close);
+    assert!(h.state.peers[0].listed);
+    screen(&mut h, ScreenAction::DisconnectSelected);
+    let fx = screen(&mut h, ScreenAction::Edit(InputRequest::InsertChar('y')));
     assert_eq!(sends(&fx)[0].2, "exit");
     assert!(!h.state.peers[0].listed);
     assert_eq!(h.state.view.selection, Selection::All);
@@ -426,4 +433,23 @@ fn the_unread_marker_sits_above_the_first_unread_message_until_left() {
     assert_eq!(h.state.view.unread_from, Some(at), "kept while reading");
     screen(&mut h, ScreenAction::Select(Selection::All));
     assert_eq!(h.state.view.unread_from, None);
+}
+
+#[test]
+fn retrying_a_failed_exit_does_not_bring_the_peer_back() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    screen(&mut h, ScreenAction::DisconnectSelected);
+    let fx = screen(&mut h, ScreenAction::Submit);
+    let (id, to, _) = sends(&fx)[0].clone();
+    h.net(NetEvent::Delivery {
+        id,
+        to: super::tests::addr(&to),
+        status: Delivery::Failed {
+            reason: "refused".into(),
+        },
+    });
+    let fx = h.act(Action::Retry { id: Some(id) });
+    assert_eq!(sends(&fx).len(), 1, "the exit goes again");
+    assert!(!h.state.peers[0].listed, "but the peer stays gone");
 }

@@ -128,6 +128,8 @@ pub enum Overlay {
     Help,
     NewRecipient(Form),
     Search(SearchView),
+    /// "Disconnect this peer?": y or Enter confirms, Esc (or anything else) cancels.
+    Confirm(crate::event::screen::PeerId),
 }
 
 /// Ctrl+F: a query over the whole history and its hits, newest first.
@@ -176,6 +178,8 @@ pub struct View {
     /// Position in the current view of the first message unread when it was opened:
     /// a marker line sits above it until another conversation is selected.
     pub unread_from: Option<usize>,
+    /// Lines of the help overlay scrolled off its top.
+    pub help_scroll: usize,
     /// The search hit jumped to (its log index) and the query, highlighted in it.
     pub found: Option<(usize, String)>,
     /// Messages that arrived below while scrolled up.
@@ -204,6 +208,7 @@ impl Default for View {
             drafts: HashMap::new(),
             unread_from: None,
             found: None,
+            help_scroll: 0,
             new_below: 0,
             flash: None,
             bell: false,

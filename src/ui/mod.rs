@@ -35,7 +35,8 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
     compose::render_status(frame, state, panes.status, theme, extra);
     match &state.view.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::render_help(frame, area, theme),
+        Overlay::Help => overlay::render_help(frame, area, theme, state.view.help_scroll),
+        Overlay::Confirm(id) => overlay::render_confirm(frame, state, *id, area, theme),
         Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(
             frame,
