@@ -501,3 +501,20 @@ fn a_search_hit_of_this_session_is_shown_highlighted() {
         .collect();
     assert_eq!(highlighted, "from");
 }
+
+/// An error longer than the status line is shown whole, wrapped in a box above the
+/// compose box, not cut at the window's edge.
+#[test]
+fn a_long_error_is_shown_whole() {
+    let mut s = conversation();
+    s.screen(ScreenAction::DisconnectSelected);
+    let flash = s.state.view.flash.clone().expect("an error").text;
+    let screen = s.draw(80, 24);
+    let shown: String = screen
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '"' || c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(shown.contains(&flash), "{flash}\n{screen}");
+    assert_snapshot!(screen);
+}

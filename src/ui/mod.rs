@@ -32,7 +32,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
     }
     log::render(frame, state, panes.log, theme);
     compose::render(frame, state, panes.compose, theme);
-    compose::render_status(frame, state, panes.status, theme, extra);
+    if !compose::render_status(frame, state, panes.status, theme, extra) {
+        compose::render_toast(frame, state, panes.compose, theme);
+    }
     match &state.view.overlay {
         Overlay::None => {}
         Overlay::Help => overlay::render_help(frame, area, theme, state.view.help_scroll),
