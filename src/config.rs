@@ -28,8 +28,9 @@ pub struct Args {
     #[arg(long, value_name = "IP")]
     pub bind: Option<IpAddr>,
 
-    /// The IP written in your messages' header, where peers reply [default: this
-    /// machine's first non-loopback IPv4 address, else 127.0.0.1]
+    /// The IP written in your messages' header, where peers reply [default: the --bind
+    /// address if one is given, else this machine's first non-loopback IPv4 address,
+    /// else 127.0.0.1]
     #[arg(long, value_name = "IP")]
     pub advertise_ip: Option<IpAddr>,
 

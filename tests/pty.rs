@@ -598,3 +598,30 @@ fn a_history_in_use_is_reported_in_the_form() {
     assert!(b.wait_exit().success());
     b.assert_restored();
 }
+
+/// A paste well over 1 024 bytes goes into the compose box whole, and the keys typed
+/// after it are not stalled. The mouse is reported on button events
+/// (1002) in SGR form, not on every motion (1003), so plain drags select text.
+#[test]
+fn a_paste_over_1024_bytes_does_not_stall_input() {
+    let mut a = start("A", &[]);
+    a.wait_text("A @ 127.0.0.1:");
+    {
+        let screen = a.screen.lock().unwrap();
+        let screen = screen.screen();
+        assert_eq!(
+            screen.mouse_protocol_mode(),
+            vt100::MouseProtocolMode::ButtonMotion
+        );
+        assert_eq!(
+            screen.mouse_protocol_encoding(),
+            vt100::MouseProtocolEncoding::Sgr
+        );
+    }
+    a.keys(&format!("\x1b[200~{}\x1b[201~", "p".repeat(3000)));
+    a.keys("QRS");
+    a.wait_text("pQRS");
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+    a.assert_restored();
+}
