@@ -55,7 +55,18 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         theme,
     )
     .await;
+    let quitting = session.state.quitting;
+    let failed = session.state.failed_count();
     session.shutdown();
+    // Said on stderr once the terminal is back, so it stays readable after exit.
+    drop(guard);
+    if quitting && failed > 0 {
+        eprintln!(
+            "brigade: {failed} message(s) were not delivered; they are kept in the history \
+             and {} retries them next time",
+            crate::keymap::key_for(&Action::Retry { id: None })
+        );
+    }
     result
 }
 

@@ -264,6 +264,11 @@ impl State {
         }
     }
 
+    /// Outgoing messages that failed and were not given up on.
+    pub fn failed_count(&self) -> usize {
+        self.failed.len()
+    }
+
     /// The delivery state of an outgoing message.
     pub fn delivery(&self, id: MsgId) -> Option<&Delivery> {
         let i = *self.outgoing.get(&id)?;
