@@ -103,14 +103,7 @@ async fn main_loop(
             }
         }
         if dirty {
-            session.state.view.today = Some(Local::now().date_naive());
-            if let Some(settled) = ui::settle(&session.state, area) {
-                crate::store::settle_scroll(&mut session.state, settled);
-            }
-            let extra = node_note(session.stats());
-            terminal
-                .draw(|frame| ui::render(frame, &session.state, theme, &extra))
-                .map_err(crash)?;
+            draw(session, terminal, area, theme)?;
             dirty = false;
         }
         tokio::select! {
@@ -155,6 +148,25 @@ async fn main_loop(
             },
         }
     }
+}
+
+/// One frame: today's date and the log's settled scroll position go to the store
+/// first, so that what is drawn and what the keys act on agree.
+fn draw(
+    session: &mut Session,
+    terminal: &mut Term,
+    area: Rect,
+    theme: Theme,
+) -> Result<(), Failure> {
+    session.state.view.today = Some(Local::now().date_naive());
+    if let Some(settled) = ui::settle(&session.state, area) {
+        crate::store::settle_scroll(&mut session.state, settled);
+    }
+    let extra = node_note(session.stats());
+    terminal
+        .draw(|frame| ui::render(frame, &session.state, theme, &extra))
+        .map_err(crash)?;
+    Ok(())
 }
 
 /// Clears the screen and forgets what was drawn, at the (maybe new) size, so that the

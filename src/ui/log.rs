@@ -252,17 +252,7 @@ fn body_lines(
                 44.. => 8,
                 _ => 6,
             };
-            let team = state.peer(*peer).key.team_label();
-            let sender = match dir {
-                Direction::In { .. } => {
-                    vec![Span::styled(elide_middle(team, sender_w), theme.peer(team))]
-                }
-                Direction::Out { .. } if state.view.selection == Selection::All => vec![
-                    Span::styled("you→", theme.accent()),
-                    Span::styled(elide_middle(team, sender_w - 4), theme.peer(team)),
-                ],
-                Direction::Out { .. } => vec![Span::styled("you", theme.accent())],
-            };
+            let sender = sender_spans(state, *peer, dir, sender_w, theme);
             let sender_pad =
                 sender_w.saturating_sub(sender.iter().map(|s| width(&s.content)).sum());
             let indent = TIME + GAP + sender_w + GAP;
@@ -308,6 +298,28 @@ fn body_lines(
             }
             lines
         }
+    }
+}
+
+/// The sender column: the team in its colour, `you`, or `you→team` in "All peers";
+/// names too long are elided in the middle so that similar ones stay apart.
+fn sender_spans(
+    state: &State,
+    peer: crate::store::PeerId,
+    dir: &Direction,
+    sender_w: usize,
+    theme: Theme,
+) -> Vec<Span<'static>> {
+    let team = state.peer(peer).key.team_label();
+    match dir {
+        Direction::In { .. } => {
+            vec![Span::styled(elide_middle(team, sender_w), theme.peer(team))]
+        }
+        Direction::Out { .. } if state.view.selection == Selection::All => vec![
+            Span::styled("you→", theme.accent()),
+            Span::styled(elide_middle(team, sender_w - 4), theme.peer(team)),
+        ],
+        Direction::Out { .. } => vec![Span::styled("you", theme.accent())],
     }
 }
 
