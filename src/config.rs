@@ -29,8 +29,9 @@ pub struct Args {
     #[arg(long, value_name = "IP")]
     pub bind: Option<IpAddr>,
 
-    /// The IP written in your messages' header, where peers reply [default: this
-    /// machine's first non-loopback IPv4 address, else 127.0.0.1]
+    /// The IP written in your messages' header, where peers reply [default: the --bind
+    /// address if one is given, else this machine's first non-loopback IPv4 address,
+    /// else 127.0.0.1]
     #[arg(long, value_name = "IP")]
     pub advertise_ip: Option<IpAddr>,
 
@@ -242,10 +243,14 @@ impl Settings {
             name,
             port: args.port.or(file.port),
             bind,
-            advertise_ip: args
-                .advertise_ip
-                .or(file.advertise_ip)
-                .unwrap_or_else(detect_advertise_ip),
+            // Bound to one address: that is where peers can reach us.
+            advertise_ip: args.advertise_ip.or(file.advertise_ip).unwrap_or_else(|| {
+                if bind.is_unspecified() {
+                    detect_advertise_ip()
+                } else {
+                    bind
+                }
+            }),
             peers,
             headless: args.headless,
             bell: !args.no_bell && file.bell.unwrap_or(true),
@@ -365,6 +370,18 @@ mod tests {
         assert_eq!(s.peers.len(), 2);
         assert!(!s.bell);
         assert_eq!(s.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn bound_to_one_address_it_advertises_that_address() {
+        let s = Settings::merge(args(&["--bind", "127.0.0.1"]), FileConfig::default()).unwrap();
+        assert_eq!(s.advertise_ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let s = Settings::merge(
+            args(&["--bind", "127.0.0.1", "--advertise-ip", "10.1.2.3"]),
+            FileConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(s.advertise_ip, "10.1.2.3".parse::<IpAddr>().unwrap());
     }
 
     #[test]

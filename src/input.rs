@@ -17,7 +17,7 @@ use crate::ui::layout::{Hit, hit};
 use KeyCode::*;
 use When::*;
 
-/// Log entries one wheel notch scrolls.
+/// Lines one wheel notch scrolls.
 pub const WHEEL: usize = 3;
 
 /// What a terminal event means in the current state. `area` is the whole screen,
@@ -44,7 +44,7 @@ impl Context {
         match state.view.overlay {
             Overlay::None => Context::Main(state.view.focus),
             Overlay::Help => Context::Help,
-            Overlay::NewRecipient(_) | Overlay::Search(_) => Context::Form,
+            Overlay::NewRecipient(_) | Overlay::Search(_) | Overlay::Confirm(_) => Context::Form,
         }
     }
 
@@ -54,6 +54,7 @@ impl Context {
             (Context::Main(_), Main | Editing) => true,
             (Context::Main(focus), Focused(f)) => focus == f,
             (Context::Form, Form | Editing) => true,
+            (Context::Help, Help) => true,
             _ => false,
         }
     }

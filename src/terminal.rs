@@ -11,9 +11,11 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crossterm::event::DisableMouseCapture;
+#[cfg(windows)]
+use crossterm::event::EnableMouseCapture;
 #[cfg(not(windows))]
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -65,7 +67,8 @@ impl Drop for TerminalGuard {
 fn enable() -> io::Result<()> {
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
-    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    execute!(io::stdout(), EnterAlternateScreen)?;
+    enable_mouse()?;
     // Not on Windows: crossterm reads the console's key records there and never makes
     // a paste event (crossterm-rs/crossterm#737), legacy consoles refuse the mode
     // outright, and with it on some terminals add Ctrl to every pasted Enter
@@ -73,6 +76,25 @@ fn enable() -> io::Result<()> {
     #[cfg(not(windows))]
     execute!(io::stdout(), EnableBracketedPaste)?;
     Ok(())
+}
+
+/// Button-event tracking (1002: clicks, drags with a button held, the wheel) in SGR
+/// form (1006), not crossterm's any-motion tracking (1003), which makes most terminals
+/// need a modifier for plain text selection. `DisableMouseCapture` undoes either.
+#[cfg(not(windows))]
+fn enable_mouse() -> io::Result<()> {
+    let mut out = io::stdout();
+    out.write_all(MOUSE_ON)?;
+    out.flush()
+}
+
+#[cfg(not(windows))]
+pub const MOUSE_ON: &[u8] = b"\x1b[?1000h\x1b[?1002h\x1b[?1006h";
+
+/// The console API has no tracking modes; crossterm's capture is the only one.
+#[cfg(windows)]
+fn enable_mouse() -> io::Result<()> {
+    execute!(io::stdout(), EnableMouseCapture)
 }
 
 /// Chains a panic hook that gives the terminal back before the panic is reported.

@@ -311,8 +311,14 @@ fn two_tuis_chat_with_keys_and_the_mouse() {
     b.keys(ENTER);
     a.wait_text("hi back from B");
 
-    // Ctrl+D disconnects the selected peer: B sees exit, then A leave.
+    // Ctrl+D asks first; Esc keeps the peer, y disconnects: B sees exit, then A leave.
     a.keys(CTRL_D);
+    a.wait_text("Disconnect B at");
+    a.keys("\x1b");
+    a.wait_for("the question gone", |s| !s.contains("Disconnect B at"));
+    a.keys(CTRL_D);
+    a.wait_text("Disconnect B at");
+    a.keys("y");
     b.wait_text("A left");
     a.wait_text("you left B");
 
@@ -591,4 +597,31 @@ fn a_history_in_use_is_reported_in_the_form() {
     b.keys(CTRL_C);
     assert!(b.wait_exit().success());
     b.assert_restored();
+}
+
+/// A paste well over 1 024 bytes goes into the compose box whole, and the keys typed
+/// after it are not stalled. The mouse is reported on button events
+/// (1002) in SGR form, not on every motion (1003), so plain drags select text.
+#[test]
+fn a_paste_over_1024_bytes_does_not_stall_input() {
+    let mut a = start("A", &[]);
+    a.wait_text("A @ 127.0.0.1:");
+    {
+        let screen = a.screen.lock().unwrap();
+        let screen = screen.screen();
+        assert_eq!(
+            screen.mouse_protocol_mode(),
+            vt100::MouseProtocolMode::ButtonMotion
+        );
+        assert_eq!(
+            screen.mouse_protocol_encoding(),
+            vt100::MouseProtocolEncoding::Sgr
+        );
+    }
+    a.keys(&format!("\x1b[200~{}\x1b[201~", "p".repeat(3000)));
+    a.keys("QRS");
+    a.wait_text("pQRS");
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+    a.assert_restored();
 }

@@ -329,7 +329,193 @@ fn help_in_a_short_window_says_there_is_more() {
     let mut s = conversation();
     s.screen(ScreenAction::OpenHelp);
     let screen = s.draw(80, 24);
-    assert!(screen.contains("more keys in a taller window"), "{screen}");
+    assert!(screen.contains("↓ more: ↑ ↓ PgUp PgDn scroll"), "{screen}");
+    assert_snapshot!(screen);
+    // It scrolls to its last line, and no further.
+    for _ in 0..10 {
+        s.screen(ScreenAction::Scroll(Scroll::PageDown));
+    }
+    let end = s.draw(80, 24);
+    assert!(end.contains("↑ more above"), "{end}");
+    assert!(end.contains("the wheel scrolls the log"), "{end}");
+    assert!(end.contains("Ctrl+U"), "{end}");
+    assert_snapshot!("help_scrolled_to_its_end", end);
+}
+
+#[test]
+fn ctrl_d_asks_before_disconnecting() {
+    let mut s = conversation();
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    s.screen(ScreenAction::DisconnectSelected);
+    let screen = s.draw(80, 24);
+    assert!(
+        screen.contains("Disconnect B at 10.213.8.143:8080?"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
+}
+
+impl Scene {
+    /// What the terminal front end does before each frame: settle the scroll position
+    /// at this size.
+    fn settle(&mut self, width: u16, height: u16) {
+        let area = ratatui::layout::Rect::new(0, 0, width, height);
+        if let Some(settled) = ui::settle(&self.state, area) {
+            brigade::store::settle_scroll(&mut self.state, settled);
+        }
+    }
+
+    fn scroll(&mut self, by: Scroll, width: u16, height: u16) {
+        self.screen(ScreenAction::Scroll(by));
+        self.settle(width, height);
+    }
+}
+
+/// A 66-line message at 80x24: scrolling by lines reaches its first line and stops
+/// there (no blank pane above the oldest line), and every line can be read.
+#[test]
+fn a_66_line_message_is_read_whole_by_scrolling_lines() {
+    let mut s = conversation();
+    let text: Vec<String> = (1..=66)
+        .map(|n| format!("line {n} of the long one"))
+        .collect();
+    s.send("10.213.8.143:8080", &text.join("\n"));
+    s.settle(80, 24);
+    let bottom = s.draw(80, 24);
+    assert!(bottom.contains("line 66 of"), "{bottom}");
+    let mut seen: std::collections::BTreeSet<usize> = (1..=66)
+        .filter(|n| bottom.contains(&format!("line {n} of")))
+        .collect();
+    for _ in 0..40 {
+        s.scroll(Scroll::Up(3), 80, 24);
+        let screen = s.draw(80, 24);
+        for n in 1..=66 {
+            if screen.contains(&format!("line {n} of")) {
+                seen.insert(n);
+            }
+        }
+    }
+    assert_eq!(seen.len(), 66, "every line was on screen once: {seen:?}");
+    assert!(s.state.view.at_top);
+    let top = s.draw(80, 24);
+    assert!(
+        top.contains("Thu 28 May 2026"),
+        "the oldest line shows: {top}"
+    );
+    assert!(top.contains("↓ more below"), "{top}");
+    assert_snapshot!(top);
+    // One page down moves the text by the pane's height less one line.
+    s.scroll(Scroll::PageDown, 80, 24);
+    s.scroll(Scroll::Bottom, 80, 24);
+    assert!(s.state.view.following());
+}
+
+/// Days are separated ("Yesterday", "Today"), and a conversation opened with unread
+/// messages shows a marker above the first of them until another is selected.
+#[test]
+fn day_separators_and_the_unread_marker() {
+    let mut s = Scene::new();
+    s.recv("10.213.8.143:40001", b"10.213.8.143:8080 B late last night");
+    s.send("10.213.8.143:8080", "good night");
+    s.recv("10.206.4.122:40003", b"10.206.4.122:1255 C hello");
+    // Reading C's conversation while B writes: B's messages are unread.
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(1))));
+    s.clock += 12 * 3600;
+    s.recv("10.213.8.143:40002", b"10.213.8.143:8080 B morning!");
+    s.recv("10.213.8.143:40003", b"10.213.8.143:8080 B are you there?");
+    s.state.view.today = Some(chrono::NaiveDate::from_ymd_opt(2026, 5, 29).unwrap());
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let screen = s.draw(80, 24);
+    for text in ["Yesterday", "Today", " new "] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
+    let new = screen.find(" new ").unwrap();
+    assert!(new < screen.find("morning!").unwrap() && new > screen.find("Today").unwrap());
+    assert_snapshot!(screen);
+    s.screen(ScreenAction::Select(Selection::All));
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    assert!(!s.draw(80, 24).contains(" new "), "read now");
+}
+
+/// Enter on a search hit of this session brings it into view with the match
+/// highlighted (the hit carries the history's whole milliseconds).
+#[test]
+fn a_search_hit_of_this_session_is_shown_highlighted() {
+    let mut s = conversation();
+    for n in 0..30 {
+        let text = format!("10.213.8.143:8080 B filler {n}");
+        s.recv("10.213.8.143:40004", text.as_bytes());
+    }
+    let entry = s.state.log[1].clone();
+    let Body::Message { peer, text, .. } = &entry.body else {
+        panic!()
+    };
+    let hit = Record {
+        at: Utc
+            .timestamp_millis_opt(entry.at.timestamp_millis())
+            .unwrap(),
+        peer: s.state.peers[peer.0].key.clone(),
+        outgoing: false,
+        text: text.clone(),
+        msg_id: None,
+        delivery: None,
+        claimed_ip: None,
+    };
+    s.screen(ScreenAction::OpenSearch);
+    for c in "from".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    let at = s.at();
+    update(
+        &mut s.state,
+        Event {
+            at,
+            kind: EventKind::SearchResults {
+                query: "from".into(),
+                hits: vec![hit],
+            },
+        },
+    );
+    s.screen(ScreenAction::Submit);
+    assert!(matches!(s.state.view.overlay, Overlay::None));
+    s.settle(100, 30);
+    let terminal = s.terminal(100, 30);
+    let buffer = terminal.backend().buffer();
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("Hi from B"), "{screen}");
+    let row = (0..30)
+        .find(|&y| {
+            (0..100)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                .contains("Hi from B")
+        })
+        .unwrap();
+    let highlighted: String = (30..100)
+        .filter(|&x| {
+            buffer[(x, row)]
+                .modifier
+                .contains(ratatui::style::Modifier::REVERSED)
+        })
+        .map(|x| buffer[(x, row)].symbol().to_string())
+        .collect();
+    assert_eq!(highlighted, "from");
+}
+
+/// An error longer than the status line is shown whole, wrapped in a box above the
+/// compose box, not cut at the window's edge.
+#[test]
+fn a_long_error_is_shown_whole() {
+    let mut s = conversation();
+    s.screen(ScreenAction::DisconnectSelected);
+    let flash = s.state.view.flash.clone().expect("an error").text;
+    let screen = s.draw(80, 24);
+    let shown: String = screen
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '"' || c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(shown.contains(&flash), "{flash}\n{screen}");
     assert_snapshot!(screen);
 }
 

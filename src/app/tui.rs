@@ -55,7 +55,18 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         theme,
     )
     .await;
+    let quitting = session.state.quitting;
+    let failed = session.state.failed_count();
     session.shutdown();
+    // Said on stderr once the terminal is back, so it stays readable after exit.
+    drop(guard);
+    if quitting && failed > 0 {
+        eprintln!(
+            "brigade: {failed} message(s) were not delivered; they are kept in the history \
+             and {} retries them next time",
+            crate::keymap::key_for(&Action::Retry { id: None })
+        );
+    }
     result
 }
 
@@ -79,11 +90,7 @@ async fn main_loop(
                 Effect::Bell => bell(),
                 Effect::Suspend => {
                     guard.suspend().map_err(crash)?;
-                    // Repaint everything at the (maybe new) size. Not `clear()`: it asks
-                    // the terminal for the cursor position, which can time out here.
-                    let size = terminal.size().map_err(crash)?;
-                    area = Rect::new(0, 0, size.width, size.height);
-                    terminal.resize(area).map_err(crash)?;
+                    repaint(terminal, &mut area)?;
                     dirty = true;
                 }
                 // Notices are for the headless front end; the rest the sink has run.
@@ -96,10 +103,7 @@ async fn main_loop(
             }
         }
         if dirty {
-            let extra = node_note(session.stats());
-            terminal
-                .draw(|frame| ui::render(frame, &session.state, theme, &extra))
-                .map_err(crash)?;
+            draw(session, terminal, area, theme)?;
             dirty = false;
         }
         tokio::select! {
@@ -115,9 +119,16 @@ async fn main_loop(
                         dirty = true;
                     }
                     tracing::trace!(?event, "terminal event");
-                    if let Some(action) = action_for(&event, &session.state, area) {
-                        effects.extend(session.act(action));
-                        dirty = true;
+                    match action_for(&event, &session.state, area) {
+                        Some(Action::Screen(ScreenAction::Repaint)) => {
+                            repaint(terminal, &mut area)?;
+                            dirty = true;
+                        }
+                        Some(action) => {
+                            effects.extend(session.act(action));
+                            dirty = true;
+                        }
+                        None => {}
                     }
                     n += 1;
                     if n < DRAIN && let Some(Ok(e)) = ready_now(input).await {
@@ -137,6 +148,35 @@ async fn main_loop(
             },
         }
     }
+}
+
+/// One frame: today's date and the log's settled scroll position go to the store
+/// first, so that what is drawn and what the keys act on agree.
+fn draw(
+    session: &mut Session,
+    terminal: &mut Term,
+    area: Rect,
+    theme: Theme,
+) -> Result<(), Failure> {
+    session.state.view.today = Some(Local::now().date_naive());
+    if let Some(settled) = ui::settle(&session.state, area) {
+        crate::store::settle_scroll(&mut session.state, settled);
+    }
+    let extra = node_note(session.stats());
+    terminal
+        .draw(|frame| ui::render(frame, &session.state, theme, &extra))
+        .map_err(crash)?;
+    Ok(())
+}
+
+/// Clears the screen and forgets what was drawn, at the (maybe new) size, so that the
+/// next frame draws every cell: after a suspend, or on Ctrl+L when something else wrote
+/// over the screen. Not `clear()`: it asks the terminal for the cursor position, which
+/// can time out here.
+fn repaint(terminal: &mut Term, area: &mut Rect) -> Result<(), Failure> {
+    let size = terminal.size().map_err(crash)?;
+    *area = Rect::new(0, 0, size.width, size.height);
+    terminal.resize(*area).map_err(crash)
 }
 
 /// The next terminal event if one is already waiting. Polls with the task's own

@@ -3,7 +3,7 @@
 
 use tui_input::InputRequest;
 
-/// Log entries one PgUp/PgDn moves.
+/// Lines one PgUp/PgDn moves before the front end has told the store the log's height.
 pub const PAGE: usize = 10;
 
 /// Index of a peer in the store's peer table; stable for the life of the state, so log
@@ -12,7 +12,7 @@ pub const PAGE: usize = 10;
 pub struct PeerId(pub usize);
 
 /// Whose conversation is on screen, and who Enter sends to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Selection {
     /// Every conversation in one stream; Enter sends to every listed peer.
     #[default]
@@ -72,12 +72,18 @@ pub enum ScreenAction {
     DisconnectSelected,
     /// Ctrl+Z: hand the terminal back to the shell.
     Suspend,
+    /// Ctrl+L: clear and draw the whole screen again (the terminal front end does it).
+    Repaint,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Log scrolling, in lines.
 pub enum Scroll {
     Up(usize),
     Down(usize),
+    /// A page: the log pane's height less one line of context.
+    PageUp,
+    PageDown,
     Top,
     Bottom,
 }

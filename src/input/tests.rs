@@ -83,12 +83,12 @@ fn keys_in_each_context() {
         (
             &main,
             key(PageUp, NONE),
-            sa(ScreenAction::Scroll(Scroll::Up(PAGE))),
+            sa(ScreenAction::Scroll(Scroll::PageUp)),
         ),
         (
             &main,
             key(PageDown, NONE),
-            sa(ScreenAction::Scroll(Scroll::Down(PAGE))),
+            sa(ScreenAction::Scroll(Scroll::PageDown)),
         ),
         (
             &main,

@@ -20,6 +20,8 @@ pub enum When {
     Form,
     /// Editing text: the compose box or a form field.
     Editing,
+    /// The help overlay is open (it scrolls).
+    Help,
 }
 
 /// One binding: its keys, where it applies, what it does, and its line in the help.

@@ -4,7 +4,7 @@ use crossterm::event::KeyCode;
 use tui_input::InputRequest;
 
 use super::binding::{ALT, Binding, CTRL, NONE, SHIFT, When, bind, edit, screen};
-use crate::event::screen::{Focus, PAGE, Scroll};
+use crate::event::screen::{Focus, Scroll};
 use crate::event::{Action, ScreenAction};
 
 use KeyCode::*;
@@ -165,7 +165,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(
         &[(PageUp, NONE)],
         Main,
-        screen(ScreenAction::Scroll(Scroll::Up(PAGE))),
+        screen(ScreenAction::Scroll(Scroll::PageUp)),
         "scroll the log a page",
         "",
     )
@@ -173,7 +173,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(
         &[(PageDown, NONE)],
         Main,
-        screen(ScreenAction::Scroll(Scroll::Down(PAGE))),
+        screen(ScreenAction::Scroll(Scroll::PageDown)),
         "",
         "",
     ),
@@ -181,7 +181,7 @@ pub static KEYMAP: &[Binding] = &[
         &[(Home, NONE)],
         Main,
         screen(ScreenAction::Scroll(Scroll::Top)),
-        "oldest / newest message",
+        "oldest / newest line",
         "",
     )
     .labelled("Home End"),
@@ -193,10 +193,60 @@ pub static KEYMAP: &[Binding] = &[
         "",
     ),
     bind(
+        &[(Char('l'), CTRL)],
+        Always,
+        screen(ScreenAction::Repaint),
+        "repaint the whole screen",
+        "",
+    ),
+    bind(
         &[(Char('z'), CTRL)],
         Main,
         screen(ScreenAction::Suspend),
         "suspend to the shell (fg resumes)",
+        "",
+    ),
+    bind(
+        &[(Up, NONE)],
+        Help,
+        screen(ScreenAction::Scroll(Scroll::Up(1))),
+        "help: scroll it (also PgUp PgDn Home End)",
+        "",
+    )
+    .labelled("↑ ↓"),
+    bind(
+        &[(Down, NONE)],
+        Help,
+        screen(ScreenAction::Scroll(Scroll::Down(1))),
+        "",
+        "",
+    ),
+    bind(
+        &[(PageUp, NONE)],
+        Help,
+        screen(ScreenAction::Scroll(Scroll::PageUp)),
+        "",
+        "",
+    ),
+    bind(
+        &[(PageDown, NONE)],
+        Help,
+        screen(ScreenAction::Scroll(Scroll::PageDown)),
+        "",
+        "",
+    ),
+    bind(
+        &[(Home, NONE)],
+        Help,
+        screen(ScreenAction::Scroll(Scroll::Top)),
+        "",
+        "",
+    ),
+    bind(
+        &[(End, NONE)],
+        Help,
+        screen(ScreenAction::Scroll(Scroll::Bottom)),
+        "",
         "",
     ),
     bind(

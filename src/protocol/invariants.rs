@@ -11,7 +11,7 @@ use super::sanitize::sanitize_text;
 /// other invisible characters, tag characters).
 pub fn is_forbidden(c: char) -> bool {
     (c.is_control() && c != '\n')
-        || matches!(c, '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+        || matches!(c, '\u{61c}' | '\u{180e}' | '\u{200b}' | '\u{200e}' | '\u{200f}'
             | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
             | '\u{e0000}'..='\u{e007f}')

@@ -119,7 +119,8 @@ fn is_removed(c: char) -> bool {
         '\u{0}'..='\u{1f}'          // C0 (\n, \r, \t, ESC handled before)
         | '\u{7f}'..='\u{9f}'       // DEL and C1
         | '\u{61c}'                 // Arabic letter mark
-        | '\u{200b}'..='\u{200f}'   // zero-width space/joiners, LRM, RLM
+        | '\u{200b}'               // zero-width space (ZWNJ and ZWJ stay: emoji, Indic)
+        | '\u{200e}'..='\u{200f}'   // LRM, RLM
         | '\u{202a}'..='\u{202e}'   // bidi embeddings and overrides
         | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
         | '\u{2066}'..='\u{2069}'   // bidi isolates
@@ -223,7 +224,7 @@ mod tests {
     fn bidi_and_invisible_characters_are_removed() {
         check("\u{202e}evil\u{202c}", "evil");
         check(
-            "a\u{200b}b\u{200d}c\u{feff}d\u{2066}e\u{2069}\u{61c}",
+            "a\u{200b}bc\u{feff}d\u{2066}e\u{2069}\u{61c}\u{200e}",
             "abcde",
         );
         check("tag\u{e0041}\u{e007f}", "tag");
@@ -238,6 +239,20 @@ mod tests {
         check("\u{301}x", "x");
         // Real text keeps its marks.
         check("cafe\u{301}", "cafe\u{301}");
+    }
+
+    #[test]
+    fn joiners_and_variation_selectors_stay_for_emoji_and_indic_scripts() {
+        // Family emoji (ZWJ sequence), a heart with VS16, Hindi with a virama + ZWJ,
+        // Persian with ZWNJ.
+        for text in [
+            "👨\u{200d}👩\u{200d}👧",
+            "❤\u{fe0f}",
+            "क्\u{200d}ष",
+            "می\u{200c}خواهم",
+        ] {
+            check(text, text);
+        }
     }
 
     #[test]

@@ -188,9 +188,10 @@ fn restore_rebuilds_the_log_and_resends_what_was_undelivered() {
     assert_eq!(s.log.len(), 5);
     assert_eq!(s.undelivered(), 2);
     assert_eq!(next_id(&s), MsgId(8), "ids continue after the stored ones");
-    // Last session's peer is listed again, as a contact; the failed message waits.
+    // Last session's peer is listed again, Active (it wrote to us); the failed
+    // message waits.
     assert!(s.peers[0].listed);
-    assert_eq!(s.peers[0].status, PeerStatus::Contact);
+    assert_eq!(s.peers[0].status, PeerStatus::Active);
     assert_eq!(s.delivery(MsgId(6)).unwrap().label(), "failed");
 }
 
@@ -357,6 +358,17 @@ fn scrolling_past_the_top_loads_older_messages_once_and_keeps_the_view() {
     let up = |h: &mut Harness| h.act(Action::Screen(ScreenAction::Scroll(Scroll::Up(10))));
     let fx = up(&mut h);
     assert!(fx.is_empty(), "not at the top yet: {fx:?}");
+    // The front end measures the pane: the oldest loaded line is on screen.
+    let top = h.state.view_len() - 1;
+    settle_scroll(
+        &mut h.state,
+        Settled {
+            scroll: top,
+            scroll_lines: 0,
+            at_top: true,
+            page: 10,
+        },
+    );
     let fx = up(&mut h);
     assert_eq!(
         fx,
@@ -481,4 +493,35 @@ fn restore_does_not_list_a_peer_whose_last_word_was_exit() {
     );
     let listed: Vec<String> = s.listed().map(|(_, p)| p.key.addr().to_string()).collect();
     assert_eq!(listed, ["10.0.0.2:8080"]);
+}
+
+#[test]
+fn after_a_restart_ctrl_k_reaches_the_peers_heard_from_before() {
+    let mut s = State::new("A", "10.0.0.9".parse().unwrap());
+    let rec = |ip: &str, outgoing: bool, id: Option<u64>| Record {
+        at: Utc.timestamp_opt(1_780_000_000, 0).unwrap(),
+        peer: PeerKey::new(ip.parse().unwrap(), 8080, "T"),
+        outgoing,
+        text: "hi".into(),
+        msg_id: id.map(MsgId),
+        delivery: id.map(|_| Delivery::Delivered),
+        claimed_ip: None,
+    };
+    // 10.0.0.2 wrote to us; 10.0.0.3 was only written to.
+    restore(
+        &mut s,
+        vec![rec("10.0.0.2", false, None), rec("10.0.0.3", true, Some(1))],
+    );
+    let at = Utc.timestamp_opt(1_780_000_100, 0).unwrap();
+    let fx = update(&mut s, Event::action(at, Action::ConnectAll));
+    let to: Vec<String> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { to, text, .. } if text == crate::protocol::CONNECT_TEXT => {
+                Some(to.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(to, ["10.0.0.2:8080"]);
 }

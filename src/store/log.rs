@@ -14,7 +14,7 @@ pub(super) fn push_entry(state: &mut State, entry: LogEntry) {
     if let Some(p) = peer {
         state.peer_log[p.0].push(index);
     }
-    if state.on_screen(peer) && state.view.scroll > 0 {
+    if state.on_screen(peer) && !state.view.following() {
         state.view.scroll += 1;
         if matches!(entry.body, Body::Message { .. }) {
             state.view.new_below += 1;
@@ -133,12 +133,11 @@ pub(super) fn select(state: &mut State, selection: Selection) {
         Selection::Peer(id) if id.0 < state.peers.len() && state.peer(id).listed => selection,
         _ => Selection::All,
     };
-    if let Selection::Peer(id) = selection {
-        state.peers[id.0].unread = 0;
-    }
+    let unread = match selection {
+        Selection::Peer(id) => std::mem::take(&mut state.peers[id.0].unread),
+        Selection::All => 0,
+    };
     if state.view.selection != selection {
-        state.view.selection = selection;
-        state.view.scroll = 0;
-        state.view.new_below = 0;
+        state.switch_conversation(selection, unread);
     }
 }

@@ -20,6 +20,7 @@ mod screen_tests;
 mod tests;
 
 pub use restore::{next_id, restore};
+pub use screen::settle_scroll;
 pub use state::{
     Body, Direction, ENTRY_OVERHEAD, LOG_WINDOW, LOG_WINDOW_BYTES, LogEntry, MAX_PEERS,
     MAX_PEERS_PER_IP, Me, Peer, PeerId, PeerStatus, State,
@@ -27,5 +28,5 @@ pub use state::{
 pub use update::update;
 pub use view::{
     Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll, SearchView,
-    Selection, View, single_line,
+    Selection, Settled, View, single_line,
 };

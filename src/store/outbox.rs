@@ -144,7 +144,8 @@ pub(super) fn requeue(state: &mut State, id: MsgId, fx: &mut Vec<Effect>) -> boo
     };
     let (peer, text) = (*peer, text.clone());
     let to = state.peers[peer.0].key.addr();
-    if !state.peers[peer.0].listed {
+    // Retrying an `exit` still means leaving: it never brings the peer back.
+    if !is_exit(&text) {
         state.peers[peer.0].listed = true;
     }
     set_delivery(state, id, Delivery::Pending, fx);

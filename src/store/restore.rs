@@ -36,12 +36,14 @@ fn peers_to_keep(state: &State, records: &[Record]) -> HashSet<PeerKey> {
 }
 
 /// Loads `records` (oldest first) into an empty log; returns the sends to resume.
-/// Last session's peers are listed again (as contacts not yet reached), except those
-/// whose last word was `exit`.
+/// Last session's peers are listed again, except those whose last word was `exit`:
+/// those we had heard from as Active (so Ctrl+K reaches them, as before the restart),
+/// the others as contacts not yet reached.
 pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
     let mut fx = Vec::new();
     let mut last_words: std::collections::HashMap<super::PeerId, bool> = Default::default();
     let keep = peers_to_keep(state, &records);
+    let mut heard = std::collections::HashSet::new();
     for r in records {
         if !keep.contains(&r.peer) && state.find(&r.peer).is_none() {
             continue; // more peers than the table holds: the message stays searchable
@@ -55,6 +57,7 @@ pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
         last_words.insert(peer, crate::protocol::is_exit(&r.text));
         if !r.outgoing {
             state.peers[peer.0].last_heard = Some(r.at);
+            heard.insert(peer);
         }
         let dir = match (r.outgoing, r.msg_id) {
             (false, _) => Direction::In {
@@ -97,6 +100,9 @@ pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
     for (peer, left) in last_words {
         if !left && state.peers[peer.0].key.reachable() {
             state.peers[peer.0].listed = true;
+            if heard.contains(&peer) && state.peers[peer.0].status == PeerStatus::Contact {
+                state.peers[peer.0].status = PeerStatus::Active;
+            }
         }
     }
     fx

@@ -11,7 +11,8 @@ use super::outbox::{send_exit, send_to};
 use super::peers::{discovered, resolve_recipient};
 use super::state::{Body, Direction, PeerId, State};
 use super::view::{
-    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, single_line,
+    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, Settled,
+    single_line,
 };
 use crate::discovery::invite::Invite;
 use crate::event::{Action, Effect};
@@ -28,7 +29,30 @@ pub(super) fn on_screen(
     match std::mem::take(&mut state.view.overlay) {
         Overlay::Help => match action {
             ScreenAction::Close | ScreenAction::Submit | ScreenAction::OpenHelp => {}
+            ScreenAction::Scroll(by) => {
+                // The drawing clamps it to the help's length at the window's height.
+                let most = crate::keymap::keymap().len() + 4;
+                let page = state.view.page;
+                let at = &mut state.view.help_scroll;
+                *at = match by {
+                    Scroll::Up(n) => at.saturating_sub(n),
+                    Scroll::Down(n) => at.saturating_add(n).min(most),
+                    Scroll::PageUp => at.saturating_sub(page),
+                    Scroll::PageDown => at.saturating_add(page).min(most),
+                    Scroll::Top => 0,
+                    Scroll::Bottom => most,
+                };
+                state.view.overlay = Overlay::Help;
+            }
             _ => state.view.overlay = Overlay::Help,
+        },
+        Overlay::Confirm(id) => match action {
+            ScreenAction::Submit | ScreenAction::Edit(InputRequest::InsertChar('y' | 'Y'))
+                if state.peers[id.0].listed =>
+            {
+                send_exit(state, at, id, fx)
+            }
+            _ => {}
         },
         Overlay::NewRecipient(mut form) => {
             match action {
@@ -85,7 +109,7 @@ fn on_search(
         }
         ScreenAction::Submit => {
             if let Some(hit) = search.hits.get(search.selected) {
-                if jump_to(state, hit) {
+                if jump_to(state, hit, &search.answered) {
                     return; // the overlay closes on the hit
                 }
                 flash(
@@ -112,15 +136,24 @@ pub(super) fn search_results(state: &mut State, query: String, hits: Vec<crate::
     }
 }
 
-/// Shows the conversation that holds this message, scrolled so it is at the bottom.
-/// False when the message is not in the loaded log.
-fn jump_to(state: &mut State, hit: &crate::event::Record) -> bool {
-    let found = state.log.iter().rposition(|e| {
-        e.at == hit.at
-            && matches!(&e.body, Body::Message { peer, dir, text }
-                if text == &hit.text
-                    && state.peers[peer.0].key == hit.peer
-                    && matches!(dir, Direction::Out { .. }) == hit.outgoing)
+/// Shows the conversation that holds this message, scrolled so it is at the bottom,
+/// with the query highlighted in it. Outgoing messages are matched by their id; the
+/// others by peer, text and time to the millisecond (the history keeps whole
+/// milliseconds, the log full precision). False when the message is not in the log.
+fn jump_to(state: &mut State, hit: &crate::event::Record, query: &str) -> bool {
+    let millis = |at: DateTime<Utc>| at.timestamp_millis();
+    let found = state.log.iter().rposition(|e| match &e.body {
+        Body::Message {
+            dir: Direction::Out { id, .. },
+            ..
+        } => hit.outgoing && hit.msg_id == Some(*id),
+        Body::Message { peer, text, .. } => {
+            !hit.outgoing
+                && millis(e.at) == millis(hit.at)
+                && text == &hit.text
+                && state.peers[peer.0].key == hit.peer
+        }
+        Body::System { .. } => false,
     });
     let Some(index) = found else {
         return false;
@@ -138,6 +171,9 @@ fn jump_to(state: &mut State, hit: &crate::event::Record) -> bool {
             .unwrap_or(0),
     };
     state.view.scroll = state.view_len() - 1 - position;
+    state.view.scroll_lines = 0;
+    state.view.at_top = false;
+    state.view.found = Some((index, query.to_string()));
     state.view.focus = Focus::Log;
     true
 }
@@ -171,7 +207,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
         ScreenAction::FocusPrev => view.focus = view.focus.prev(),
         ScreenAction::Focus(focus) => view.focus = focus,
         ScreenAction::Scroll(by) => {
-            let at_top = state.view.scroll + 1 >= state.view_len();
+            let at_top = state.view.at_top;
             scroll(state, by);
             // Past the oldest loaded message: ask for older ones.
             if at_top
@@ -185,14 +221,17 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
         }
         ScreenAction::RecallOlder => recall(state, true),
         ScreenAction::RecallNewer => recall(state, false),
-        ScreenAction::OpenHelp => view.overlay = Overlay::Help,
+        ScreenAction::OpenHelp => {
+            view.help_scroll = 0;
+            view.overlay = Overlay::Help;
+        }
         ScreenAction::OpenSearch => view.overlay = Overlay::Search(SearchView::default()),
         ScreenAction::OpenNewRecipient => {
             view.overlay = Overlay::NewRecipient(Form::new_recipient())
         }
         ScreenAction::DisconnectSelected => match view.selection {
             // Removing the peer also moves the view back to "All peers".
-            Selection::Peer(id) if state.peers[id.0].listed => send_exit(state, at, id, fx),
+            Selection::Peer(id) if state.peers[id.0].listed => view.overlay = Overlay::Confirm(id),
             _ => flash(
                 state,
                 format!(
@@ -203,6 +242,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             ),
         },
         ScreenAction::Suspend => fx.push(Effect::Suspend),
+        ScreenAction::Repaint => {}
     }
 }
 
@@ -216,16 +256,39 @@ fn step_selection(state: &mut State, step: isize) {
     select(state, entries[next]);
 }
 
+/// Scrolls by lines. The store does not know how tall entries are: it moves the line
+/// offset and the front end settles it (`settle_scroll`) before the next frame.
 fn scroll(state: &mut State, by: Scroll) {
     let max = state.view_len().saturating_sub(1);
     let view = &mut state.view;
-    view.scroll = match by {
-        Scroll::Up(n) => view.scroll.saturating_add(n).min(max),
-        Scroll::Down(n) => view.scroll.saturating_sub(n),
-        Scroll::Top => max,
-        Scroll::Bottom => 0,
-    };
-    if view.scroll == 0 {
+    let lines = |n: usize| isize::try_from(n).unwrap_or(isize::MAX / 4);
+    match by {
+        Scroll::Up(n) if !view.at_top => view.scroll_lines += lines(n),
+        Scroll::PageUp if !view.at_top => view.scroll_lines += lines(view.page),
+        Scroll::Up(_) | Scroll::PageUp => {}
+        Scroll::Down(n) => view.scroll_lines -= lines(n),
+        Scroll::PageDown => view.scroll_lines -= lines(view.page),
+        Scroll::Top => {
+            view.scroll = max;
+            view.scroll_lines = isize::MAX / 4;
+        }
+        Scroll::Bottom => (view.scroll, view.scroll_lines) = (0, 0),
+    }
+    if view.scroll == 0 && view.scroll_lines <= 0 {
+        view.scroll_lines = 0;
+        view.new_below = 0;
+    }
+}
+
+/// The front end's measure of where the log really is: the offset within the bottom
+/// entry, clamped at the oldest and the newest line, and the page height.
+pub fn settle_scroll(state: &mut State, settled: Settled) {
+    let view = &mut state.view;
+    view.scroll = settled.scroll;
+    view.scroll_lines = settled.scroll_lines;
+    view.at_top = settled.at_top;
+    view.page = settled.page.max(1);
+    if view.following() {
         view.new_below = 0;
     }
 }
@@ -300,6 +363,7 @@ fn remember_sent(state: &mut State, text: String) {
     view.compose.reset();
     view.recall = None;
     view.scroll = 0;
+    view.scroll_lines = 0;
     view.new_below = 0;
 }
 

@@ -188,18 +188,55 @@ fn up_and_down_recall_sent_lines_and_restore_the_draft() {
 fn scrolled_up_the_view_stays_put_and_counts_new_messages() {
     let mut h = with_two_peers();
     screen(&mut h, ScreenAction::Scroll(Scroll::Up(2)));
-    assert_eq!(h.state.view.scroll, 2);
+    assert_eq!((h.state.view.scroll, h.state.view.scroll_lines), (0, 2));
     h.recv("10.0.0.2:1", "10.0.0.2:8080 B new one");
     h.recv("10.0.0.2:1", "10.0.0.2:8080 B new two");
-    assert_eq!(h.state.view.scroll, 4, "the same entries stay on screen");
+    assert_eq!(
+        (h.state.view.scroll, h.state.view.scroll_lines),
+        (2, 2),
+        "the same lines stay on screen"
+    );
     assert_eq!(h.state.view.new_below, 2);
     screen(&mut h, ScreenAction::Scroll(Scroll::Bottom));
     assert_eq!((h.state.view.scroll, h.state.view.new_below), (0, 0));
-    // Scrolling is bounded by the view.
-    screen(&mut h, ScreenAction::Scroll(Scroll::Up(1000)));
-    assert_eq!(h.state.view.scroll, h.state.view_len() - 1);
+    assert!(h.state.view.following());
+    // Down past the newest line follows again.
+    screen(&mut h, ScreenAction::Scroll(Scroll::Up(1)));
     screen(&mut h, ScreenAction::Scroll(Scroll::Down(1000)));
-    assert_eq!(h.state.view.scroll, 0);
+    assert!(h.state.view.following());
+}
+
+#[test]
+fn pages_are_the_settled_height_and_the_top_stops_scrolling_up() {
+    let mut h = with_two_peers();
+    settle_scroll(
+        &mut h.state,
+        Settled {
+            scroll: 0,
+            scroll_lines: 0,
+            at_top: false,
+            page: 17,
+        },
+    );
+    screen(&mut h, ScreenAction::Scroll(Scroll::PageUp));
+    assert_eq!(h.state.view.scroll_lines, 17);
+    screen(&mut h, ScreenAction::Scroll(Scroll::PageDown));
+    assert!(h.state.view.following());
+    settle_scroll(
+        &mut h.state,
+        Settled {
+            scroll: 1,
+            scroll_lines: 0,
+            at_top: true,
+            page: 17,
+        },
+    );
+    screen(&mut h, ScreenAction::Scroll(Scroll::Up(3)));
+    assert_eq!(
+        (h.state.view.scroll, h.state.view.scroll_lines),
+        (1, 0),
+        "nothing above the oldest line"
+    );
 }
 
 #[test]
@@ -213,7 +250,14 @@ fn following_the_bottom_needs_no_marker() {
 fn ctrl_d_disconnects_the_selected_peer_and_shows_all() {
     let mut h = with_two_peers();
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    // It asks first: Esc (or anything but y/Enter) keeps the peer.
     let fx = screen(&mut h, ScreenAction::DisconnectSelected);
+    assert!(sends(&fx).is_empty());
+    assert!(matches!(h.state.view.overlay, Overlay::Confirm(PeerId(0))));
+    screen(&mut h, ScreenAction::Close);
+    assert!(h.state.peers[0].listed);
+    screen(&mut h, ScreenAction::DisconnectSelected);
+    let fx = screen(&mut h, ScreenAction::Edit(InputRequest::InsertChar('y')));
     assert_eq!(sends(&fx)[0].2, "exit");
     assert!(!h.state.peers[0].listed);
     assert_eq!(h.state.view.selection, Selection::All);
@@ -390,4 +434,58 @@ fn the_new_recipient_form_accepts_an_invite() {
         panic!("a bad invite keeps the form open")
     };
     assert!(form.fields[0].error.as_ref().unwrap().contains("invite"));
+}
+
+#[test]
+fn each_conversation_keeps_its_own_draft() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    type_text(&mut h, "for B only");
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    assert_eq!(h.state.view.compose.value(), "", "B's draft is not C's");
+    type_text(&mut h, "for C");
+    screen(&mut h, ScreenAction::Select(Selection::All));
+    assert_eq!(h.state.view.compose.value(), "");
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    assert_eq!(h.state.view.compose.value(), "for B only");
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    assert_eq!(h.state.view.compose.value(), "for C");
+}
+
+#[test]
+fn the_unread_marker_sits_above_the_first_unread_message_until_left() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B one");
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B two");
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let at = h.state.view.unread_from.expect("a marker");
+    assert!(
+        matches!(&h.state.view_entry(at).body, Body::Message { text, .. } if text == "one"),
+        "{:?}",
+        h.state.view_entry(at)
+    );
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B three");
+    assert_eq!(h.state.view.unread_from, Some(at), "kept while reading");
+    screen(&mut h, ScreenAction::Select(Selection::All));
+    assert_eq!(h.state.view.unread_from, None);
+}
+
+#[test]
+fn retrying_a_failed_exit_does_not_bring_the_peer_back() {
+    let mut h = with_two_peers();
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    screen(&mut h, ScreenAction::DisconnectSelected);
+    let fx = screen(&mut h, ScreenAction::Submit);
+    let (id, to, _) = sends(&fx)[0].clone();
+    h.net(NetEvent::Delivery {
+        id,
+        to: super::tests::addr(&to),
+        status: Delivery::Failed {
+            reason: "refused".into(),
+        },
+    });
+    let fx = h.act(Action::Retry { id: Some(id) });
+    assert_eq!(sends(&fx).len(), 1, "the exit goes again");
+    assert!(!h.state.peers[0].listed, "but the peer stays gone");
 }

@@ -273,6 +273,47 @@ impl State {
             .count()
     }
 
+    /// Shows another conversation: its draft comes back (this one's is kept), the log
+    /// follows its newest line, and a marker goes above its first of `unread` messages.
+    pub(super) fn switch_conversation(&mut self, selection: Selection, unread: usize) {
+        let view = &mut self.view;
+        let draft = view.drafts.remove(&selection).unwrap_or_default();
+        let old = std::mem::replace(&mut view.compose, draft);
+        if !old.value().is_empty() {
+            view.drafts.insert(view.selection, old);
+        }
+        view.recall = None;
+        view.selection = selection;
+        view.scroll = 0;
+        view.scroll_lines = 0;
+        view.at_top = false;
+        view.new_below = 0;
+        view.unread_from = None;
+        if unread > 0 {
+            let mut seen = 0;
+            for i in (0..self.view_len()).rev() {
+                if matches!(
+                    self.view_entry(i).body,
+                    Body::Message {
+                        dir: Direction::In { .. },
+                        ..
+                    }
+                ) {
+                    seen += 1;
+                    if seen == unread {
+                        self.view.unread_from = Some(i);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Outgoing messages that failed and were not given up on.
+    pub fn failed_count(&self) -> usize {
+        self.failed.len()
+    }
+
     /// The delivery state of an outgoing message.
     pub fn delivery(&self, id: MsgId) -> Option<&Delivery> {
         let i = *self.outgoing.get(&id)?;

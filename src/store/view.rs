@@ -2,7 +2,9 @@
 //! (the terminal front end also sets the bell and the time zone once, at start-up). The
 //! terminal front end draws it; the headless one ignores it.
 
-use chrono::FixedOffset;
+use std::collections::HashMap;
+
+use chrono::{FixedOffset, NaiveDate};
 use tui_input::{Input, InputRequest};
 
 pub use crate::event::screen::{Focus, PAGE, ScreenAction, Scroll, Selection};
@@ -126,6 +128,8 @@ pub enum Overlay {
     Help,
     NewRecipient(Form),
     Search(SearchView),
+    /// "Disconnect this peer?": y or Enter confirms, Esc (or anything else) cancels.
+    Confirm(crate::event::screen::PeerId),
 }
 
 /// Ctrl+F: a query over the whole history and its hits, newest first.
@@ -155,8 +159,29 @@ pub struct View {
     pub sent: Vec<String>,
     /// While recalling: the index in `sent`, and the draft to return to.
     pub recall: Option<(usize, String)>,
-    /// Log entries of the current view hidden below the bottom (0: following).
+    /// Log entries of the current view hidden below the entry at the bottom edge
+    /// (0 and no `scroll_lines`: following the newest).
     pub scroll: usize,
+    /// Lines of that bottom entry hidden below the pane's edge. Scrolling changes it by
+    /// lines; the front end, which knows how tall entries are, settles it back into
+    /// that entry's range and clamps it at the oldest line (`settle_scroll`).
+    pub scroll_lines: isize,
+    /// The oldest loaded line is on screen (as of the last settle).
+    pub at_top: bool,
+    /// Lines one PgUp/PgDn moves: the log pane's height less one (set on settle).
+    pub page: usize,
+    /// The local date today, for the day separators ("Today", "Yesterday"); the front
+    /// end sets it, the store has no clock.
+    pub today: Option<NaiveDate>,
+    /// The compose drafts of the conversations not on screen.
+    pub drafts: HashMap<Selection, Input>,
+    /// Position in the current view of the first message unread when it was opened:
+    /// a marker line sits above it until another conversation is selected.
+    pub unread_from: Option<usize>,
+    /// Lines of the help overlay scrolled off its top.
+    pub help_scroll: usize,
+    /// The search hit jumped to (its log index) and the query, highlighted in it.
+    pub found: Option<(usize, String)>,
     /// Messages that arrived below while scrolled up.
     pub new_below: usize,
     pub flash: Option<Flash>,
@@ -176,12 +201,36 @@ impl Default for View {
             sent: Vec::new(),
             recall: None,
             scroll: 0,
+            scroll_lines: 0,
+            at_top: false,
+            page: PAGE,
+            today: None,
+            drafts: HashMap::new(),
+            unread_from: None,
+            found: None,
+            help_scroll: 0,
             new_below: 0,
             flash: None,
             bell: false,
             utc_offset: FixedOffset::east_opt(0).expect("zero is a valid offset"),
         }
     }
+}
+
+impl View {
+    /// Following the newest line: new messages scroll into view.
+    pub fn following(&self) -> bool {
+        self.scroll == 0 && self.scroll_lines <= 0
+    }
+}
+
+/// Where the log pane really is, as the front end measured it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    pub scroll: usize,
+    pub scroll_lines: isize,
+    pub at_top: bool,
+    pub page: usize,
 }
 
 /// Pasted or typed text for a one-line field: sanitized like remote text (escape

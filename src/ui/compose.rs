@@ -107,7 +107,16 @@ fn visible_slice(text: &str, skip: usize, room: usize) -> String {
     out
 }
 
-pub fn render_status(frame: &mut Frame, state: &State, area: Rect, theme: Theme, extra: &str) {
+/// Draws the status line. False when the flash did not fit in it whole (the caller
+/// shows it in full above, `render_toast`).
+pub fn render_status(
+    frame: &mut Frame,
+    state: &State,
+    area: Rect,
+    theme: Theme,
+    extra: &str,
+) -> bool {
+    let mut whole = true;
     let me = match state.me.listen {
         Some(addr) => format!(
             " {} @ {}:{}",
@@ -141,6 +150,7 @@ pub fn render_status(frame: &mut Frame, state: &State, area: Rect, theme: Theme,
                 theme.active()
             };
             let text = format!(" · {}", flash.text);
+            whole = used + width(&text) <= room;
             spans.push(Span::styled(
                 truncate(&text, room.saturating_sub(used)),
                 style,
@@ -174,4 +184,30 @@ pub fn render_status(frame: &mut Frame, state: &State, area: Rect, theme: Theme,
         fitted.push(span);
     }
     frame.render_widget(Paragraph::new(Line::from(fitted)), area);
+    whole
+}
+
+/// The flash in full, wrapped in a box just above `above` (the compose box), when the
+/// status line is too narrow for it.
+pub fn render_toast(frame: &mut Frame, state: &State, above: Rect, theme: Theme) {
+    let Some(flash) = &state.view.flash else {
+        return;
+    };
+    let style = if flash.error {
+        theme.error()
+    } else {
+        theme.active()
+    };
+    let pieces = super::wrap::wrap(&flash.text, usize::from(above.width.saturating_sub(4)));
+    let height = (pieces.len() as u16 + 2).min(above.y);
+    let rect = Rect::new(above.x, above.y - height, above.width, height);
+    frame.render_widget(ratatui::widgets::Clear, rect);
+    let lines: Vec<Line> = pieces
+        .into_iter()
+        .map(|p| Line::from(Span::styled(p, style)))
+        .collect();
+    let block = ratatui::widgets::Block::bordered()
+        .border_style(style)
+        .padding(ratatui::widgets::Padding::horizontal(1));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

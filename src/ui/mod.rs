@@ -32,10 +32,13 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
     }
     log::render(frame, state, panes.log, theme);
     compose::render(frame, state, panes.compose, theme);
-    compose::render_status(frame, state, panes.status, theme, extra);
+    if !compose::render_status(frame, state, panes.status, theme, extra) {
+        compose::render_toast(frame, state, panes.compose, theme);
+    }
     match &state.view.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::render_help(frame, area, theme),
+        Overlay::Help => overlay::render_help(frame, area, theme, state.view.help_scroll),
+        Overlay::Confirm(id) => overlay::render_confirm(frame, state, *id, area, theme),
         Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(
             frame,
@@ -50,6 +53,20 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
             ),
         ),
     }
+}
+
+/// Where the log pane settles at this screen size: the front end hands it to the
+/// store (`store::settle_scroll`) before drawing, so that scrolling by lines stops at
+/// the oldest and the newest line. `None` when there is no log pane.
+pub fn settle(state: &State, area: ratatui::layout::Rect) -> Option<crate::store::Settled> {
+    let Screen::Panes(panes) = layout(area) else {
+        return None;
+    };
+    let inner = panes.log.inner(ratatui::layout::Margin::new(1, 1));
+    if inner.height == 0 || inner.width < 20 || state.view_len() == 0 {
+        return None;
+    }
+    Some(log::place(state, inner, Theme::MONO).settled)
 }
 
 /// The key of a screen action in a form.

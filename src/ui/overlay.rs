@@ -10,9 +10,9 @@ use super::layout::centered;
 use super::theme::Theme;
 use super::wrap::{pad, truncate};
 use crate::keymap::{keymap, screen_key};
-use crate::store::{Form, ScreenAction, SearchView, State};
+use crate::store::{Form, PeerId, ScreenAction, SearchView, State};
 
-pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
+pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme, scroll: usize) {
     let mut lines = vec![Line::from(vec![
         Span::styled(pad("key", 18), theme.dim()),
         Span::styled(pad("does", 46), theme.dim()),
@@ -38,14 +38,25 @@ pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
         ),
         theme.dim(),
     )));
-    // Too short a window: say so rather than cut the list silently.
+    // Too short a window: it scrolls, and says so rather than cut the list silently.
     let room = area.height.saturating_sub(2) as usize;
     if lines.len() > room && room > 1 {
-        lines.truncate(room - 1);
-        lines.push(Line::from(Span::styled(
-            "… more keys in a taller window (and in the README)",
+        let header = lines.remove(0);
+        let shown = room - 2;
+        let first = scroll.min(lines.len() - shown);
+        let more = first + shown < lines.len();
+        let mut page: Vec<Line> = std::iter::once(header)
+            .chain(lines.drain(first..first + shown))
+            .collect();
+        page.push(Line::from(Span::styled(
+            match (first > 0, more) {
+                (_, true) => "↓ more: ↑ ↓ PgUp PgDn scroll",
+                (true, false) => "↑ more above: ↑ PgUp scroll",
+                (false, false) => "",
+            },
             theme.dim(),
         )));
+        lines = page;
     }
     let rect = centered(area, 76, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
@@ -57,6 +68,43 @@ pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
             theme.bold(),
         ));
     frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// "Disconnect B?" before Ctrl+D sends `exit`.
+pub fn render_confirm(frame: &mut Frame, state: &State, id: PeerId, area: Rect, theme: Theme) {
+    let peer = state.peer(id);
+    let lines = vec![
+        Line::from(vec![
+            Span::raw("Disconnect "),
+            Span::styled(peer.key.team_label().to_string(), theme.bold()),
+            Span::raw(format!(" at {}?", peer.key.addr())),
+        ]),
+        Line::from(Span::styled(
+            "It is sent exit and leaves your list.",
+            theme.dim(),
+        )),
+        Line::raw(""),
+        Line::from(Span::styled(
+            format!(
+                "y or {}: disconnect · {}: keep",
+                screen_key(ScreenAction::Submit),
+                screen_key(ScreenAction::Close)
+            ),
+            theme.accent(),
+        )),
+    ];
+    let rect = centered(area, 56, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.error())
+        .title(Span::styled(" Disconnect? ", theme.bold()));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        rect,
+    );
 }
 
 /// A form: per field a label, the input line, and its error (or hint) under it.

@@ -53,6 +53,22 @@ impl Theme {
     pub fn badge(self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
     }
+    /// A team name in its own stable colour (a hash of the name picks one of the basic
+    /// colours that read on dark and light backgrounds alike; red and yellow are left
+    /// to errors and status). Bold, and only bold under `NO_COLOR`.
+    pub fn peer(self, team: &str) -> Style {
+        const PALETTE: [Color; 4] = [Color::Green, Color::Blue, Color::Magenta, Color::Cyan];
+        // FNV-1a: stable across runs and builds, unlike the std hasher.
+        let hash = team.bytes().fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        self.fg(PALETTE[hash as usize % PALETTE.len()])
+            .add_modifier(Modifier::BOLD)
+    }
+    /// A search match.
+    pub fn found(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+    }
     pub fn border(self, focused: bool) -> Style {
         if focused { self.accent() } else { self.dim() }
     }

@@ -29,6 +29,42 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// Cuts `s` to at most `max` cells by eliding its middle, so that both its start and
+/// its end still tell it apart: `Kimberly` in 6 cells is `Kim…ly`.
+pub fn elide_middle(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max < 3 {
+        return truncate(s, max);
+    }
+    let tail_room = (max - 1) / 2;
+    let mut tail = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > tail_room {
+            break;
+        }
+        tail.push(c);
+        used += w;
+    }
+    let head_room = max - 1 - used;
+    let mut out = String::new();
+    let mut head = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if head + w > head_room {
+            break;
+        }
+        out.push(c);
+        head += w;
+    }
+    out.push('…');
+    out.extend(tail.into_iter().rev());
+    out
+}
+
 /// Pads `s` with spaces to `cells` wide.
 pub fn pad(s: &str, cells: usize) -> String {
     let mut out = s.to_string();
@@ -140,6 +176,14 @@ mod tests {
                 assert!(width(&line) <= max, "{max}: {line:?}");
             }
         }
+    }
+
+    #[test]
+    fn eliding_the_middle_keeps_both_ends() {
+        assert_eq!(elide_middle("Kimberly", 6), "Kim…ly");
+        assert_eq!(elide_middle("Kim", 6), "Kim");
+        assert_ne!(elide_middle("Kimberly", 4), elide_middle("Kimball", 4));
+        assert!(width(&elide_middle("日本語テキスト", 5)) <= 5);
     }
 
     #[test]
