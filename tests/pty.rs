@@ -625,3 +625,18 @@ fn a_paste_over_1024_bytes_does_not_stall_input() {
     assert!(a.wait_exit().success());
     a.assert_restored();
 }
+
+/// Typed input (no bracketed paste: an input method, a macro, a terminal without the
+/// mode) over 1 024 bytes in one burst is read whole at once: the last characters show
+/// without another key to wake the reader (crossterm's edge-triggered source left
+/// them in the tty until the next key).
+#[test]
+fn a_typed_burst_over_1024_bytes_is_read_whole() {
+    let mut a = start("A", &[]);
+    a.wait_text("A @ 127.0.0.1:");
+    a.keys(&format!("{}XYZ", "t".repeat(3000)));
+    a.wait_text("tXYZ");
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+    a.assert_restored();
+}

@@ -2,6 +2,7 @@
 //! (`sink`), and the terminal front end ([`tui`]). The headless front end is
 //! `crate::headless`.
 
+mod reader;
 mod session;
 mod sink;
 pub mod tui;

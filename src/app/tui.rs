@@ -5,13 +5,13 @@
 use std::io;
 
 use chrono::Local;
-use crossterm::event::{Event as TermEvent, EventStream};
-use futures_util::StreamExt;
+use crossterm::event::Event as TermEvent;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use tokio::net::TcpListener;
 
+use super::reader::TermInput;
 use super::{Failure, HistoryOpen, Session, Setup, crash, open_history};
 use crate::config::Settings;
 use crate::event::{Action, Effect};
@@ -30,7 +30,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     let theme = Theme::from_env();
     let mut guard = TerminalGuard::enter().map_err(|e| Failure::Usage(e.to_string()))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(crash)?;
-    let mut input = EventStream::new();
+    let mut input = TermInput::start().map_err(crash)?;
 
     let limits = Limits::with_sources(settings.source_rate, settings.source_quota_mib);
     let Some((listener, team, history)) =
@@ -74,7 +74,7 @@ async fn main_loop(
     session: &mut Session,
     terminal: &mut Term,
     guard: &mut TerminalGuard,
-    input: &mut EventStream,
+    input: &mut TermInput,
     mut effects: Vec<Effect>,
     theme: Theme,
 ) -> Result<(), Failure> {
@@ -131,7 +131,7 @@ async fn main_loop(
                         None => {}
                     }
                     n += 1;
-                    if n < DRAIN && let Some(Ok(e)) = ready_now(input).await {
+                    if n < DRAIN && let Some(Ok(e)) = input.ready_now() {
                         next = Some(e);
                     }
                 }
@@ -179,17 +179,6 @@ fn repaint(terminal: &mut Term, area: &mut Rect) -> Result<(), Failure> {
     terminal.resize(*area).map_err(crash)
 }
 
-/// The next terminal event if one is already waiting. Polls with the task's own
-/// waker: a no-op waker (as `now_or_never` uses) would be kept by crossterm's wake-up
-/// thread and the stream would stall.
-async fn ready_now(input: &mut EventStream) -> Option<io::Result<TermEvent>> {
-    tokio::select! {
-        biased;
-        event = input.next() => event,
-        () = std::future::ready(()) => None,
-    }
-}
-
 /// What the node refused or dropped, for the status line; empty when nothing.
 fn node_note(stats: &Stats) -> String {
     let refused = Stats::get(&stats.refused_connections);
@@ -213,7 +202,7 @@ fn node_note(stats: &Stats) -> String {
 /// open, is reported in the form, not by exiting. `None` when the user quits.
 async fn startup(
     terminal: &mut Term,
-    input: &mut EventStream,
+    input: &mut TermInput,
     settings: &Settings,
     limits: &Limits,
     theme: Theme,
