@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use support::*;
-use tokio::process::Command;
 
 /// Marks the inner run (set by the outer test only).
 const INNER: &str = "BRIGADE_TEST_NETNS";
@@ -295,7 +294,9 @@ async fn inner_malformed() {
 async fn inner_doctor() {
     inside_namespace();
     let a = brigade("A", &[]).await;
-    let out = Command::new(env!("CARGO_BIN_EXE_brigade"))
+    let sandbox = Sandbox::new();
+    let out = sandbox
+        .brigade_async()
         .arg("--doctor")
         .output()
         .await
@@ -321,7 +322,9 @@ async fn inner_doctor() {
 #[tokio::test]
 async fn an_invite_connects_two_brigades_with_discovery_off() {
     let mut a = Headless::start("A", &["--no-discovery"]).await;
-    let out = Command::new(env!("CARGO_BIN_EXE_brigade"))
+    let sandbox = Sandbox::new();
+    let out = sandbox
+        .brigade_async()
         .args(["--invite", "--name", "A", "--port", &port(&a).to_string()])
         .args(["--bind", "127.0.0.1", "--no-discovery"])
         .output()
