@@ -62,6 +62,11 @@ pub struct Args {
     /// Keep nothing on disk: history and outbox in memory only
     #[arg(long)]
     pub no_history: bool,
+
+    /// Print this brigade's safety number (and public key) and exit; creates the key
+    /// on first use. Uses the data directory of --name or --data-dir
+    #[arg(long)]
+    pub fingerprint: bool,
 }
 
 /// A well-known peer: address and, when known, team.

@@ -24,9 +24,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--fingerprint`: the safety number to read aloud, and the key it stands for.
+fn print_fingerprint(settings: &Settings) -> Result<(), Failure> {
+    if settings.data_dir.is_none() && settings.name.is_none() {
+        return Err(Failure::Usage(
+            "--fingerprint needs --name TEAM or --data-dir DIR (the key lives there)".into(),
+        ));
+    }
+    let team = settings.name.clone().unwrap_or_default();
+    let keys = brigade::app::load_identity(settings, &team).map_err(Failure::Usage)?;
+    println!("{}", keys.public.safety_number());
+    println!("key {}", keys.public.hex());
+    Ok(())
+}
+
 /// Runs brigade with parsed flags.
 fn run(args: Args) -> Result<(), Failure> {
+    let fingerprint = args.fingerprint;
     let settings = Settings::resolve(args).map_err(Failure::Usage)?;
+    if fingerprint {
+        return print_fingerprint(&settings);
+    }
     let _log = brigade::logging::init(settings.log_file.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

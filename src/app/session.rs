@@ -36,6 +36,8 @@ pub struct Setup {
     /// How long a quit waits for undelivered messages; `None`: until they are delivered
     /// or the user quits again.
     pub quit_grace: Option<Duration>,
+    /// This brigade's long-term key (see `app::load_identity`).
+    pub keys: crate::secure::Keypair,
 }
 
 impl Setup {
@@ -48,6 +50,12 @@ impl Setup {
         history: HistoryOpen,
         quit_grace: Option<Duration>,
     ) -> Setup {
+        // A key that cannot be kept (a read-only data directory) is no reason not to
+        // chat: this run gets a key of its own, and says so in the log.
+        let keys = super::load_identity(settings, &team).unwrap_or_else(|why| {
+            tracing::warn!(%why, "using a key for this run only");
+            crate::secure::Keypair::generate()
+        });
         Setup {
             listener,
             team,
@@ -57,6 +65,7 @@ impl Setup {
             history,
             peers: settings.peers.clone(),
             quit_grace,
+            keys,
         }
     }
 }
@@ -86,6 +95,7 @@ impl Session {
             },
             limits: setup.limits,
             retry: setup.retry,
+            keys: setup.keys,
         };
         let (node, events) = Node::start(setup.listener, config)?;
         let (notes_tx, notes) = mpsc::unbounded_channel();
@@ -270,6 +280,7 @@ mod tests {
             history: (None, None),
             peers: Vec::new(),
             quit_grace,
+            keys: crate::secure::Keypair::generate(),
         };
         let (session, shown) = Session::start(setup, |_| {}).await.unwrap();
         assert!(

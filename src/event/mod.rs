@@ -9,9 +9,11 @@ use serde::Serialize;
 
 use crate::protocol::Inbound;
 
+mod key;
 mod notice;
 pub mod screen;
 
+pub use key::{PublicKey, SafetyNumber};
 pub use notice::{Notice, PeerSummary};
 pub use screen::ScreenAction;
 
@@ -160,12 +162,11 @@ impl Delivery {
 pub enum NetEvent {
     Listening {
         addr: SocketAddr,
+        /// This brigade's public key.
+        key: PublicKey,
     },
     /// A message arrived on a connection from `from` (the socket's address).
-    Received {
-        from: SocketAddr,
-        message: Inbound,
-    },
+    Received { from: SocketAddr, message: Inbound },
     /// Input that could not be used, with a sanitized preview.
     Rejected {
         from: SocketAddr,
@@ -179,14 +180,9 @@ pub enum NetEvent {
         status: Delivery,
     },
     /// A receiver answered on the socket before closing (e.g. `[ACK] ...`).
-    Reply {
-        from: SocketAddr,
-        text: String,
-    },
+    Reply { from: SocketAddr, text: String },
     /// Something went wrong in the node that the user should know about.
-    Error {
-        text: String,
-    },
+    Error { text: String },
 }
 
 /// The store's input: a user action or a network fact, stamped with the time it

@@ -25,6 +25,8 @@ pub enum Notice {
     Listening {
         addr: SocketAddr,
         team: String,
+        /// The safety number of this brigade's key (twelve groups of five digits).
+        fingerprint: String,
     },
     Message {
         from: SocketAddr,

@@ -38,6 +38,8 @@ pub struct NodeConfig {
     pub identity: Identity,
     pub limits: Limits,
     pub retry: RetryPolicy,
+    /// The long-term key: encrypted connections prove it.
+    pub keys: crate::secure::Keypair,
 }
 
 /// A received message's acknowledgement. The connection it came on is closed (the
@@ -129,6 +131,7 @@ impl Node {
         config: NodeConfig,
     ) -> std::io::Result<(Node, mpsc::Receiver<NetMsg>)> {
         let local_addr = listener.local_addr()?;
+        let public = config.keys.public;
         let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL);
         let (commands, commands_rx) = mpsc::channel(COMMAND_CHANNEL);
         let stats = Arc::new(Stats::default());
@@ -149,7 +152,10 @@ impl Node {
         let send = tokio::spawn(sender::run(commands_rx, wire, outbox));
         // The channel is empty at this point, so this cannot fail for lack of room.
         let _ = listening.try_send(NetMsg {
-            event: NetEvent::Listening { addr: local_addr },
+            event: NetEvent::Listening {
+                addr: local_addr,
+                key: public,
+            },
             receipt: None,
         });
         Ok((

@@ -92,6 +92,8 @@ pub struct Me {
     pub advertise_ip: IpAddr,
     /// Set once the listener is up.
     pub listen: Option<SocketAddr>,
+    /// This brigade's public key, once the node is up.
+    pub key: Option<crate::event::PublicKey>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +125,7 @@ impl State {
                 team: team.into(),
                 advertise_ip,
                 listen: None,
+                key: None,
             },
             peers: Vec::new(),
             log: Vec::new(),

@@ -25,6 +25,7 @@ impl Harness {
         };
         h.net(NetEvent::Listening {
             addr: addr("0.0.0.0:9991"),
+            key: crate::event::PublicKey([1; 32]),
         });
         h
     }
@@ -132,6 +133,7 @@ fn listening_reports_the_advertised_address() {
             at,
             NetEvent::Listening {
                 addr: addr("0.0.0.0:9991"),
+                key: crate::event::PublicKey([1; 32]),
             },
         ),
     );
@@ -140,7 +142,8 @@ fn listening_reports_the_advertised_address() {
         notices(&fx),
         [&Notice::Listening {
             addr: addr("10.0.0.9:9991"),
-            team: "A".into()
+            team: "A".into(),
+            fingerprint: crate::event::PublicKey([1; 32]).safety_number().to_string(),
         }]
     );
 }

@@ -122,11 +122,13 @@ fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<
 
 fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effect>) {
     match net {
-        NetEvent::Listening { addr } => {
+        NetEvent::Listening { addr, key } => {
             state.me.listen = Some(addr);
+            state.me.key = Some(key);
             fx.push(Effect::Notify(Notice::Listening {
                 addr: SocketAddr::new(state.me.advertise_ip, addr.port()),
                 team: state.me.team.clone(),
+                fingerprint: key.safety_number().to_string(),
             }));
         }
         NetEvent::Received { from, message } => received(state, at, from, message, fx),

@@ -36,6 +36,7 @@ pub fn fast_retry() -> RetryPolicy {
 pub struct TestNode {
     pub node: Node,
     pub events: mpsc::Receiver<NetMsg>,
+    pub keys: brigade::secure::Keypair,
 }
 
 impl TestNode {
@@ -44,6 +45,15 @@ impl TestNode {
     }
 
     pub async fn with(team: &str, limits: Limits, retry: RetryPolicy) -> Self {
+        Self::with_keys(team, limits, retry, brigade::secure::Keypair::generate()).await
+    }
+
+    pub async fn with_keys(
+        team: &str,
+        limits: Limits,
+        retry: RetryPolicy,
+        keys: brigade::secure::Keypair,
+    ) -> Self {
         let listener = bind_listener(loopback(), 0, limits.backlog).unwrap();
         let config = NodeConfig {
             identity: Identity {
@@ -52,9 +62,10 @@ impl TestNode {
             },
             limits,
             retry,
+            keys: keys.clone(),
         };
         let (node, events) = Node::start(listener, config).unwrap();
-        let mut t = TestNode { node, events };
+        let mut t = TestNode { node, events, keys };
         t.next(|e| matches!(e, NetEvent::Listening { .. })).await;
         t
     }
