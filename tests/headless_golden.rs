@@ -136,14 +136,25 @@ fn peers() {
                 addr: addr("10.0.0.2:8080"),
                 team: "B".into(),
                 status: "Connected",
+                transport: "encrypted",
+                fingerprint: Some(
+                    "05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777"
+                        .into(),
+                ),
+                key_changed: true,
+                verified: false,
             },
             PeerSummary {
                 addr: addr("10.0.0.3:9"),
                 team: String::new(),
                 status: "Active",
+                transport: "plain",
+                fingerprint: None,
+                key_changed: false,
+                verified: false,
             },
         ])),
-        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected"},{"addr":"10.0.0.3:9","team":null,"status":"Active"}]}"#
+        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected","transport":"encrypted","fingerprint":"05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777","key_changed":true,"verified":false},{"addr":"10.0.0.3:9","team":null,"status":"Active","transport":"plain","fingerprint":null,"key_changed":false,"verified":false}]}"#
     );
     assert_eq!(
         line(Notice::Peers(Vec::new())),

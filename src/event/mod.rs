@@ -59,6 +59,19 @@ impl PeerKey {
     }
 }
 
+/// How messages to a peer travel, when not in classic plaintext (the store decides;
+/// the node's sender follows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secure {
+    /// The key is pinned: encrypted to it (Noise IK), and to no other key.
+    Pinned(PublicKey),
+    /// The peer speaks brigade but its key is not known yet: Noise XX, and the key
+    /// the handshake proves is reported (trust on first use).
+    Learn,
+    /// The key changed (or encryption stopped): nothing is sent until the user decides.
+    Held,
+}
+
 /// Where a user's message goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -97,6 +110,11 @@ pub enum Action {
     Ask(Query),
     /// Keys and mouse on the terminal screen.
     Screen(ScreenAction),
+    /// Accept the key the peer at this address now presents (after a key change);
+    /// its held messages go.
+    Trust { peer: SocketAddr },
+    /// Mark the peer's key verified (the user compared safety numbers).
+    Verify { peer: SocketAddr },
 }
 
 /// A question for the history whose answer is told to the user (headless `history` and
@@ -128,14 +146,29 @@ pub enum Delivery {
     },
     /// The user gave up on it.
     Dropped,
+    /// Not sent: the peer's key changed (or it stopped offering encryption); sent once
+    /// the user trusts the new key.
+    Held {
+        reason: String,
+    },
 }
 
 impl Delivery {
+    /// A message held because its peer's key changed.
+    pub fn held() -> Delivery {
+        Delivery::Held {
+            reason: "the peer's key changed: held until you trust the new key".into(),
+        }
+    }
+
     /// No attempt is under way or planned (a failed message can still be retried).
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            Delivery::Delivered | Delivery::Failed { .. } | Delivery::Dropped
+            Delivery::Delivered
+                | Delivery::Failed { .. }
+                | Delivery::Dropped
+                | Delivery::Held { .. }
         )
     }
 
@@ -146,12 +179,15 @@ impl Delivery {
             Delivery::Delivered => "delivered",
             Delivery::Failed { .. } => "failed",
             Delivery::Dropped => "dropped",
+            Delivery::Held { .. } => "held",
         }
     }
 
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Delivery::Retrying { reason, .. } | Delivery::Failed { reason } => Some(reason),
+            Delivery::Retrying { reason, .. }
+            | Delivery::Failed { reason }
+            | Delivery::Held { reason } => Some(reason),
             _ => None,
         }
     }
@@ -181,6 +217,13 @@ pub enum NetEvent {
     },
     /// A receiver answered on the socket before closing (e.g. `[ACK] ...`).
     Reply { from: SocketAddr, text: String },
+    /// A handshake proved the key of the peer listening at `addr` (an inbound
+    /// connection: the socket's IP and the advertised port; outbound: where we sent).
+    PeerKey {
+        addr: SocketAddr,
+        team: Option<String>,
+        key: PublicKey,
+    },
     /// Something went wrong in the node that the user should know about.
     Error { text: String },
 }
@@ -260,6 +303,11 @@ pub enum Effect {
         id: MsgId,
         to: SocketAddr,
         text: String,
+    },
+    /// From now on, send to `to` this way (`None`: classic plaintext).
+    Transport {
+        to: SocketAddr,
+        secure: Option<Secure>,
     },
     /// Tell the user something (the headless front end prints these).
     Notify(Notice),

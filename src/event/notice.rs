@@ -15,6 +15,13 @@ pub struct PeerSummary {
     #[serde(serialize_with = "team_or_null")]
     pub team: String,
     pub status: &'static str,
+    /// `"plain"` (the classic protocol) or `"encrypted"`.
+    pub transport: &'static str,
+    /// The safety number of the pinned key; `null` for a classic peer.
+    pub fingerprint: Option<String>,
+    /// The peer presented another key (or stopped encrypting): messages are held.
+    pub key_changed: bool,
+    pub verified: bool,
 }
 
 /// Things worth telling the user, one per reportable change. Serialized without its

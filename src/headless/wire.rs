@@ -43,6 +43,14 @@ pub enum Command {
         limit: Option<usize>,
     },
     Quit {},
+    /// Accept the new key of the peer at `peer` (IP:PORT) after a key change.
+    Trust {
+        peer: String,
+    },
+    /// Mark the key of the peer at `peer` verified.
+    Verify {
+        peer: String,
+    },
 }
 
 /// Default and largest number of messages a history or search answer holds.
@@ -91,6 +99,8 @@ impl Command {
                 id: Some(MsgId(id)),
             },
             Command::Quit {} => Action::Quit,
+            Command::Trust { peer } => Action::Trust { peer: addr(&peer)? },
+            Command::Verify { peer } => Action::Verify { peer: addr(&peer)? },
             Command::History { peer, limit: l } => Action::Ask(Query::Conversation {
                 peer: addr(&peer)?,
                 limit: limit(l),

@@ -201,6 +201,7 @@ pub(crate) fn delivery_from(status: &str, reason: Option<String>) -> Delivery {
         "delivered" => Delivery::Delivered,
         "failed" => Delivery::Failed { reason },
         "dropped" => Delivery::Dropped,
+        "held" => Delivery::Held { reason },
         "retrying" => Delivery::Retrying { attempt: 0, reason },
         _ => Delivery::Pending,
     }

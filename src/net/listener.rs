@@ -100,6 +100,7 @@ impl Drop for SourceGuard {
 pub(super) async fn run(
     listener: TcpListener,
     limits: Limits,
+    keys: crate::secure::Keypair,
     events: mpsc::Sender<NetMsg>,
     stats: Arc<Stats>,
 ) {
@@ -107,6 +108,7 @@ pub(super) async fn run(
     let per_source = Arc::new(PerSource::default());
     let mut notices = RefusalNotices::default();
     let limits = Arc::new(limits);
+    let keys = Arc::new(keys);
     let mut accept_backoff = Duration::from_millis(50);
     loop {
         // Take a slot before accepting: past the cap, connections wait in the kernel's
@@ -159,13 +161,28 @@ pub(super) async fn run(
         let events = events.clone();
         let limits = limits.clone();
         let stats = stats.clone();
+        let keys = keys.clone();
         tokio::spawn(async move {
-            Connection::new(from, &limits, &events, &stats)
-                .serve(stream)
-                .await;
+            if encrypted_first(&stream, &limits).await {
+                super::encrypted::serve(stream, from, &keys, &limits, &events, &stats).await;
+            } else {
+                Connection::new(from, &limits, &events, &stats)
+                    .serve(stream)
+                    .await;
+            }
             drop((slot, source));
         });
     }
+}
+
+/// Whether a connection begins with the encrypted preamble's first byte (a NUL, which
+/// no classic text begins with). Peeks, so a classic connection is read unchanged.
+async fn encrypted_first(stream: &TcpStream, limits: &Limits) -> bool {
+    let mut first = [0u8; 1];
+    matches!(
+        timeout(limits.idle_close, stream.peek(&mut first)).await,
+        Ok(Ok(1)) if first[0] == crate::secure::MAGIC[0]
+    )
 }
 
 /// Sends an informational event without waiting; counts it when the app is behind.

@@ -4,6 +4,7 @@
 //! channel of [`NetMsg`] (facts out). It knows nothing of the UI or the store.
 
 mod bind;
+mod encrypted;
 mod limits;
 mod listener;
 mod sender;
@@ -16,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub use bind::{BindError, bind_listener};
+pub use encrypted::Secure;
 pub use limits::{Limits, MAX_MESSAGES_PER_CONNECTION, RetryPolicy};
 
 use crate::event::{MsgId, NetEvent};
@@ -40,6 +42,26 @@ pub struct NodeConfig {
     pub retry: RetryPolicy,
     /// The long-term key: encrypted connections prove it.
     pub keys: crate::secure::Keypair,
+}
+
+/// How the sender reaches each peer address that is not classic (set by the store).
+#[derive(Debug, Clone, Default)]
+pub struct Pins(Arc<std::sync::Mutex<std::collections::HashMap<SocketAddr, Secure>>>);
+
+impl Pins {
+    pub fn get(&self, addr: SocketAddr) -> Option<Secure> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&addr).copied()
+    }
+
+    /// `None`: the classic protocol, in plaintext.
+    pub fn set(&self, addr: SocketAddr, secure: Option<Secure>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match secure {
+            Some(s) => map.insert(addr, s),
+            None => map.remove(&addr),
+        };
+    }
 }
 
 /// A received message's acknowledgement. The connection it came on is closed (the
@@ -120,6 +142,7 @@ pub struct Node {
     commands: mpsc::Sender<Command>,
     local_addr: SocketAddr,
     stats: Arc<Stats>,
+    pins: Pins,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -137,9 +160,11 @@ impl Node {
         let stats = Arc::new(Stats::default());
         let outbox = events_tx.clone();
         let listening = events_tx.clone();
+        let pins = Pins::default();
         let accept = tokio::spawn(listener::run(
             listener,
             config.limits.clone(),
+            config.keys.clone(),
             events_tx,
             stats.clone(),
         ));
@@ -148,6 +173,8 @@ impl Node {
             port: local_addr.port(),
             retry: config.retry,
             limits: config.limits,
+            keys: config.keys,
+            pins: pins.clone(),
         };
         let send = tokio::spawn(sender::run(commands_rx, wire, outbox));
         // The channel is empty at this point, so this cannot fail for lack of room.
@@ -163,6 +190,7 @@ impl Node {
                 commands,
                 local_addr,
                 stats,
+                pins,
                 tasks: vec![accept, send],
             },
             events_rx,
@@ -178,6 +206,11 @@ impl Node {
     /// A handle for sending from elsewhere (the history writer sends after commits).
     pub fn sender(&self) -> NodeSender {
         NodeSender(self.commands.clone())
+    }
+
+    /// How messages to `addr` travel from now on (`None`: classic plaintext).
+    pub fn set_transport(&self, addr: SocketAddr, secure: Option<Secure>) {
+        self.pins.set(addr, secure);
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -7,6 +7,7 @@ mod peers;
 mod restore;
 mod screen;
 mod state;
+mod trust;
 mod update;
 mod view;
 
@@ -16,6 +17,8 @@ mod history_tests;
 mod screen_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trust_tests;
 
 pub use restore::{next_id, restore};
 pub use state::{Body, Direction, LogEntry, MAX_PEERS, Me, Peer, PeerId, PeerStatus, State};

@@ -140,6 +140,7 @@ pub(super) fn add_peer(
     state.peer_log.push(Vec::new());
     state.peers.push(Peer {
         key,
+        trust: Default::default(),
         status,
         listed,
         unread: 0,

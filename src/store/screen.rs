@@ -201,6 +201,18 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
                 true,
             ),
         },
+        ScreenAction::TrustSelected | ScreenAction::VerifySelected => {
+            let Selection::Peer(id) = view.selection else {
+                let text = "select a peer first (its view shows its safety number)";
+                return flash(state, text.into(), true);
+            };
+            let peer = state.peers[id.0].key.addr();
+            if action == ScreenAction::TrustSelected {
+                super::trust::trust(state, at, peer, fx)
+            } else {
+                super::trust::verify(state, at, peer, fx)
+            }
+        }
         ScreenAction::Suspend => fx.push(Effect::Suspend),
     }
 }

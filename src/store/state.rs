@@ -36,10 +36,37 @@ impl PeerStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {
     pub key: PeerKey,
+    pub trust: Trust,
     pub status: PeerStatus,
     /// False once the peer said `exit` or we disconnected; it comes back when it writes.
     pub listed: bool,
     pub unread: usize,
+}
+
+/// What we know of a peer's long-term key (trust on first use).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// The pinned key: messages travel encrypted to it. `None`: a classic peer.
+    pub key: Option<crate::event::PublicKey>,
+    /// Another key the peer presented since: messages are held until the user trusts it.
+    pub changed: Option<crate::event::PublicKey>,
+    /// The user compared safety numbers.
+    pub verified: bool,
+}
+
+impl Trust {
+    pub fn held(&self) -> bool {
+        self.changed.is_some()
+    }
+
+    /// `"plain"` or `"encrypted"`.
+    pub fn transport(&self) -> &'static str {
+        if self.key.is_some() {
+            "encrypted"
+        } else {
+            "plain"
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +240,10 @@ impl State {
                 addr: p.key.addr(),
                 team: p.key.team.clone(),
                 status: p.status.label(),
+                transport: p.trust.transport(),
+                fingerprint: p.trust.key.map(|k| k.safety_number().to_string()),
+                key_changed: p.trust.held(),
+                verified: p.trust.verified,
             })
             .collect()
     }

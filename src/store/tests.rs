@@ -436,6 +436,10 @@ fn query_peers_lists_active_and_connected() {
             addr: addr("10.0.0.2:8080"),
             team: "B".into(),
             status: "Active",
+            transport: "plain",
+            fingerprint: None,
+            key_changed: false,
+            verified: false,
         }])]
     );
 }

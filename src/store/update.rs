@@ -117,6 +117,8 @@ fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<
             }
         }
         Action::Screen(action) => super::screen::on_screen(state, at, action, fx),
+        Action::Trust { peer } => super::trust::trust(state, at, peer, fx),
+        Action::Verify { peer } => super::trust::verify(state, at, peer, fx),
     }
 }
 
@@ -132,6 +134,9 @@ fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effe
             }));
         }
         NetEvent::Received { from, message } => received(state, at, from, message, fx),
+        NetEvent::PeerKey { addr, team, key } => {
+            super::trust::key_seen(state, at, addr, team, key, fx)
+        }
         NetEvent::Delivery { id, to, status } => delivery(state, id, to, status, fx),
         NetEvent::Reply { from, text } => {
             let peer = state.at_addr(from).next();

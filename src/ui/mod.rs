@@ -35,7 +35,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
     compose::render_status(frame, state, panes.status, theme, extra);
     match &state.view.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::render_help(frame, area, theme),
+        Overlay::Help => overlay::render_help(frame, area, theme, state.me.key),
         Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(
             frame,

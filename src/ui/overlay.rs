@@ -9,15 +9,27 @@ use super::compose::input_line;
 use super::layout::centered;
 use super::theme::Theme;
 use super::wrap::{pad, truncate};
+use crate::event::PublicKey;
 use crate::keymap::{keymap, screen_key};
 use crate::store::{Form, ScreenAction, SearchView, State};
 
-pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
-    let mut lines = vec![Line::from(vec![
+pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme, me: Option<PublicKey>) {
+    let mut lines = Vec::new();
+    if let Some(key) = me {
+        lines.push(Line::from(Span::styled(
+            "Your safety number (read it aloud with a peer to verify each other):",
+            theme.dim(),
+        )));
+        lines.push(Line::from(Span::styled(
+            key.safety_number().to_string(),
+            theme.bold(),
+        )));
+    }
+    lines.push(Line::from(vec![
         Span::styled(pad("key", 18), theme.dim()),
         Span::styled(pad("does", 46), theme.dim()),
         Span::styled("original", theme.dim()),
-    ])];
+    ]));
     for b in keymap().iter().filter(|b| !b.help.is_empty()) {
         let keys = b.keys_label();
         lines.push(Line::from(vec![
@@ -28,6 +40,10 @@ pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme) {
     }
     lines.push(Line::from(Span::styled(
         pad("(always on)", 18) + &pad("the peer list: Active / Connected", 46) + "2",
+        theme.dim(),
+    )));
+    lines.push(Line::from(Span::styled(
+        "Before a name: - plaintext (classic) · + encrypted · = verified · ! key changed",
         theme.dim(),
     )));
     lines.push(Line::raw(""));

@@ -1,0 +1,164 @@
+//! Whose key is whose: trust on first use, a changed key holds messages until the
+//! user trusts it, verifying after comparing safety numbers. A peer is its key: a
+//! known key at a new address moves its peer (and conversation) there.
+
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Utc};
+
+use super::log::{error, system};
+use super::outbox::requeue;
+use super::peers::{add_peer, rename, resolve_at};
+use super::state::{Body, Direction, PeerId, PeerStatus, State};
+use crate::event::{Delivery, Effect, Notice, PeerKey, PublicKey, Secure};
+use crate::keymap::key_for;
+
+/// A handshake proved `key` for the peer listening at `addr`.
+pub(super) fn key_seen(
+    state: &mut State,
+    at: DateTime<Utc>,
+    addr: SocketAddr,
+    team: Option<String>,
+    key: PublicKey,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(id) = peer_for(state, at, addr, team, key) else {
+        return;
+    };
+    let peer = &mut state.peers[id.0];
+    let label = peer.key.team_label().to_string();
+    match peer.trust.key {
+        None => {
+            peer.trust.key = Some(key);
+            fx.push(Effect::Transport {
+                to: addr,
+                secure: Some(Secure::Pinned(key)),
+            });
+            let text = format!(
+                "messages with {label} are encrypted from now on (safety number {})",
+                key.safety_number()
+            );
+            system(state, at, Some(id), text, false);
+        }
+        // The same key (maybe at a new address: the sender learns it there too).
+        Some(pinned) if pinned == key => fx.push(Effect::Transport {
+            to: addr,
+            secure: Some(Secure::Pinned(key)),
+        }),
+        Some(_) if peer.trust.changed == Some(key) => {}
+        Some(_) => {
+            peer.trust.changed = Some(key);
+            fx.push(Effect::Transport {
+                to: addr,
+                secure: Some(Secure::Held),
+            });
+            let text = format!(
+                "WARNING: {label}'s key changed (new safety number {}). Messages to it are \
+                 held. Compare safety numbers, then {} to trust the new key",
+                key.safety_number(),
+                key_for(&crate::event::Action::Screen(
+                    crate::event::ScreenAction::TrustSelected
+                ))
+            );
+            error(state, at, text, fx);
+        }
+    }
+}
+
+/// The peer at `addr`; else the peer that holds this key elsewhere, moved here; else
+/// a new contact.
+fn peer_for(
+    state: &mut State,
+    at: DateTime<Utc>,
+    addr: SocketAddr,
+    team: Option<String>,
+    key: PublicKey,
+) -> Option<PeerId> {
+    if let Ok(id) = resolve_at(state, addr, team.as_deref(), false) {
+        return Some(id);
+    }
+    let moved = (0..state.peers.len())
+        .map(PeerId)
+        .find(|id| state.peer(*id).trust.key == Some(key));
+    if let Some(id) = moved {
+        let old = state.peer(id).key.clone();
+        let team = team.unwrap_or_else(|| old.team.clone());
+        rename(state, id, PeerKey::new(addr.ip(), addr.port(), team));
+        fx_move(state, at, id, old.addr(), addr);
+        return Some(id);
+    }
+    let team = team.unwrap_or_default();
+    add_peer(
+        state,
+        PeerKey::new(addr.ip(), addr.port(), team),
+        PeerStatus::Contact,
+        false,
+    )
+}
+
+fn fx_move(state: &mut State, at: DateTime<Utc>, id: PeerId, from: SocketAddr, to: SocketAddr) {
+    let label = state.peer(id).key.team_label().to_string();
+    let text = format!("{label} (same key) moved from {from} to {to}");
+    system(state, at, Some(id), text, false);
+}
+
+/// The user accepts the key the peer now presents: its held messages go.
+pub(super) fn trust(state: &mut State, at: DateTime<Utc>, addr: SocketAddr, fx: &mut Vec<Effect>) {
+    let Ok(id) = resolve_at(state, addr, None, false) else {
+        return error(state, at, format!("no peer at {addr}"), fx);
+    };
+    let peer = &mut state.peers[id.0];
+    let Some(new) = peer.trust.changed.take() else {
+        let text = format!("{addr}: its key has not changed, nothing to trust");
+        return error(state, at, text, fx);
+    };
+    peer.trust.key = Some(new);
+    peer.trust.verified = false;
+    fx.push(Effect::Transport {
+        to: addr,
+        secure: Some(Secure::Pinned(new)),
+    });
+    let text = format!(
+        "you trusted the new key of {} (safety number {})",
+        peer.key.team_label(),
+        new.safety_number()
+    );
+    system(state, at, Some(id), text.clone(), false);
+    fx.push(Effect::Notify(Notice::Info { text }));
+    let held: Vec<_> = state
+        .failed
+        .iter()
+        .filter(|(_, i)| match &state.log[**i].body {
+            Body::Message {
+                peer,
+                dir: Direction::Out { delivery, .. },
+                ..
+            } => *peer == id && matches!(delivery, Delivery::Held { .. }),
+            _ => false,
+        })
+        .map(|(m, _)| *m)
+        .collect();
+    for m in held {
+        requeue(state, m, fx);
+    }
+}
+
+/// The user compared safety numbers: the peer's key is verified.
+pub(super) fn verify(state: &mut State, at: DateTime<Utc>, addr: SocketAddr, fx: &mut Vec<Effect>) {
+    let Ok(id) = resolve_at(state, addr, None, false) else {
+        return error(state, at, format!("no peer at {addr}"), fx);
+    };
+    let peer = &mut state.peers[id.0];
+    let Some(key) = peer.trust.key.filter(|_| !peer.trust.held()) else {
+        let text = format!("{addr}: no settled key to verify (a classic peer, or its key changed)");
+        return error(state, at, text, fx);
+    };
+    peer.trust.verified = true;
+    let text = format!(
+        "{} marked verified (safety number {})",
+        peer.key.team_label(),
+        key.safety_number()
+    );
+    system(state, at, Some(id), text.clone(), false);
+    fx.push(Effect::Notify(Notice::Info { text }));
+}

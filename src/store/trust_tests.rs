@@ -1,0 +1,98 @@
+//! Trust on first use, a changed key that holds messages, trust and verify.
+
+use super::tests::{Harness, addr, notices, sends};
+use crate::event::{Action, Delivery, Effect, NetEvent, Notice, PublicKey, Secure};
+
+fn seen(h: &mut Harness, at: &str, team: Option<&str>, key: PublicKey) -> Vec<Effect> {
+    h.net(NetEvent::PeerKey {
+        addr: addr(at),
+        team: team.map(str::to_string),
+        key,
+    })
+}
+
+fn transports(fx: &[Effect]) -> Vec<Option<Secure>> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Transport { secure, .. } => Some(*secure),
+            _ => None,
+        })
+        .collect()
+}
+
+fn held(fx: &[Effect]) -> usize {
+    fx.iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Effect::Notify(Notice::Delivery {
+                    status: Delivery::Held { .. },
+                    ..
+                })
+            )
+        })
+        .count()
+}
+
+#[test]
+fn the_first_key_is_pinned_and_messages_go_encrypted() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi");
+    let peers = h.state.peer_summaries();
+    assert_eq!(peers[0].transport, "encrypted");
+    assert_eq!(peers[0].fingerprint, Some(k.safety_number().to_string()));
+    assert!(!peers[0].key_changed);
+    // The same key again changes nothing.
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    assert!(notices(&fx).is_empty());
+}
+
+#[test]
+fn a_changed_key_holds_messages_until_trusted_then_they_go() {
+    let mut h = Harness::new();
+    let (old, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    seen(&mut h, "10.0.0.2:8080", Some("B"), old);
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi");
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), new);
+    assert_eq!(transports(&fx), [Some(Secure::Held)]);
+    assert!(h.state.peer_summaries()[0].key_changed);
+    let fx = h.send("10.0.0.2:8080", Some("B"), "wait for me");
+    assert!(sends(&fx).is_empty(), "nothing is sent to a changed key");
+    assert_eq!(held(&fx), 1);
+    // Verifying is refused while the key is unsettled.
+    let fx = h.act(Action::Verify {
+        peer: addr("10.0.0.2:8080"),
+    });
+    assert!(matches!(fx[..], [Effect::Notify(Notice::Error { .. })]));
+    let fx = h.act(Action::Trust {
+        peer: addr("10.0.0.2:8080"),
+    });
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(new))]);
+    let sent = sends(&fx);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].2, "wait for me");
+    assert!(!h.state.peer_summaries()[0].key_changed);
+    h.act(Action::Verify {
+        peer: addr("10.0.0.2:8080"),
+    });
+    assert!(h.state.peer_summaries()[0].verified);
+}
+
+#[test]
+fn a_known_key_at_a_new_address_is_the_same_peer() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi");
+    let before = h.state.peers.len();
+    let fx = seen(&mut h, "10.0.0.77:8080", Some("B"), k);
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    h.recv("10.0.0.77:1", "10.0.0.77:8080 B moved");
+    assert_eq!(h.state.peers.len(), before, "no second peer");
+    let summary = &h.state.peer_summaries()[0];
+    assert_eq!(summary.addr, addr("10.0.0.77:8080"));
+}
