@@ -70,8 +70,9 @@ fn listening() {
             team: "A".into(),
             fingerprint: "05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777"
                 .into(),
+            key: "ab".repeat(32),
         }),
-        r#"{"event":"listening","at":"2023-11-14T22:13:20.123Z","addr":"10.0.0.1:8080","team":"A","fingerprint":"05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777"}"#
+        r#"{"event":"listening","at":"2023-11-14T22:13:20.123Z","addr":"10.0.0.1:8080","team":"A","fingerprint":"05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777","key":"abababababababababababababababababababababababababababababababab"}"#
     );
 }
 

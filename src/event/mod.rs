@@ -112,7 +112,11 @@ pub enum Action {
     Screen(ScreenAction),
     /// Accept the key the peer at this address now presents (after a key change);
     /// its held messages go.
-    Trust { peer: SocketAddr },
+    /// With `key`: pin that key for the peer now (as accepting an invite does).
+    Trust {
+        peer: SocketAddr,
+        key: Option<PublicKey>,
+    },
     /// Mark the peer's key verified (the user compared safety numbers).
     Verify { peer: SocketAddr },
 }

@@ -34,6 +34,8 @@ pub enum Notice {
         team: String,
         /// The safety number of this brigade's key (twelve groups of five digits).
         fingerprint: String,
+        /// The public key itself, 64 hex digits (for a peer's `trust` with `key`).
+        key: String,
     },
     Message {
         from: SocketAddr,

@@ -208,7 +208,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             };
             let peer = state.peers[id.0].key.addr();
             if action == ScreenAction::TrustSelected {
-                super::trust::trust(state, at, peer, fx)
+                super::trust::trust(state, at, peer, None, fx)
             } else {
                 super::trust::verify(state, at, peer, fx)
             }

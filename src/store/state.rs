@@ -232,10 +232,10 @@ impl State {
     }
 
     /// The peer list as the original's "query active peers" shows it: Active and
-    /// Connected peers only.
+    /// Connected peers only, and any whose key changed (the user must see those).
     pub fn peer_summaries(&self) -> Vec<PeerSummary> {
         self.listed()
-            .filter(|(_, p)| p.status != PeerStatus::Contact)
+            .filter(|(_, p)| p.status != PeerStatus::Contact || p.trust.held())
             .map(|(_, p)| PeerSummary {
                 addr: p.key.addr(),
                 team: p.key.team.clone(),

@@ -144,6 +144,7 @@ fn listening_reports_the_advertised_address() {
             addr: addr("10.0.0.9:9991"),
             team: "A".into(),
             fingerprint: crate::event::PublicKey([1; 32]).safety_number().to_string(),
+            key: crate::event::PublicKey([1; 32]).hex(),
         }]
     );
 }

@@ -102,18 +102,38 @@ fn fx_move(state: &mut State, at: DateTime<Utc>, id: PeerId, from: SocketAddr, t
     system(state, at, Some(id), text, false);
 }
 
-/// The user accepts the key the peer now presents: its held messages go.
-pub(super) fn trust(state: &mut State, at: DateTime<Utc>, addr: SocketAddr, fx: &mut Vec<Effect>) {
-    let Ok(id) = resolve_at(state, addr, None, false) else {
+/// The user accepts the key the peer now presents (or pins `given` at once, as an
+/// invite does): its held messages go.
+pub(super) fn trust(
+    state: &mut State,
+    at: DateTime<Utc>,
+    addr: SocketAddr,
+    given: Option<PublicKey>,
+    fx: &mut Vec<Effect>,
+) {
+    let found = match resolve_at(state, addr, None, false) {
+        Ok(id) => Some(id),
+        Err(_) if given.is_some() && addr.port() != 0 => add_peer(
+            state,
+            PeerKey::new(addr.ip(), addr.port(), ""),
+            PeerStatus::Contact,
+            false,
+        ),
+        Err(_) => None,
+    };
+    let Some(id) = found else {
         return error(state, at, format!("no peer at {addr}"), fx);
     };
     let peer = &mut state.peers[id.0];
-    let Some(new) = peer.trust.changed.take() else {
+    let Some(new) = given.or(peer.trust.changed.take()) else {
         let text = format!("{addr}: its key has not changed, nothing to trust");
         return error(state, at, text, fx);
     };
+    if peer.trust.key != Some(new) {
+        peer.trust.verified = false;
+    }
+    peer.trust.changed = None;
     peer.trust.key = Some(new);
-    peer.trust.verified = false;
     fx.push(Effect::Transport {
         to: addr,
         secure: Some(Secure::Pinned(new)),

@@ -70,6 +70,7 @@ fn a_changed_key_holds_messages_until_trusted_then_they_go() {
     assert!(matches!(fx[..], [Effect::Notify(Notice::Error { .. })]));
     let fx = h.act(Action::Trust {
         peer: addr("10.0.0.2:8080"),
+        key: None,
     });
     assert_eq!(transports(&fx), [Some(Secure::Pinned(new))]);
     let sent = sends(&fx);
@@ -95,4 +96,17 @@ fn a_known_key_at_a_new_address_is_the_same_peer() {
     assert_eq!(h.state.peers.len(), before, "no second peer");
     let summary = &h.state.peer_summaries()[0];
     assert_eq!(summary.addr, addr("10.0.0.77:8080"));
+}
+
+#[test]
+fn trusting_a_given_key_pins_it_at_once() {
+    let mut h = Harness::new();
+    let k = PublicKey([9; 32]);
+    let fx = h.act(Action::Trust {
+        peer: addr("10.0.0.3:9000"),
+        key: Some(k),
+    });
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    let fx = h.send("10.0.0.3:9000", None, "hello");
+    assert_eq!(sends(&fx).len(), 1);
 }

@@ -117,7 +117,7 @@ fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<
             }
         }
         Action::Screen(action) => super::screen::on_screen(state, at, action, fx),
-        Action::Trust { peer } => super::trust::trust(state, at, peer, fx),
+        Action::Trust { peer, key } => super::trust::trust(state, at, peer, key, fx),
         Action::Verify { peer } => super::trust::verify(state, at, peer, fx),
     }
 }
@@ -131,6 +131,7 @@ fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effe
                 addr: SocketAddr::new(state.me.advertise_ip, addr.port()),
                 team: state.me.team.clone(),
                 fingerprint: key.safety_number().to_string(),
+                key: key.hex(),
             }));
         }
         NetEvent::Received { from, message } => received(state, at, from, message, fx),

@@ -185,6 +185,8 @@ pub struct Headless {
     pub stdin: Option<ChildStdin>,
     lines: Lines<BufReader<ChildStdout>>,
     pub addr: String,
+    /// The `listening` event (its fingerprint and key).
+    pub listening: Value,
     pub data: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -240,12 +242,14 @@ impl Headless {
             stdin,
             lines,
             addr: String::new(),
+            listening: Value::Null,
             data: std::path::PathBuf::new(),
             _dir: tempfile::tempdir().unwrap(),
         };
         let listening = h.expect("listening", |_| true).await;
         assert_eq!(listening["team"], team);
         h.addr = listening["addr"].as_str().unwrap().to_string();
+        h.listening = listening;
         h
     }
 
