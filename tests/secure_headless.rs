@@ -119,3 +119,28 @@ async fn the_fingerprint_is_made_once_and_printed_the_same() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+#[tokio::test]
+async fn pins_survive_a_restart() {
+    let mut a = Headless::start("A", &[]).await;
+    let mut b = Headless::start("B", &[]).await;
+    let b_key = b.listening["key"].clone();
+    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": b_key}))
+        .await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "before"}))
+        .await;
+    b.expect("message", |v| v["text"] == "before").await;
+    a.delivered(&b.addr).await;
+    let data = a.data.clone();
+    let _dir = a.quit().await;
+    let mut a = Headless::start_on("A", &data, &[]).await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "after"}))
+        .await;
+    b.expect("message", |v| v["text"] == "after").await;
+    a.delivered(&b.addr).await;
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    let entry = peer(&peers, &b.addr);
+    assert_eq!(entry["transport"], "encrypted");
+    assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
+}

@@ -105,7 +105,9 @@ impl Session {
         let (history, unavailable) = setup.history;
         let mut resume = Vec::new();
         let history = history.map(|opened| {
-            resume = restore(&mut state, opened.records);
+            // The pins first: resumed sends must go the way the store chose.
+            resume = crate::store::trust::restore_pins(&mut state, opened.pins);
+            resume.extend(restore(&mut state, opened.records));
             state.older_before = opened.older_before;
             HistoryHandle {
                 writer: Writer::start(opened.writer_conn, node.sender(), notes_tx),

@@ -289,11 +289,26 @@ pub struct Record {
     pub claimed_ip: Option<IpAddr>,
 }
 
+/// A peer's pinned key as the history keeps it (trust on first use survives restarts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub peer: PeerKey,
+    pub key: PublicKey,
+    /// Another key it presented since, not yet trusted (its messages are held).
+    pub changed: Option<PublicKey>,
+    pub verified: bool,
+}
+
 /// A write the history must make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Persist {
     Message(Record),
-    Status { id: MsgId, status: Delivery },
+    Status {
+        id: MsgId,
+        status: Delivery,
+    },
+    /// Insert or replace the pin of `Pin::peer`.
+    Pin(Pin),
 }
 
 /// What the store asks the world to do.

@@ -2,6 +2,7 @@
 //! the outbox of undelivered ones. Writes go through one writer thread that commits in
 //! groups; reads use their own connection. One running brigade per data directory.
 
+mod pins;
 mod schema;
 mod writer;
 
@@ -36,6 +37,8 @@ pub enum OpenError {
 /// An open history: the records to show, the writer, and a reader for queries.
 pub struct Opened {
     pub records: Vec<Record>,
+    /// The pinned keys of peers.
+    pub pins: Vec<crate::event::Pin>,
     /// Where the loaded window of recent messages starts, when older ones exist.
     pub older_before: Option<DateTime<Utc>>,
     pub writer_conn: Connection,
@@ -110,10 +113,12 @@ pub fn open(dir: &Path) -> Result<Opened, OpenError> {
         .map_err(|e| damaged(e.to_string()))?;
     let records = load(&conn).map_err(|e| damaged(e.to_string()))?;
     let older_before = older_boundary(&conn).map_err(|e| damaged(e.to_string()))?;
+    let pins = pins::load(&conn).map_err(|e| damaged(e.to_string()))?;
     let reader = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| damaged(e.to_string()))?;
     Ok(Opened {
         records,
+        pins,
         older_before,
         writer_conn: conn,
         reader: Reader(Arc::new(Mutex::new(reader))),

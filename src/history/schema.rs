@@ -25,6 +25,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
         INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
     END;",
+    // 2: pinned keys (trust on first use), one per peer; `changed` holds a key seen
+    // since and not yet trusted.
+    "CREATE TABLE pins (
+        peer_ip TEXT NOT NULL,
+        peer_port INTEGER NOT NULL,
+        team TEXT NOT NULL,
+        key BLOB NOT NULL,
+        changed BLOB,
+        verified INTEGER NOT NULL,
+        PRIMARY KEY (peer_ip, peer_port, team)
+    );",
 ];
 
 /// The schema version this build writes.

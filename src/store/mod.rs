@@ -7,7 +7,7 @@ mod peers;
 mod restore;
 mod screen;
 mod state;
-mod trust;
+pub mod trust;
 mod update;
 mod view;
 

@@ -10,8 +10,46 @@ use super::log::{error, system};
 use super::outbox::requeue;
 use super::peers::{add_peer, rename, resolve_at};
 use super::state::{Body, Direction, PeerId, PeerStatus, State};
-use crate::event::{Delivery, Effect, Notice, PeerKey, PublicKey, Secure};
+use crate::event::{Delivery, Effect, Notice, PeerKey, Persist, Pin, PublicKey, Secure};
 use crate::keymap::key_for;
+
+/// Stores what we know of a peer's key (nothing for a classic peer).
+fn persist(state: &State, id: PeerId, fx: &mut Vec<Effect>) {
+    let peer = state.peer(id);
+    if let Some(key) = peer.trust.key {
+        fx.push(Effect::Persist(Persist::Pin(Pin {
+            peer: peer.key.clone(),
+            key,
+            changed: peer.trust.changed,
+            verified: peer.trust.verified,
+        })));
+    }
+}
+
+/// Start-up: the pins from the history, and how the sender must reach each peer.
+pub fn restore_pins(state: &mut State, pins: Vec<Pin>) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    for pin in pins {
+        let found = state
+            .find(&pin.peer)
+            .or_else(|| add_peer(state, pin.peer.clone(), PeerStatus::Contact, false));
+        let Some(id) = found else { continue };
+        let peer = &mut state.peers[id.0];
+        peer.trust.key = Some(pin.key);
+        peer.trust.changed = pin.changed;
+        peer.trust.verified = pin.verified;
+        let secure = if pin.changed.is_some() {
+            Secure::Held
+        } else {
+            Secure::Pinned(pin.key)
+        };
+        fx.push(Effect::Transport {
+            to: pin.peer.addr(),
+            secure: Some(secure),
+        });
+    }
+    fx
+}
 
 /// A handshake proved `key` for the peer listening at `addr`.
 pub(super) fn key_seen(
@@ -27,6 +65,23 @@ pub(super) fn key_seen(
     };
     let peer = &mut state.peers[id.0];
     let label = peer.key.team_label().to_string();
+    let before = peer.trust.clone();
+    key_seen_on(state, at, id, addr, label, key, fx);
+    if state.peer(id).trust != before {
+        persist(state, id, fx);
+    }
+}
+
+fn key_seen_on(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    addr: SocketAddr,
+    label: String,
+    key: PublicKey,
+    fx: &mut Vec<Effect>,
+) {
+    let peer = &mut state.peers[id.0];
     match peer.trust.key {
         None => {
             peer.trust.key = Some(key);
@@ -145,6 +200,7 @@ pub(super) fn trust(
     );
     system(state, at, Some(id), text.clone(), false);
     fx.push(Effect::Notify(Notice::Info { text }));
+    persist(state, id, fx);
     let held: Vec<_> = state
         .failed
         .iter()
@@ -181,4 +237,5 @@ pub(super) fn verify(state: &mut State, at: DateTime<Utc>, addr: SocketAddr, fx:
     );
     system(state, at, Some(id), text.clone(), false);
     fx.push(Effect::Notify(Notice::Info { text }));
+    persist(state, id, fx);
 }
