@@ -136,12 +136,18 @@ async fn the_receiver_learns_the_senders_key() {
         .set_transport(b.addr(), Some(Secure::Pinned(b.keys.public)));
     a.node.send(MsgId(1), b.addr(), "hello".into()).unwrap();
     let key = b.next(|e| matches!(e, NetEvent::PeerKey { .. })).await;
-    let NetEvent::PeerKey { addr, team, key } = key else {
+    let NetEvent::PeerKey {
+        addr,
+        team,
+        key,
+        inbound,
+    } = key
+    else {
         unreachable!()
     };
     assert_eq!(
-        (addr, team.as_deref(), key),
-        (a.addr(), Some("A"), a.keys.public)
+        (addr, team.as_deref(), key, inbound),
+        (a.addr(), Some("A"), a.keys.public, true)
     );
 }
 

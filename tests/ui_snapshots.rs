@@ -56,6 +56,7 @@ impl Scene {
         self.net(NetEvent::Received {
             from: from.parse().unwrap(),
             message,
+            sealed: false,
         });
     }
 

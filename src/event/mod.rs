@@ -206,7 +206,12 @@ pub enum NetEvent {
         key: PublicKey,
     },
     /// A message arrived on a connection from `from` (the socket's address).
-    Received { from: SocketAddr, message: Inbound },
+    Received {
+        from: SocketAddr,
+        message: Inbound,
+        /// It came on an encrypted connection (whose key a `PeerKey` event told).
+        sealed: bool,
+    },
     /// Input that could not be used, with a sanitized preview.
     Rejected {
         from: SocketAddr,
@@ -227,6 +232,8 @@ pub enum NetEvent {
         addr: SocketAddr,
         team: Option<String>,
         key: PublicKey,
+        /// The peer connected to us encrypted (it offers encryption itself).
+        inbound: bool,
     },
     /// Something went wrong in the node that the user should know about.
     Error { text: String },
@@ -297,6 +304,10 @@ pub struct Pin {
     /// Another key it presented since, not yet trusted (its messages are held).
     pub changed: Option<PublicKey>,
     pub verified: bool,
+    /// It sent in plaintext since (stopped offering encryption): held too.
+    pub downgraded: bool,
+    /// It has connected to us encrypted itself.
+    pub offered: bool,
 }
 
 /// A write the history must make.
@@ -309,6 +320,8 @@ pub enum Persist {
     },
     /// Insert or replace the pin of `Pin::peer`.
     Pin(Pin),
+    /// Forget the pin of this peer (the user accepted it as a plaintext peer).
+    Unpin(PeerKey),
 }
 
 /// What the store asks the world to do.

@@ -7,10 +7,10 @@ use crate::event::{PeerKey, Pin, PublicKey};
 
 pub(super) fn write(conn: &Connection, pin: &Pin) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO pins (peer_ip, peer_port, team, key, changed, verified)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO pins (peer_ip, peer_port, team, key, changed, verified, downgraded, offered)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (peer_ip, peer_port, team)
-         DO UPDATE SET key = ?4, changed = ?5, verified = ?6",
+         DO UPDATE SET key = ?4, changed = ?5, verified = ?6, downgraded = ?7, offered = ?8",
     )?;
     stmt.execute(params![
         pin.peer.ip.to_string(),
@@ -19,14 +19,23 @@ pub(super) fn write(conn: &Connection, pin: &Pin) -> rusqlite::Result<()> {
         pin.key.0.as_slice(),
         pin.changed.map(|k| k.0.to_vec()),
         pin.verified,
+        pin.downgraded,
+        pin.offered,
     ])?;
+    Ok(())
+}
+
+pub(super) fn delete(conn: &Connection, peer: &PeerKey) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM pins WHERE peer_ip = ?1 AND peer_port = ?2 AND team = ?3")?
+        .execute(params![peer.ip.to_string(), peer.port, peer.team])?;
     Ok(())
 }
 
 /// Every pin; rows that do not parse (a hand-edited file) are skipped.
 pub(super) fn load(conn: &Connection) -> rusqlite::Result<Vec<Pin>> {
-    let mut stmt =
-        conn.prepare("SELECT peer_ip, peer_port, team, key, changed, verified FROM pins")?;
+    let mut stmt = conn.prepare(
+        "SELECT peer_ip, peer_port, team, key, changed, verified, downgraded, offered FROM pins",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -35,11 +44,13 @@ pub(super) fn load(conn: &Connection) -> rusqlite::Result<Vec<Pin>> {
             r.get::<_, Vec<u8>>(3)?,
             r.get::<_, Option<Vec<u8>>>(4)?,
             r.get::<_, bool>(5)?,
+            r.get::<_, bool>(6)?,
+            r.get::<_, bool>(7)?,
         ))
     })?;
     let mut pins = Vec::new();
     for row in rows {
-        let (ip, port, team, key, changed, verified) = row?;
+        let (ip, port, team, key, changed, verified, downgraded, offered) = row?;
         let (Ok(ip), Some(key)) = (ip.parse(), PublicKey::from_slice(&key)) else {
             continue;
         };
@@ -48,6 +59,8 @@ pub(super) fn load(conn: &Connection) -> rusqlite::Result<Vec<Pin>> {
             key,
             changed: changed.as_deref().and_then(PublicKey::from_slice),
             verified,
+            downgraded,
+            offered,
         });
     }
     Ok(pins)
@@ -68,6 +81,8 @@ mod tests {
             key: PublicKey([1; 32]),
             changed: None,
             verified: false,
+            downgraded: false,
+            offered: true,
         };
         let later = Pin {
             changed: Some(PublicKey([2; 32])),

@@ -34,6 +34,8 @@ const MIGRATIONS: &[&str] = &[
         key BLOB NOT NULL,
         changed BLOB,
         verified INTEGER NOT NULL,
+        downgraded INTEGER NOT NULL DEFAULT 0,
+        offered INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (peer_ip, peer_port, team)
     );",
 ];

@@ -208,6 +208,7 @@ fn write(conn: &mut Connection, writes: &[Persist]) -> rusqlite::Result<()> {
                     status.execute(params![id.0 as i64, s.label(), s.reason()])?;
                 }
                 Persist::Pin(pin) => super::pins::write(&tx, pin)?,
+                Persist::Unpin(peer) => super::pins::delete(&tx, peer)?,
             }
         }
     }

@@ -62,7 +62,11 @@ pub(super) async fn serve(
                 // before the message finds it.
                 tell_key(events, from, &message.header, chan.remote(), &mut told).await;
                 let (receipt, rx) = Receipt::pair();
-                let event = NetEvent::Received { from, message };
+                let event = NetEvent::Received {
+                    from,
+                    message,
+                    sealed: true,
+                };
                 let msg = NetMsg {
                     event,
                     receipt: Some(receipt),
@@ -114,6 +118,7 @@ async fn tell_key(
         addr: SocketAddr::new(from.ip(), port),
         team: Some(team).filter(|t| !t.is_empty()),
         key,
+        inbound: true,
     };
     let _ = events
         .send(NetMsg {
@@ -213,6 +218,7 @@ async fn open(
             addr: to,
             team: None,
             key,
+            inbound: false,
         };
         let _ = events
             .send(NetMsg {

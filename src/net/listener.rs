@@ -402,6 +402,7 @@ impl<'a> Connection<'a> {
                     let event = NetEvent::Received {
                         from: self.from,
                         message,
+                        sealed: false,
                     };
                     let msg = NetMsg {
                         event,

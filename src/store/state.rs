@@ -52,11 +52,15 @@ pub struct Trust {
     pub changed: Option<crate::event::PublicKey>,
     /// The user compared safety numbers.
     pub verified: bool,
+    /// The pinned peer sent in plaintext since: held like a changed key.
+    pub downgraded: bool,
+    /// The peer has connected to us encrypted (so plaintext from it is a downgrade).
+    pub offered: bool,
 }
 
 impl Trust {
     pub fn held(&self) -> bool {
-        self.changed.is_some()
+        self.changed.is_some() || self.downgraded
     }
 
     /// `"plain"` or `"encrypted"`.

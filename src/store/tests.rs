@@ -53,6 +53,7 @@ impl Harness {
         self.net(NetEvent::Received {
             from: addr(from),
             message,
+            sealed: false,
         })
     }
 

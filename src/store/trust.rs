@@ -22,6 +22,8 @@ fn persist(state: &State, id: PeerId, fx: &mut Vec<Effect>) {
             key,
             changed: peer.trust.changed,
             verified: peer.trust.verified,
+            downgraded: peer.trust.downgraded,
+            offered: peer.trust.offered,
         })));
     }
 }
@@ -38,7 +40,9 @@ pub fn restore_pins(state: &mut State, pins: Vec<Pin>) -> Vec<Effect> {
         peer.trust.key = Some(pin.key);
         peer.trust.changed = pin.changed;
         peer.trust.verified = pin.verified;
-        let secure = if pin.changed.is_some() {
+        peer.trust.downgraded = pin.downgraded;
+        peer.trust.offered = pin.offered;
+        let secure = if peer.trust.held() {
             Secure::Held
         } else {
             Secure::Pinned(pin.key)
@@ -58,11 +62,15 @@ pub(super) fn key_seen(
     addr: SocketAddr,
     team: Option<String>,
     key: PublicKey,
+    inbound: bool,
     fx: &mut Vec<Effect>,
 ) {
     let Some(id) = peer_for(state, at, addr, team, key) else {
         return;
     };
+    if inbound && state.peer(id).trust.key.is_none_or(|k| k == key) {
+        state.peers[id.0].trust.offered = true;
+    }
     let peer = &mut state.peers[id.0];
     let label = peer.key.team_label().to_string();
     let before = peer.trust.clone();
@@ -157,6 +165,45 @@ fn fx_move(state: &mut State, at: DateTime<Utc>, id: PeerId, from: SocketAddr, t
     system(state, at, Some(id), text, false);
 }
 
+/// A plaintext message from `from` with this header: from a pinned peer, that is a
+/// downgrade (it stopped offering encryption, or someone else speaks in its name), so
+/// its messages are held like after a key change. The message itself is still shown.
+pub(super) fn plain_from(
+    state: &mut State,
+    at: DateTime<Utc>,
+    from: SocketAddr,
+    header: &crate::protocol::Header,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(port) = header.port else { return };
+    let addr = SocketAddr::new(from.ip(), port);
+    let Ok(id) = resolve_at(state, addr, header.team.as_deref(), false) else {
+        return;
+    };
+    let peer = &mut state.peers[id.0];
+    // Only a peer that has itself connected encrypted can stop doing so; one that
+    // never has (it does not know our key yet) still speaks plaintext, honestly.
+    if peer.trust.key.is_none() || peer.trust.downgraded || !peer.trust.offered {
+        return;
+    }
+    peer.trust.downgraded = true;
+    let label = peer.key.team_label().to_string();
+    fx.push(Effect::Transport {
+        to: addr,
+        secure: Some(Secure::Held),
+    });
+    let text = format!(
+        "WARNING: {label} sent in plaintext although its key is pinned: it stopped \
+         encrypting, or someone speaks in its name. Messages to it are held; {} accepts \
+         plaintext from now on",
+        key_for(&crate::event::Action::Screen(
+            crate::event::ScreenAction::TrustSelected
+        ))
+    );
+    error(state, at, text, fx);
+    persist(state, id, fx);
+}
+
 /// The user accepts the key the peer now presents (or pins `given` at once, as an
 /// invite does): its held messages go.
 pub(super) fn trust(
@@ -180,6 +227,19 @@ pub(super) fn trust(
         return error(state, at, format!("no peer at {addr}"), fx);
     };
     let peer = &mut state.peers[id.0];
+    if given.is_none() && peer.trust.changed.is_none() && peer.trust.downgraded {
+        // Accepting a downgrade: a classic peer from now on.
+        peer.trust = Default::default();
+        fx.push(Effect::Persist(Persist::Unpin(peer.key.clone())));
+        fx.push(Effect::Transport {
+            to: addr,
+            secure: None,
+        });
+        let text = format!("{} is a plaintext peer from now on", peer.key.team_label());
+        system(state, at, Some(id), text.clone(), false);
+        fx.push(Effect::Notify(Notice::Info { text }));
+        return release_held(state, id, fx);
+    }
     let Some(new) = given.or(peer.trust.changed.take()) else {
         let text = format!("{addr}: its key has not changed, nothing to trust");
         return error(state, at, text, fx);
@@ -188,6 +248,7 @@ pub(super) fn trust(
         peer.trust.verified = false;
     }
     peer.trust.changed = None;
+    peer.trust.downgraded = false;
     peer.trust.key = Some(new);
     fx.push(Effect::Transport {
         to: addr,
@@ -201,6 +262,11 @@ pub(super) fn trust(
     system(state, at, Some(id), text.clone(), false);
     fx.push(Effect::Notify(Notice::Info { text }));
     persist(state, id, fx);
+    release_held(state, id, fx);
+}
+
+/// Sends again the messages held for this peer.
+fn release_held(state: &mut State, id: PeerId, fx: &mut Vec<Effect>) {
     let held: Vec<_> = state
         .failed
         .iter()

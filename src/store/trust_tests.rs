@@ -8,6 +8,20 @@ fn seen(h: &mut Harness, at: &str, team: Option<&str>, key: PublicKey) -> Vec<Ef
         addr: addr(at),
         team: team.map(str::to_string),
         key,
+        inbound: true,
+    })
+}
+
+/// A message that came on an encrypted connection.
+fn sealed(h: &mut Harness, from: &str, raw: &str) -> Vec<Effect> {
+    let crate::protocol::Parsed::Message(message) = crate::protocol::parse_message(raw.as_bytes())
+    else {
+        panic!("test input must parse");
+    };
+    h.net(NetEvent::Received {
+        from: addr(from),
+        message,
+        sealed: true,
     })
 }
 
@@ -40,7 +54,7 @@ fn the_first_key_is_pinned_and_messages_go_encrypted() {
     let k = PublicKey([5; 32]);
     let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), k);
     assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
-    h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi");
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
     let peers = h.state.peer_summaries();
     assert_eq!(peers[0].transport, "encrypted");
     assert_eq!(peers[0].fingerprint, Some(k.safety_number().to_string()));
@@ -56,7 +70,7 @@ fn a_changed_key_holds_messages_until_trusted_then_they_go() {
     let mut h = Harness::new();
     let (old, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
     seen(&mut h, "10.0.0.2:8080", Some("B"), old);
-    h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi");
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
     let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), new);
     assert_eq!(transports(&fx), [Some(Secure::Held)]);
     assert!(h.state.peer_summaries()[0].key_changed);
@@ -88,11 +102,11 @@ fn a_known_key_at_a_new_address_is_the_same_peer() {
     let mut h = Harness::new();
     let k = PublicKey([5; 32]);
     seen(&mut h, "10.0.0.2:8080", Some("B"), k);
-    h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi");
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
     let before = h.state.peers.len();
     let fx = seen(&mut h, "10.0.0.77:8080", Some("B"), k);
     assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
-    h.recv("10.0.0.77:1", "10.0.0.77:8080 B moved");
+    sealed(&mut h, "10.0.0.77:1", "10.0.0.77:8080 B moved");
     assert_eq!(h.state.peers.len(), before, "no second peer");
     let summary = &h.state.peer_summaries()[0];
     assert_eq!(summary.addr, addr("10.0.0.77:8080"));
@@ -109,4 +123,39 @@ fn trusting_a_given_key_pins_it_at_once() {
     assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
     let fx = h.send("10.0.0.3:9000", None, "hello");
     assert_eq!(sends(&fx).len(), 1);
+}
+
+#[test]
+fn a_pinned_peer_that_sends_plaintext_is_held_until_accepted_as_plain() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B sealed hi");
+    let fx = h.recv("10.0.0.2:2", "10.0.0.2:8080 B plain now");
+    assert_eq!(transports(&fx), [Some(Secure::Held)]);
+    assert!(h.state.peer_summaries()[0].key_changed);
+    assert_eq!(held(&h.send("10.0.0.2:8080", Some("B"), "wait")), 1);
+    let fx = h.act(Action::Trust {
+        peer: addr("10.0.0.2:8080"),
+        key: None,
+    });
+    assert_eq!(transports(&fx), [None]);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Persist(crate::event::Persist::Unpin(_))))
+    );
+    assert_eq!(sends(&fx).len(), 1);
+    assert_eq!(h.state.peer_summaries()[0].transport, "plain");
+}
+
+#[test]
+fn plaintext_from_a_peer_that_never_encrypted_to_us_is_no_downgrade() {
+    let mut h = Harness::new();
+    h.act(Action::Trust {
+        peer: addr("10.0.0.3:9000"),
+        key: Some(PublicKey([9; 32])),
+    });
+    let fx = h.recv("10.0.0.3:1", "10.0.0.3:9000 C hello in plaintext");
+    assert!(transports(&fx).is_empty());
+    assert_eq!(sends(&h.send("10.0.0.3:9000", Some("C"), "hi")).len(), 1);
 }

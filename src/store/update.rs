@@ -134,10 +134,22 @@ fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effe
                 key: key.hex(),
             }));
         }
-        NetEvent::Received { from, message } => received(state, at, from, message, fx),
-        NetEvent::PeerKey { addr, team, key } => {
-            super::trust::key_seen(state, at, addr, team, key, fx)
+        NetEvent::Received {
+            from,
+            message,
+            sealed,
+        } => {
+            if !sealed {
+                super::trust::plain_from(state, at, from, &message.header, fx);
+            }
+            received(state, at, from, message, fx)
         }
+        NetEvent::PeerKey {
+            addr,
+            team,
+            key,
+            inbound,
+        } => super::trust::key_seen(state, at, addr, team, key, inbound, fx),
         NetEvent::Delivery { id, to, status } => delivery(state, id, to, status, fx),
         NetEvent::Reply { from, text } => {
             let peer = state.at_addr(from).next();

@@ -95,7 +95,7 @@ impl TestNode {
     /// The next received message as (socket ip, header port, team, text).
     pub async fn received(&mut self) -> (String, Option<u16>, Option<String>, String) {
         match self.next(|e| matches!(e, NetEvent::Received { .. })).await {
-            NetEvent::Received { from, message } => (
+            NetEvent::Received { from, message, .. } => (
                 from.ip().to_string(),
                 message.header.port,
                 message.header.team,
