@@ -163,6 +163,8 @@ pub(super) async fn run(
         let stats = stats.clone();
         let keys = keys.clone();
         tokio::spawn(async move {
+            // A reset until stored, from the very first moment (see `serve`).
+            let _ = stream.set_zero_linger();
             if encrypted_first(&stream, &limits).await {
                 super::encrypted::serve(stream, from, &keys, &limits, &events, &stats).await;
             } else {
