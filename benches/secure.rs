@@ -5,7 +5,7 @@
 //! encrypted receipt per message). The receiver acks each message at once (no history),
 //! so this is the transport alone.
 //!
-//!     cargo bench --bench secure          (BRIGADE_SECURE_N sets N, default 2000)
+//!     cargo bench --bench secure          (BRIGADE_SECURE_N sets N, default 500)
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -95,7 +95,7 @@ fn main() {
     let n: usize = std::env::var("BRIGADE_SECURE_N")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+        .unwrap_or(500);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

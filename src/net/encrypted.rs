@@ -33,6 +33,9 @@ pub(super) async fn serve(
     stats: &Stats,
 ) {
     let _ = stream.set_zero_linger();
+    // One small frame each way per message: without this, Nagle and delayed ACKs
+    // cost milliseconds per message.
+    let _ = stream.set_nodelay(true);
     let mut chan = match timeout(HANDSHAKE_DEADLINE, accept(stream, keys)).await {
         Ok(Ok(chan)) => chan,
         Ok(Err(e)) => return refused(from, stats, &format!("handshake failed: {e}")),
@@ -152,6 +155,14 @@ pub(super) async fn deliver(
     policy: &super::RetryPolicy,
     events: &mpsc::Sender<NetMsg>,
 ) -> Result<(), Failure> {
+    // The receiver takes at most this many messages per connection: start a new one
+    // before it would reset us.
+    if let Some(chan) = session
+        && chan.sent() >= super::MAX_MESSAGES_PER_CONNECTION as u64
+    {
+        let _ = chan.finish().await;
+        *session = None;
+    }
     if session.is_none() {
         *session = Some(open(to, secure, keys, policy.connect_timeout, events).await?);
     }
@@ -182,7 +193,10 @@ async fn dial(to: SocketAddr, connect_timeout: Duration) -> Result<TcpStream, Fa
     match timeout(connect_timeout, TcpStream::connect(to)).await {
         Err(_) => Err(Failure::Retry("no answer to connect".into())),
         Ok(Err(e)) => Err(Failure::Retry(super::sender::describe(&e))),
-        Ok(Ok(s)) => Ok(s),
+        Ok(Ok(s)) => {
+            let _ = s.set_nodelay(true);
+            Ok(s)
+        }
     }
 }
 

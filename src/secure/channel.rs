@@ -74,6 +74,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Channel<S> {
         &self.stream
     }
 
+    /// Transport messages sent so far on this channel.
+    pub fn sent(&self) -> u64 {
+        self.noise.sending_nonce()
+    }
+
     /// Encrypts and writes one plaintext (at most `MAX_FRAME - 16` bytes).
     pub async fn send(&mut self, plaintext: &[u8]) -> std::io::Result<()> {
         let mut buf = vec![0u8; plaintext.len() + 16];
