@@ -21,6 +21,16 @@ const RECEIPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use crate::event::Secure;
 
+/// Whether a connection begins with the encrypted preamble's first byte (a NUL, which
+/// no classic text begins with). Peeks, so a classic connection is read unchanged.
+pub(super) async fn encrypted_first(stream: &TcpStream, limits: &Limits) -> bool {
+    let mut first = [0u8; 1];
+    matches!(
+        timeout(limits.idle_close, stream.peek(&mut first)).await,
+        Ok(Ok(1)) if first[0] == crate::secure::MAGIC[0]
+    )
+}
+
 /// Serves a connection whose first byte says it is encrypted. Anything wrong (a bad
 /// preamble or handshake, a frame out of bounds, a replay, a limit, a store that did
 /// not commit) ends it with a reset, and nothing else happens.
@@ -179,7 +189,7 @@ pub(super) async fn deliver(
         Ok(Ok(Some(r))) if r == [KIND_RECEIPT] => Ok(()),
         Ok(Ok(Some(_))) => fail(session, "unexpected frame instead of a receipt"),
         Ok(Ok(None)) => fail(session, "peer closed before its receipt"),
-        Ok(Err(e)) => fail(session, &super::sender::describe(&e)),
+        Ok(Err(e)) => fail(session, &super::describe(&e)),
         Err(_) => fail(session, "no receipt in time"),
     }
 }
@@ -192,7 +202,7 @@ fn fail<T>(session: &mut Option<Channel<TcpStream>>, why: &str) -> Result<T, Fai
 async fn dial(to: SocketAddr, connect_timeout: Duration) -> Result<TcpStream, Failure> {
     match timeout(connect_timeout, TcpStream::connect(to)).await {
         Err(_) => Err(Failure::Retry("no answer to connect".into())),
-        Ok(Err(e)) => Err(Failure::Retry(super::sender::describe(&e))),
+        Ok(Err(e)) => Err(Failure::Retry(super::describe(&e))),
         Ok(Ok(s)) => {
             let _ = s.set_nodelay(true);
             Ok(s)

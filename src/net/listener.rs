@@ -165,7 +165,7 @@ pub(super) async fn run(
         tokio::spawn(async move {
             // A reset until stored, from the very first moment (see `serve`).
             let _ = stream.set_zero_linger();
-            if encrypted_first(&stream, &limits).await {
+            if super::encrypted::encrypted_first(&stream, &limits).await {
                 super::encrypted::serve(stream, from, &keys, &limits, &events, &stats).await;
             } else {
                 Connection::new(from, &limits, &events, &stats)
@@ -175,16 +175,6 @@ pub(super) async fn run(
             drop((slot, source));
         });
     }
-}
-
-/// Whether a connection begins with the encrypted preamble's first byte (a NUL, which
-/// no classic text begins with). Peeks, so a classic connection is read unchanged.
-async fn encrypted_first(stream: &TcpStream, limits: &Limits) -> bool {
-    let mut first = [0u8; 1];
-    matches!(
-        timeout(limits.idle_close, stream.peek(&mut first)).await,
-        Ok(Ok(1)) if first[0] == crate::secure::MAGIC[0]
-    )
 }
 
 /// Sends an informational event without waiting; counts it when the app is behind.

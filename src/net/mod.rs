@@ -229,3 +229,16 @@ impl Drop for Node {
         }
     }
 }
+
+/// A socket error in words for the user.
+fn describe(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionRefused => "connection refused (peer not listening)".into(),
+        ConnectionReset => "connection reset by peer".into(),
+        ConnectionAborted => "connection aborted".into(),
+        BrokenPipe => "peer closed before reading".into(),
+        HostUnreachable | NetworkUnreachable => "peer unreachable".into(),
+        _ => e.to_string(),
+    }
+}

@@ -12,7 +12,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::time::timeout;
 
 use super::encrypted::{self, Secure};
-use super::{Command, Identity, Limits, NetMsg, Pins, RetryPolicy};
+use super::{Command, Identity, Limits, NetMsg, Pins, RetryPolicy, describe};
 use crate::event::{Delivery, MsgId, NetEvent};
 use crate::protocol::{MAX_WIRE_BYTES, header, sanitize_text, split_for_wire};
 
@@ -291,17 +291,5 @@ async fn deliver_once(
             "peer did not close within {} s",
             policy.close_timeout.as_secs_f32()
         )),
-    }
-}
-
-pub(super) fn describe(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        ConnectionRefused => "connection refused (peer not listening)".into(),
-        ConnectionReset => "connection reset by peer".into(),
-        ConnectionAborted => "connection aborted".into(),
-        BrokenPipe => "peer closed before reading".into(),
-        HostUnreachable | NetworkUnreachable => "peer unreachable".into(),
-        _ => e.to_string(),
     }
 }

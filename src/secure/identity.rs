@@ -28,7 +28,10 @@ impl std::fmt::Debug for Keypair {
 impl Keypair {
     /// A fresh key pair from the system's random source.
     pub fn generate() -> Keypair {
-        let builder = snow::Builder::new(super::channel::params(false));
+        let params = "Noise_XX_25519_ChaChaPoly_BLAKE2s"
+            .parse()
+            .expect("a valid name");
+        let builder = snow::Builder::new(params);
         let kp = builder
             .generate_keypair()
             .expect("the system random source is available");
