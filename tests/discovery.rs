@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use support::*;
-use tokio::process::Command;
 
 /// Marks the inner run (set by the outer test only).
 const INNER: &str = "BRIGADE_TEST_NETNS";
@@ -295,7 +294,10 @@ async fn inner_malformed() {
 async fn inner_doctor() {
     inside_namespace();
     let a = brigade("A", &[]).await;
-    let out = Command::new(env!("CARGO_BIN_EXE_brigade"))
+    // Its own HOME and XDG directories: the doctor writes its log like any run.
+    let sandbox = Sandbox::new();
+    let out = sandbox
+        .brigade_async()
         .arg("--doctor")
         .output()
         .await
