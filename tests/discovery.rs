@@ -142,6 +142,15 @@ async fn two_discover_each_other(means: &str) {
     b.delivered(&to).await;
     a.expect("message", |v| v["text"] == "found you" && v["team"] == "B")
         .await;
+    // A announced its key: the first contact was encrypted (XX), and the key that
+    // handshake proved is pinned (trust on first use).
+    b.cmd(json!({"cmd": "peers"})).await;
+    let peers = b.expect("peers", |_| true).await;
+    assert_eq!(peers["peers"][0]["transport"], "encrypted", "{peers}");
+    assert_eq!(
+        peers["peers"][0]["fingerprint"], a.listening["fingerprint"],
+        "{peers}"
+    );
 }
 
 #[test]
