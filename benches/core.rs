@@ -30,7 +30,11 @@ fn received(n: usize) -> Vec<Event> {
             let from = format!("10.0.{}.{}:40000", i % 7, i % 50).parse().unwrap();
             Event::net(
                 Utc.timestamp_opt(1_780_000_000 + i as i64, 0).unwrap(),
-                NetEvent::Received { from, message },
+                NetEvent::Received {
+                    from,
+                    message,
+                    sealed: false,
+                },
             )
         })
         .collect()

@@ -94,6 +94,11 @@ pub struct Args {
     /// connections are reset. 0: no limit [default: 64]
     #[arg(long, value_name = "MIB")]
     pub source_quota: Option<u64>,
+
+    /// Print this brigade's safety number (and public key) and exit; creates the key
+    /// on first use. Uses the data directory of --name or --data-dir
+    #[arg(long)]
+    pub fingerprint: bool,
 }
 
 /// Default `--source-rate` (messages a second per source address).

@@ -17,6 +17,7 @@ pub mod keymap;
 pub mod logging;
 pub mod net;
 pub mod protocol;
+pub mod secure;
 pub mod store;
 pub mod terminal;
 pub mod ui;

@@ -46,12 +46,12 @@ fn print_invite(settings: &Settings) -> Result<(), Failure> {
     if addresses.is_empty() {
         addresses.push(settings.advertise_ip);
     }
+    let keys = brigade::app::load_identity(settings, &team).map_err(Failure::Usage)?;
     let invite = brigade::discovery::invite::Invite {
         team,
         addresses,
         port,
-        // MERGE NOTE: the identity's public key goes here once it exists (issue 16).
-        key: None,
+        key: Some(keys.public),
     };
     println!("{invite}");
     if std::io::stdout().is_terminal() {
@@ -63,11 +63,29 @@ fn print_invite(settings: &Settings) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `--fingerprint`: the safety number to read aloud, and the key it stands for.
+fn print_fingerprint(settings: &Settings) -> Result<(), Failure> {
+    if settings.data_dir.is_none() && settings.name.is_none() {
+        return Err(Failure::Usage(
+            "--fingerprint needs --name TEAM or --data-dir DIR (the key lives there)".into(),
+        ));
+    }
+    let team = settings.name.clone().unwrap_or_default();
+    let keys = brigade::app::load_identity(settings, &team).map_err(Failure::Usage)?;
+    println!("{}", keys.public.safety_number());
+    println!("key {}", keys.public.hex());
+    Ok(())
+}
+
 /// Runs brigade with parsed flags.
 fn run(args: Args) -> Result<(), Failure> {
+    let fingerprint = args.fingerprint;
     let settings = Settings::resolve(args).map_err(Failure::Usage)?;
     if settings.invite {
         return print_invite(&settings);
+    }
+    if fingerprint {
+        return print_fingerprint(&settings);
     }
     let _log = brigade::logging::init(settings.log_file.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -142,6 +142,15 @@ async fn two_discover_each_other(means: &str) {
     b.delivered(&to).await;
     a.expect("message", |v| v["text"] == "found you" && v["team"] == "B")
         .await;
+    // A announced its key: the first contact was encrypted (XX), and the key that
+    // handshake proved is pinned (trust on first use).
+    b.cmd(json!({"cmd": "peers"})).await;
+    let peers = b.expect("peers", |_| true).await;
+    assert_eq!(peers["peers"][0]["transport"], "encrypted", "{peers}");
+    assert_eq!(
+        peers["peers"][0]["fingerprint"], a.listening["fingerprint"],
+        "{peers}"
+    );
 }
 
 #[test]
@@ -294,6 +303,7 @@ async fn inner_malformed() {
 async fn inner_doctor() {
     inside_namespace();
     let a = brigade("A", &[]).await;
+    // Its own HOME and XDG directories: the doctor writes its log like any run.
     let sandbox = Sandbox::new();
     let out = sandbox
         .brigade_async()
@@ -322,18 +332,21 @@ async fn inner_doctor() {
 #[tokio::test]
 async fn an_invite_connects_two_brigades_with_discovery_off() {
     let mut a = Headless::start("A", &["--no-discovery"]).await;
-    let sandbox = Sandbox::new();
-    let out = sandbox
+    // In A's own sandbox and data directory: the invite carries A's key.
+    let out = a
+        .sandbox
         .brigade_async()
         .args(["--invite", "--name", "A", "--port", &port(&a).to_string()])
-        .args(["--bind", "127.0.0.1", "--no-discovery"])
+        .args(["--bind", "127.0.0.1", "--no-discovery", "--data-dir"])
+        .arg(&a.data)
         .output()
         .await
         .unwrap();
     assert!(out.status.success());
     let invite = String::from_utf8(out.stdout).unwrap();
     let invite = invite.trim();
-    assert_eq!(invite, format!("brigade://v1/A@{}", a.addr));
+    let key = a.listening["key"].as_str().unwrap();
+    assert_eq!(invite, format!("brigade://v1/A@{}?key={key}", a.addr));
     let mut b = Headless::start("B", &["--no-discovery", "--peer", invite]).await;
     let found = b.expect("discovered", |_| true).await;
     assert_eq!(
@@ -346,4 +359,10 @@ async fn an_invite_connects_two_brigades_with_discovery_off() {
     let peers = b.expect("peers", |_| true).await;
     assert_eq!(peers["peers"][0]["via"], "invite", "{peers}");
     assert_eq!(peers["peers"][0]["discovered"], false, "{peers}");
+    // The invite's key was pinned at once: the message went encrypted.
+    assert_eq!(peers["peers"][0]["transport"], "encrypted", "{peers}");
+    assert_eq!(
+        peers["peers"][0]["fingerprint"], a.listening["fingerprint"],
+        "{peers}"
+    );
 }

@@ -68,8 +68,11 @@ fn listening() {
         line(Notice::Listening {
             addr: addr("10.0.0.1:8080"),
             team: "A".into(),
+            fingerprint: "05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777"
+                .into(),
+            key: "ab".repeat(32),
         }),
-        r#"{"event":"listening","at":"2023-11-14T22:13:20.123Z","addr":"10.0.0.1:8080","team":"A"}"#
+        r#"{"event":"listening","at":"2023-11-14T22:13:20.123Z","addr":"10.0.0.1:8080","team":"A","fingerprint":"05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777","key":"abababababababababababababababababababababababababababababababab"}"#
     );
 }
 
@@ -162,6 +165,13 @@ fn peers() {
                 via: "beacon",
                 gone: true,
                 last_heard: None,
+                transport: "encrypted",
+                fingerprint: Some(
+                    "05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777"
+                        .into(),
+                ),
+                key_changed: true,
+                verified: false,
             },
             PeerSummary {
                 addr: addr("10.0.0.3:9"),
@@ -171,9 +181,13 @@ fn peers() {
                 via: "manual",
                 gone: false,
                 last_heard: Some(at()),
+                transport: "plain",
+                fingerprint: None,
+                key_changed: false,
+                verified: false,
             },
         ])),
-        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected","discovered":true,"via":"beacon","gone":true},{"addr":"10.0.0.3:9","team":null,"status":"Active","discovered":false,"via":"manual","last_heard":"2023-11-14T22:13:20.123Z"}]}"#
+        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected","discovered":true,"via":"beacon","gone":true,"transport":"encrypted","fingerprint":"05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777","key_changed":true,"verified":false},{"addr":"10.0.0.3:9","team":null,"status":"Active","discovered":false,"via":"manual","last_heard":"2023-11-14T22:13:20.123Z","transport":"plain","fingerprint":null,"key_changed":false,"verified":false}]}"#
     );
     assert_eq!(
         line(Notice::Peers(Vec::new())),

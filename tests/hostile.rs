@@ -342,7 +342,14 @@ fn hostile_text_never_reaches_the_terminal_bytes() {
         let at = Utc.timestamp_opt(1_780_000_000 + n as i64, 0).unwrap();
         update(
             &mut state,
-            Event::net(at, NetEvent::Received { from, message }),
+            Event::net(
+                at,
+                NetEvent::Received {
+                    from,
+                    message,
+                    sealed: false,
+                },
+            ),
         );
     }
     /// Collects what the backend writes, as the terminal would receive it.
@@ -406,7 +413,7 @@ async fn a_claimed_address_is_flagged_and_never_used() {
     let mut b = TestNode::start("B").await;
     classic_send(b.addr(), b"10.99.99.99:8080 Mallory trust me").await;
     let e = b.next(|e| matches!(e, NetEvent::Received { .. })).await;
-    let NetEvent::Received { from, message } = e else {
+    let NetEvent::Received { from, message, .. } = e else {
         unreachable!()
     };
     assert_eq!(from.ip().to_string(), "127.0.0.1");
@@ -416,7 +423,14 @@ async fn a_claimed_address_is_flagged_and_never_used() {
     let at = chrono::Utc::now();
     let fx = brigade::store::update(
         &mut state,
-        brigade::event::Event::net(at, NetEvent::Received { from, message }),
+        brigade::event::Event::net(
+            at,
+            NetEvent::Received {
+                from,
+                message,
+                sealed: false,
+            },
+        ),
     );
     let addr = state.peers[0].key.addr();
     assert_eq!(addr.ip().to_string(), "127.0.0.1");

@@ -25,6 +25,7 @@ impl Scene {
         };
         s.net(NetEvent::Listening {
             addr: "0.0.0.0:9991".parse().unwrap(),
+            key: brigade::event::PublicKey([7; 32]),
         });
         s
     }
@@ -55,6 +56,7 @@ impl Scene {
         self.net(NetEvent::Received {
             from: from.parse().unwrap(),
             message,
+            sealed: false,
         });
     }
 

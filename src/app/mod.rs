@@ -32,6 +32,38 @@ impl From<color_eyre::Report> for Failure {
     }
 }
 
+/// The data directory of this team: `--data-dir`, or one per team name.
+pub fn data_dir(settings: &Settings, team: &str) -> Option<std::path::PathBuf> {
+    settings
+        .data_dir
+        .clone()
+        .or_else(|| crate::history::default_dir(team))
+}
+
+/// This brigade's long-term key. With a history it lives in the data directory
+/// (created at first start, mode 0600). With `--no-history` nothing is written: an
+/// existing key there is used (so peers keep recognizing us), else a key for this run
+/// only (peers who pinned an earlier one see a changed key, which is what a user who
+/// asked to leave nothing on disk expects).
+pub fn load_identity(settings: &Settings, team: &str) -> Result<crate::secure::Keypair, String> {
+    let dir = data_dir(settings, team);
+    if !settings.history {
+        let kept = dir.and_then(|d| crate::secure::load_or_create_in(&d, false).ok());
+        return Ok(kept
+            .flatten()
+            .unwrap_or_else(crate::secure::Keypair::generate));
+    }
+    let Some(dir) = dir else {
+        return Ok(crate::secure::Keypair::generate());
+    };
+    crate::secure::load_or_create(&dir).map_err(|e| {
+        format!(
+            "cannot read or create the identity key in {}: {e}",
+            dir.display()
+        )
+    })
+}
+
 /// The history opened for a run, or why there is none this time (shown to the user).
 pub type HistoryOpen = (Option<crate::history::Opened>, Option<String>);
 

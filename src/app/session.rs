@@ -14,9 +14,7 @@ use super::HistoryOpen;
 use super::sink::{HistoryHandle, Sink};
 use crate::config::{PeerSpec, Settings};
 use crate::discovery::{self, Discovery, Means};
-use crate::event::{
-    Action, AnnouncedKey, Delivery, Effect, Event, EventKind, NetEvent, Notice, Persist, Target,
-};
+use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Persist, Target};
 use crate::history::{HistoryNote, Writer};
 use crate::net::{Limits, NetMsg, Node, NodeConfig, RetryPolicy, Stats};
 use crate::protocol::CONNECT_TEXT;
@@ -42,10 +40,9 @@ pub struct Setup {
     /// How other brigades find this one and are found (issue 16), on which interfaces.
     pub discovery: Means,
     pub bind: IpAddr,
-    /// The long-term public key discovery and invites announce. MERGE NOTE: `None` on
-    /// the discovery branch (the identity is another helper's); the merge passes the
-    /// identity's public key here.
-    pub key: Option<AnnouncedKey>,
+    /// This brigade's long-term key (see `app::load_identity`); discovery and invites
+    /// announce its public half.
+    pub keys: crate::secure::Keypair,
 }
 
 impl Setup {
@@ -58,6 +55,12 @@ impl Setup {
         history: HistoryOpen,
         quit_grace: Option<Duration>,
     ) -> Setup {
+        // A key that cannot be kept (a read-only data directory) is no reason not to
+        // chat: this run gets a key of its own, and says so in the log.
+        let keys = super::load_identity(settings, &team).unwrap_or_else(|why| {
+            tracing::warn!(%why, "using a key for this run only");
+            crate::secure::Keypair::generate()
+        });
         Setup {
             listener,
             team,
@@ -69,7 +72,7 @@ impl Setup {
             quit_grace,
             discovery: settings.discovery,
             bind: settings.bind,
-            key: None,
+            keys,
         }
     }
 }
@@ -95,6 +98,7 @@ impl Session {
         setup: Setup,
         adjust: impl FnOnce(&mut State),
     ) -> std::io::Result<(Session, Vec<Effect>)> {
+        let public = setup.keys.public;
         let config = NodeConfig {
             identity: crate::net::Identity {
                 advertise_ip: setup.advertise_ip,
@@ -102,6 +106,7 @@ impl Session {
             },
             limits: setup.limits,
             retry: setup.retry,
+            keys: setup.keys,
         };
         let listener_port = setup.listener.local_addr()?.port();
         let (node, events) = Node::start(setup.listener, config)?;
@@ -112,7 +117,9 @@ impl Session {
         let (history, unavailable) = setup.history;
         let mut resume = Vec::new();
         let history = history.map(|opened| {
-            resume = restore(&mut state, opened.records);
+            // The pins first: resumed sends must go the way the store chose.
+            resume = crate::store::trust::restore_pins(&mut state, opened.pins);
+            resume.extend(restore(&mut state, opened.records));
             state.older_before = opened.older_before;
             HistoryHandle {
                 writer: Writer::start(opened.writer_conn, node.sender(), notes_tx),
@@ -131,7 +138,7 @@ impl Session {
             setup.team.clone(),
             listener_port,
         );
-        discovery_config.key = setup.key;
+        discovery_config.key = Some(public);
         let (hints, discovery) = start_discovery(discovery_config);
         let mut session = Session {
             state,
@@ -343,7 +350,7 @@ mod tests {
             quit_grace,
             discovery: Means::NONE,
             bind: ip,
-            key: None,
+            keys: crate::secure::Keypair::generate(),
         };
         let (session, shown) = Session::start(setup, |_| {}).await.unwrap();
         assert!(

@@ -73,6 +73,7 @@ impl Sink {
                         back.push(Event::net(Utc::now(), e));
                     }
                 }
+                Effect::Transport { to, secure } => self.node.set_transport(to, secure),
                 Effect::Search { query } => self.search(query),
                 Effect::LoadOlder { before } => self.load_older(before),
                 Effect::Ask(query) => self.ask(query),

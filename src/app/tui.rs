@@ -96,6 +96,7 @@ async fn main_loop(
                 // Notices are for the headless front end; the rest the sink has run.
                 Effect::Notify(_)
                 | Effect::Send { .. }
+                | Effect::Transport { .. }
                 | Effect::Persist(_)
                 | Effect::Search { .. }
                 | Effect::LoadOlder { .. }

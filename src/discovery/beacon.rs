@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::event::AnnouncedKey;
+use crate::event::PublicKey;
 use crate::protocol::check_team_name;
 
 /// The UDP port every brigade's beacon socket binds (with SO_REUSEPORT, so several
@@ -53,7 +53,7 @@ pub struct Beacon {
     pub nonce: u64,
     pub port: u16,
     pub team: String,
-    pub key: Option<AnnouncedKey>,
+    pub key: Option<PublicKey>,
 }
 
 impl Beacon {
@@ -104,7 +104,7 @@ impl Beacon {
         let team = std::str::from_utf8(r.take(n)?).ok()?.to_string();
         let key = match r.byte()? {
             0 => None,
-            1 => Some(AnnouncedKey(r.take(32)?.try_into().ok()?)),
+            1 => Some(PublicKey(r.take(32)?.try_into().ok()?)),
             _ => return None,
         };
         if !r.0.is_empty() {
@@ -256,7 +256,7 @@ mod tests {
             nonce: 0x0102_0304_0506_0708,
             port: 8080,
             team: "Team_B".into(),
-            key: Some(AnnouncedKey([7; 32])),
+            key: Some(PublicKey([7; 32])),
         }
     }
 

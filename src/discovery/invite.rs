@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use qrcode::{Color, QrCode};
 
-use crate::event::{AnnouncedKey, Hint, Via};
+use crate::event::{Hint, PublicKey, Via};
 use crate::protocol::check_team_name;
 
 pub const SCHEME: &str = "brigade://";
@@ -25,7 +25,7 @@ pub struct Invite {
     /// At least one address.
     pub addresses: Vec<IpAddr>,
     pub port: u16,
-    pub key: Option<AnnouncedKey>,
+    pub key: Option<PublicKey>,
 }
 
 impl Invite {
@@ -76,8 +76,7 @@ impl Invite {
         for pair in query.into_iter().flat_map(|q| q.split('&')) {
             if let Some(("key", hex)) = pair.split_once('=') {
                 key = Some(
-                    AnnouncedKey::from_hex(hex)
-                        .ok_or_else(|| bad("the key is not 64 hex digits"))?,
+                    PublicKey::parse_hex(hex).ok_or_else(|| bad("the key is not 64 hex digits"))?,
                 );
             }
         }
@@ -159,7 +158,7 @@ impl std::fmt::Display for Invite {
             self.port
         )?;
         if let Some(key) = &self.key {
-            write!(f, "?key={}", key.to_hex())?;
+            write!(f, "?key={}", key.hex())?;
         }
         Ok(())
     }
@@ -174,7 +173,7 @@ mod tests {
             team: "B".into(),
             addresses: vec!["10.0.0.5".parse().unwrap(), "192.168.1.7".parse().unwrap()],
             port: 8080,
-            key: Some(AnnouncedKey([0xab; 32])),
+            key: Some(PublicKey([0xab; 32])),
         }
     }
 

@@ -11,7 +11,7 @@ use mdns_sd::{IfKind, ServiceDaemon, ServiceEvent, ServiceInfo};
 use tokio::sync::mpsc;
 
 use super::{Config, Report};
-use crate::event::{AnnouncedKey, Hint, Via};
+use crate::event::{Hint, PublicKey, Via};
 use crate::protocol::check_team_name;
 
 pub const SERVICE: &str = "_brigade._tcp.local.";
@@ -51,7 +51,7 @@ pub fn start(
     let daemon = daemon(config.bind)?;
     let name = instance(&config.team, config.port);
     let host = format!("brigade-{name}.local.");
-    let key = config.key.map(|k| k.to_hex()).unwrap_or_default();
+    let key = config.key.map(|k| k.hex()).unwrap_or_default();
     let mut props = vec![("team", config.team.as_str()), ("v", TXT_VERSION)];
     if !key.is_empty() {
         props.push(("key", key.as_str()));
@@ -110,7 +110,7 @@ pub fn hint(s: &mdns_sd::ResolvedService) -> Option<Hint> {
     let key = s
         .txt_properties
         .get_property_val_str("key")
-        .and_then(AnnouncedKey::from_hex);
+        .and_then(PublicKey::parse_hex);
     let mut ips: Vec<IpAddr> = s
         .addresses
         .iter()

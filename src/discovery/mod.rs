@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::event::{AnnouncedKey, Hint, NetEvent, Via};
+use crate::event::{Hint, NetEvent, PublicKey, Via};
 use beacon::{Beacon, Kind};
 
 /// Most brigades tracked at once; announcements beyond are ignored.
@@ -84,7 +84,7 @@ pub struct Config {
     /// The TCP port this brigade listens on.
     pub port: u16,
     /// The long-term public key to announce (`None`: announced without one).
-    pub key: Option<AnnouncedKey>,
+    pub key: Option<PublicKey>,
     /// The UDP port of beacons ([`beacon::BEACON_PORT`]).
     pub beacon_port: u16,
     /// How often the beacon is sent; a beacon peer is gone after 3 silent periods.

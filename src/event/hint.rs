@@ -3,30 +3,7 @@
 
 use std::net::SocketAddr;
 
-/// PROVISIONAL (issue 16, discovery helper): a brigade's long-term X25519 public key as
-/// announced. The identity helper defines the real key type in `event`; at the merge,
-/// this type is replaced by theirs and `Hint::key` takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AnnouncedKey(pub [u8; 32]);
-
-impl AnnouncedKey {
-    /// Lower-case hex, 64 characters (the form in TXT records, beacons and invites).
-    pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// Parses 64 hex digits.
-    pub fn from_hex(s: &str) -> Option<Self> {
-        if s.len() != 64 || !s.is_ascii() {
-            return None;
-        }
-        let mut key = [0u8; 32];
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-        }
-        Some(Self(key))
-    }
-}
+use super::PublicKey;
 
 /// How a peer became known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -67,6 +44,6 @@ pub struct Hint {
     pub addr: SocketAddr,
     pub team: String,
     /// The key it announced, when it announced one (pinned by the trust code).
-    pub key: Option<AnnouncedKey>,
+    pub key: Option<PublicKey>,
     pub via: Via,
 }

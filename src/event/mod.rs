@@ -10,10 +10,12 @@ use serde::Serialize;
 use crate::protocol::Inbound;
 
 mod hint;
+mod key;
 mod notice;
 pub mod screen;
 
-pub use hint::{AnnouncedKey, Hint, Via};
+pub use hint::{Hint, Via};
+pub use key::{PublicKey, SafetyNumber};
 pub use notice::{Notice, PeerSummary};
 pub use screen::ScreenAction;
 
@@ -59,6 +61,19 @@ impl PeerKey {
     }
 }
 
+/// How messages to a peer travel, when not in classic plaintext (the store decides;
+/// the node's sender follows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secure {
+    /// The key is pinned: encrypted to it (Noise IK), and to no other key.
+    Pinned(PublicKey),
+    /// The peer speaks brigade but its key is not known yet: Noise XX, and the key
+    /// the handshake proves is reported (trust on first use).
+    Learn,
+    /// The key changed (or encryption stopped): nothing is sent until the user decides.
+    Held,
+}
+
 /// Where a user's message goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -97,6 +112,15 @@ pub enum Action {
     Ask(Query),
     /// Keys and mouse on the terminal screen.
     Screen(ScreenAction),
+    /// Accept the key the peer at this address now presents (after a key change);
+    /// its held messages go.
+    /// With `key`: pin that key for the peer now (as accepting an invite does).
+    Trust {
+        peer: SocketAddr,
+        key: Option<PublicKey>,
+    },
+    /// Mark the peer's key verified (the user compared safety numbers).
+    Verify { peer: SocketAddr },
 }
 
 /// A question for the history whose answer is told to the user (headless `history` and
@@ -128,14 +152,29 @@ pub enum Delivery {
     },
     /// The user gave up on it.
     Dropped,
+    /// Not sent: the peer's key changed (or it stopped offering encryption); sent once
+    /// the user trusts the new key.
+    Held {
+        reason: String,
+    },
 }
 
 impl Delivery {
+    /// A message held because its peer's key changed.
+    pub fn held() -> Delivery {
+        Delivery::Held {
+            reason: "the peer's key changed: held until you trust the new key".into(),
+        }
+    }
+
     /// No attempt is under way or planned (a failed message can still be retried).
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            Delivery::Delivered | Delivery::Failed { .. } | Delivery::Dropped
+            Delivery::Delivered
+                | Delivery::Failed { .. }
+                | Delivery::Dropped
+                | Delivery::Held { .. }
         )
     }
 
@@ -146,12 +185,15 @@ impl Delivery {
             Delivery::Delivered => "delivered",
             Delivery::Failed { .. } => "failed",
             Delivery::Dropped => "dropped",
+            Delivery::Held { .. } => "held",
         }
     }
 
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Delivery::Retrying { reason, .. } | Delivery::Failed { reason } => Some(reason),
+            Delivery::Retrying { reason, .. }
+            | Delivery::Failed { reason }
+            | Delivery::Held { reason } => Some(reason),
             _ => None,
         }
     }
@@ -162,11 +204,15 @@ impl Delivery {
 pub enum NetEvent {
     Listening {
         addr: SocketAddr,
+        /// This brigade's public key.
+        key: PublicKey,
     },
     /// A message arrived on a connection from `from` (the socket's address).
     Received {
         from: SocketAddr,
         message: Inbound,
+        /// It came on an encrypted connection (whose key a `PeerKey` event told).
+        sealed: bool,
     },
     /// Input that could not be used, with a sanitized preview.
     Rejected {
@@ -181,14 +227,18 @@ pub enum NetEvent {
         status: Delivery,
     },
     /// A receiver answered on the socket before closing (e.g. `[ACK] ...`).
-    Reply {
-        from: SocketAddr,
-        text: String,
+    Reply { from: SocketAddr, text: String },
+    /// A handshake proved the key of the peer listening at `addr` (an inbound
+    /// connection: the socket's IP and the advertised port; outbound: where we sent).
+    PeerKey {
+        addr: SocketAddr,
+        team: Option<String>,
+        key: PublicKey,
+        /// The peer connected to us encrypted (it offers encryption itself).
+        inbound: bool,
     },
     /// Something went wrong in the node that the user should know about.
-    Error {
-        text: String,
-    },
+    Error { text: String },
     /// A brigade announced itself, or an invite named one (a hint, never proof).
     Discovered(Hint),
     /// A discovered brigade's announcements stopped (expired or withdrawn).
@@ -256,11 +306,32 @@ pub struct Record {
     pub claimed_ip: Option<IpAddr>,
 }
 
+/// A peer's pinned key as the history keeps it (trust on first use survives restarts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub peer: PeerKey,
+    pub key: PublicKey,
+    /// Another key it presented since, not yet trusted (its messages are held).
+    pub changed: Option<PublicKey>,
+    pub verified: bool,
+    /// It sent in plaintext since (stopped offering encryption): held too.
+    pub downgraded: bool,
+    /// It has connected to us encrypted itself.
+    pub offered: bool,
+}
+
 /// A write the history must make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Persist {
     Message(Record),
-    Status { id: MsgId, status: Delivery },
+    Status {
+        id: MsgId,
+        status: Delivery,
+    },
+    /// Insert or replace the pin of `Pin::peer`.
+    Pin(Pin),
+    /// Forget the pin of this peer (the user accepted it as a plaintext peer).
+    Unpin(PeerKey),
 }
 
 /// What the store asks the world to do.
@@ -274,6 +345,11 @@ pub enum Effect {
         id: MsgId,
         to: SocketAddr,
         text: String,
+    },
+    /// From now on, send to `to` this way (`None`: classic plaintext).
+    Transport {
+        to: SocketAddr,
+        secure: Option<Secure>,
     },
     /// Tell the user something (the headless front end prints these).
     Notify(Notice),

@@ -28,6 +28,13 @@ pub struct PeerSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_heard: Option<DateTime<Utc>>,
+    /// `"plain"` (the classic protocol) or `"encrypted"`.
+    pub transport: &'static str,
+    /// The safety number of the pinned key; `null` for a classic peer.
+    pub fingerprint: Option<String>,
+    /// The peer presented another key (or stopped encrypting): messages are held.
+    pub key_changed: bool,
+    pub verified: bool,
 }
 
 /// Things worth telling the user, one per reportable change. Serialized without its
@@ -38,6 +45,10 @@ pub enum Notice {
     Listening {
         addr: SocketAddr,
         team: String,
+        /// The safety number of this brigade's key (twelve groups of five digits).
+        fingerprint: String,
+        /// The public key itself, 64 hex digits (for a peer's `trust` with `key`).
+        key: String,
     },
     Message {
         from: SocketAddr,

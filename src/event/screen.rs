@@ -70,6 +70,10 @@ pub enum ScreenAction {
     Close,
     /// Ctrl+D: send `exit` to the selected peer.
     DisconnectSelected,
+    /// Ctrl+T: trust the new key of the selected peer (after a key change).
+    TrustSelected,
+    /// Ctrl+Y: mark the selected peer's key verified (safety numbers compared).
+    VerifySelected,
     /// Ctrl+Z: hand the terminal back to the shell.
     Suspend,
     /// Ctrl+L: clear and draw the whole screen again (the terminal front end does it).

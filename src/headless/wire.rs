@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
-use crate::event::{Action, MsgId, Query, Target};
+use crate::event::{Action, MsgId, PublicKey, Query, Target};
 
 /// One command line on stdin.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -43,6 +43,16 @@ pub enum Command {
         limit: Option<usize>,
     },
     Quit {},
+    /// Accept the new key of the peer at `peer` (IP:PORT) after a key change.
+    Trust {
+        peer: String,
+        /// 64 hex digits: pin this key for the peer now (first contact, encrypted).
+        key: Option<String>,
+    },
+    /// Mark the key of the peer at `peer` verified.
+    Verify {
+        peer: String,
+    },
 }
 
 /// Default and largest number of messages a history or search answer holds.
@@ -91,6 +101,17 @@ impl Command {
                 id: Some(MsgId(id)),
             },
             Command::Quit {} => Action::Quit,
+            Command::Trust { peer, key } => Action::Trust {
+                peer: addr(&peer)?,
+                key: match key {
+                    None => None,
+                    Some(k) => Some(
+                        PublicKey::parse_hex(&k)
+                            .ok_or_else(|| format!("{k:?} is not a key: 64 hex digits"))?,
+                    ),
+                },
+            },
+            Command::Verify { peer } => Action::Verify { peer: addr(&peer)? },
             Command::History { peer, limit: l } => Action::Ask(Query::Conversation {
                 peer: addr(&peer)?,
                 limit: limit(l),

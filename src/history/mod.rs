@@ -2,6 +2,7 @@
 //! the outbox of undelivered ones. Writes go through one writer thread that commits in
 //! groups; reads use their own connection. One running brigade per data directory.
 
+mod pins;
 mod schema;
 mod search;
 mod writer;
@@ -40,6 +41,8 @@ pub enum OpenError {
 /// An open history: the records to show, the writer, and a reader for queries.
 pub struct Opened {
     pub records: Vec<Record>,
+    /// The pinned keys of peers.
+    pub pins: Vec<crate::event::Pin>,
     /// Where the loaded window of recent messages starts, when older ones exist.
     pub older_before: Option<DateTime<Utc>>,
     pub writer_conn: Connection,
@@ -113,10 +116,12 @@ pub fn open(dir: &Path) -> Result<Opened, OpenError> {
     conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
         .map_err(|e| damaged(e.to_string()))?;
     let (records, older_before) = load(&conn).map_err(|e| damaged(e.to_string()))?;
+    let pins = pins::load(&conn).map_err(|e| damaged(e.to_string()))?;
     let reader = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| damaged(e.to_string()))?;
     Ok(Opened {
         records,
+        pins,
         older_before,
         writer_conn: conn,
         reader: Reader(Arc::new(Mutex::new(reader))),
@@ -219,6 +224,7 @@ pub(crate) fn delivery_from(status: &str, reason: Option<String>) -> Delivery {
         "delivered" => Delivery::Delivered,
         "failed" => Delivery::Failed { reason },
         "dropped" => Delivery::Dropped,
+        "held" => Delivery::Held { reason },
         "retrying" => Delivery::Retrying { attempt: 0, reason },
         _ => Delivery::Pending,
     }

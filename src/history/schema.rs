@@ -35,6 +35,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE VIRTUAL TABLE messages_tri USING fts5 (text, content = 'messages', content_rowid = 'id', tokenize = 'trigram');
     CREATE TABLE search_index (id INTEGER PRIMARY KEY CHECK (id = 0), indexed_to INTEGER NOT NULL);
     INSERT INTO search_index (id, indexed_to) VALUES (0, 0);",
+    // 3: pinned keys (trust on first use), one per peer; `changed` holds a key seen
+    // since and not yet trusted.
+    "CREATE TABLE pins (
+        peer_ip TEXT NOT NULL,
+        peer_port INTEGER NOT NULL,
+        team TEXT NOT NULL,
+        key BLOB NOT NULL,
+        changed BLOB,
+        verified INTEGER NOT NULL,
+        downgraded INTEGER NOT NULL DEFAULT 0,
+        offered INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (peer_ip, peer_port, team)
+    );",
 ];
 
 /// The schema version this build writes.
@@ -75,6 +88,29 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, VERSION);
+    }
+
+    #[test]
+    fn a_history_at_schema_2_gains_the_pins_and_keeps_its_search_index() {
+        // As the build before pins wrote it: messages and the trigram index.
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 3);
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE name IN ('pins', 'messages_tri') ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(tables, ["messages_tri", "pins"]);
     }
 
     #[test]

@@ -217,6 +217,7 @@ async fn a_full_disk_is_reported_and_receipts_are_refused() {
         },
         limits: Limits::default(),
         retry: RetryPolicy::default(),
+        keys: crate::secure::Keypair::generate(),
     };
     let (node, _events) = Node::start(listener, config).unwrap();
     let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
@@ -269,6 +270,7 @@ async fn a_failed_write_is_given_up_and_the_next_good_write_recovers() {
         },
         limits: Limits::default(),
         retry: RetryPolicy::default(),
+        keys: crate::secure::Keypair::generate(),
     };
     let (node, _events) = Node::start(listener, config).unwrap();
     let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();

@@ -287,6 +287,8 @@ fn write(conn: &mut Connection, writes: &[Persist]) -> rusqlite::Result<()> {
                 Persist::Status { id, status: s } => {
                     status.execute(params![id.0 as i64, s.label(), s.reason()])?;
                 }
+                Persist::Pin(pin) => super::pins::write(&tx, pin)?,
+                Persist::Unpin(peer) => super::pins::delete(&tx, peer)?,
             }
         }
     }

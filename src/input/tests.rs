@@ -35,7 +35,11 @@ fn state_with_peers(n: usize) -> State {
             &mut s,
             Event::net(
                 Utc.timestamp_opt(0, 0).unwrap(),
-                NetEvent::Received { from, message },
+                NetEvent::Received {
+                    from,
+                    message,
+                    sealed: false,
+                },
             ),
         );
     }

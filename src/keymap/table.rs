@@ -45,6 +45,20 @@ pub static KEYMAP: &[Binding] = &[
     )
     .hint(6, "disconnect"),
     bind(
+        &[(Char('t'), CTRL)],
+        Main,
+        screen(ScreenAction::TrustSelected),
+        "trust the selected peer's new key (after a key change)",
+        "",
+    ),
+    bind(
+        &[(Char('y'), CTRL)],
+        Main,
+        screen(ScreenAction::VerifySelected),
+        "mark the selected peer verified (safety numbers match)",
+        "",
+    ),
+    bind(
         &[(Char('r'), CTRL)],
         Main,
         Action::Retry { id: None },

@@ -1,16 +1,16 @@
-//! Accepting connections and reading messages from them, within [`Limits`].
+//! Reading messages from a classic (plaintext) connection, within [`Limits`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::time::{Instant, timeout, timeout_at};
 
-use super::admission::{self, PerSource, SharedAdmission};
-use super::notices::{Notices, counted, lock};
+use super::admission::{self, SharedAdmission};
+use super::notices::{Notices, counted, inform, lock};
 use super::{Limits, NetMsg, Receipt, Stats};
 use crate::event::NetEvent;
 use crate::protocol::inbound::{PREVIEW_CHARS, starts_with_header};
@@ -19,114 +19,8 @@ use crate::protocol::{Header, Parsed, cut_messages, parse_message, preview};
 /// How long a connection waits for its messages to be acknowledged before closing.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Closes an accepted connection with a reset (SO_LINGER 0), never a clean close: a
-/// sender must not take a refusal for a delivery.
-fn refuse(stream: TcpStream) {
-    let _ = stream.set_zero_linger();
-    drop(stream);
-}
-
-/// The same peer whether it reached a dual-stack socket over IPv4 or IPv6:
-/// `[::ffff:a.b.c.d]:p` becomes `a.b.c.d:p`.
-fn canonical(addr: SocketAddr) -> SocketAddr {
-    SocketAddr::new(addr.ip().to_canonical(), addr.port())
-}
-
 /// Received text not yet acknowledged, in KiB (see `Limits::max_pending_bytes`).
-type Pending = Arc<Semaphore>;
-
-pub(super) async fn run(
-    listener: TcpListener,
-    limits: Limits,
-    events: mpsc::Sender<NetMsg>,
-    stats: Arc<Stats>,
-) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let per_source = Arc::new(PerSource::default());
-    let notices = Notices::default();
-    let admission = admission::shared(&limits);
-    let pending: Pending = Arc::new(Semaphore::new((limits.max_pending_bytes / 1024).max(128)));
-    let limits = Arc::new(limits);
-    let mut accept_backoff = Duration::from_millis(50);
-    loop {
-        // Take a slot before accepting: past the cap, connections wait in the kernel's
-        // backlog instead of being accepted and refused.
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, from) = match listener.accept().await {
-            Ok((stream, from)) => {
-                accept_backoff = Duration::from_millis(50);
-                (stream, canonical(from))
-            }
-            Err(e) => {
-                // Out of descriptors (EMFILE/ENFILE) or a transient error: back off
-                // instead of spinning, and try again.
-                tracing::warn!(error = %e, backoff = ?accept_backoff, "accept failed");
-                inform(
-                    &events,
-                    &stats,
-                    NetEvent::Error {
-                        text: format!("cannot accept connections: {e}; retrying"),
-                    },
-                );
-                drop(slot);
-                tokio::time::sleep(accept_backoff).await;
-                accept_backoff = (accept_backoff * 2).min(Duration::from_secs(1));
-                continue;
-            }
-        };
-        let Some(source) = per_source.enter(from.ip(), limits.max_per_source) else {
-            refuse(stream);
-            Stats::bump(&stats.refused_connections);
-            if let Some(event) = admission::too_many_connections(&admission, from, &limits) {
-                inform(&events, &stats, event);
-            }
-            continue;
-        };
-        // A source over its rate or quota is refused before anything is read.
-        if let Err(over) = admission::check(&admission, from.ip()) {
-            refuse(stream);
-            Stats::bump(&stats.refused_connections);
-            if let Some(event) = admission::refused(&admission, from, over, &limits) {
-                inform(&events, &stats, event);
-            }
-            continue;
-        }
-        let events = events.clone();
-        let limits = limits.clone();
-        let stats = stats.clone();
-        let notices = notices.clone();
-        let admission = admission.clone();
-        let pending = pending.clone();
-        tokio::spawn(async move {
-            Connection::new(
-                from,
-                &limits,
-                &events,
-                &stats,
-                &notices,
-                (admission, pending),
-            )
-            .serve(stream)
-            .await;
-            drop((slot, source));
-        });
-    }
-}
-
-/// Sends an informational event without waiting; counts it when the app is behind.
-fn inform(events: &mpsc::Sender<NetMsg>, stats: &Stats, event: NetEvent) {
-    if events
-        .try_send(NetMsg {
-            event,
-            receipt: None,
-        })
-        .is_err()
-    {
-        Stats::bump(&stats.dropped_events);
-    }
-}
+pub(super) type Pending = Arc<Semaphore>;
 
 /// Why a connection stopped being read.
 enum End {
@@ -138,7 +32,7 @@ enum End {
     Refused,
 }
 
-struct Connection<'a> {
+pub(super) struct Connection<'a> {
     from: SocketAddr,
     limits: &'a Limits,
     events: &'a mpsc::Sender<NetMsg>,
@@ -167,7 +61,7 @@ struct Connection<'a> {
 }
 
 impl<'a> Connection<'a> {
-    fn new(
+    pub(super) fn new(
         from: SocketAddr,
         limits: &'a Limits,
         events: &'a mpsc::Sender<NetMsg>,
@@ -196,7 +90,7 @@ impl<'a> Connection<'a> {
         }
     }
 
-    async fn serve(mut self, mut stream: TcpStream) {
+    pub(super) async fn serve(mut self, mut stream: TcpStream) {
         // Until every message is stored, any close, a crash of brigade included, must
         // be a reset: the kernel would otherwise close with a FIN, which the sender
         // takes for "delivered". (Found by killing brigade during a flood.)
@@ -367,6 +261,7 @@ impl<'a> Connection<'a> {
                     let event = NetEvent::Received {
                         from: self.from,
                         message,
+                        sealed: false,
                     };
                     let msg = NetMsg {
                         event,
@@ -423,18 +318,5 @@ impl<'a> Connection<'a> {
                 receipt: None,
             })
             .await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv4_mapped_socket_addresses_are_ipv4() {
-        let mapped: SocketAddr = "[::ffff:10.0.0.1]:7000".parse().unwrap();
-        assert_eq!(canonical(mapped), "10.0.0.1:7000".parse().unwrap());
-        let v6: SocketAddr = "[::1]:7000".parse().unwrap();
-        assert_eq!(canonical(v6), v6);
     }
 }

@@ -3,8 +3,10 @@
 //! It talks to the rest only through [`Node::send`] (commands in, never blocking) and a
 //! channel of [`NetMsg`] (facts out). It knows nothing of the UI or the store.
 
+mod accept;
 mod admission;
 mod bind;
+mod encrypted;
 mod limits;
 mod listener;
 mod notices;
@@ -18,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub use bind::{BindError, bind_listener};
+pub use encrypted::Secure;
 pub use limits::{Limits, MAX_MESSAGES_PER_CONNECTION, RetryPolicy};
 
 use crate::event::{MsgId, NetEvent};
@@ -40,6 +43,28 @@ pub struct NodeConfig {
     pub identity: Identity,
     pub limits: Limits,
     pub retry: RetryPolicy,
+    /// The long-term key: encrypted connections prove it.
+    pub keys: crate::secure::Keypair,
+}
+
+/// How the sender reaches each peer address that is not classic (set by the store).
+#[derive(Debug, Clone, Default)]
+pub struct Pins(Arc<std::sync::Mutex<std::collections::HashMap<SocketAddr, Secure>>>);
+
+impl Pins {
+    pub fn get(&self, addr: SocketAddr) -> Option<Secure> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&addr).copied()
+    }
+
+    /// `None`: the classic protocol, in plaintext.
+    pub fn set(&self, addr: SocketAddr, secure: Option<Secure>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match secure {
+            Some(s) => map.insert(addr, s),
+            None => map.remove(&addr),
+        };
+    }
 }
 
 /// A received message's acknowledgement. The connection it came on is closed (the
@@ -120,6 +145,7 @@ pub struct Node {
     commands: mpsc::Sender<Command>,
     local_addr: SocketAddr,
     stats: Arc<Stats>,
+    pins: Pins,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -131,14 +157,17 @@ impl Node {
         config: NodeConfig,
     ) -> std::io::Result<(Node, mpsc::Receiver<NetMsg>)> {
         let local_addr = listener.local_addr()?;
+        let public = config.keys.public;
         let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL);
         let (commands, commands_rx) = mpsc::channel(COMMAND_CHANNEL);
         let stats = Arc::new(Stats::default());
         let outbox = events_tx.clone();
         let listening = events_tx.clone();
-        let accept = tokio::spawn(listener::run(
+        let pins = Pins::default();
+        let accept = tokio::spawn(accept::run(
             listener,
             config.limits.clone(),
+            config.keys.clone(),
             events_tx,
             stats.clone(),
         ));
@@ -147,11 +176,16 @@ impl Node {
             port: local_addr.port(),
             retry: config.retry,
             limits: config.limits,
+            keys: config.keys,
+            pins: pins.clone(),
         };
         let send = tokio::spawn(sender::run(commands_rx, wire, outbox));
         // The channel is empty at this point, so this cannot fail for lack of room.
         let _ = listening.try_send(NetMsg {
-            event: NetEvent::Listening { addr: local_addr },
+            event: NetEvent::Listening {
+                addr: local_addr,
+                key: public,
+            },
             receipt: None,
         });
         Ok((
@@ -159,6 +193,7 @@ impl Node {
                 commands,
                 local_addr,
                 stats,
+                pins,
                 tasks: vec![accept, send],
             },
             events_rx,
@@ -176,6 +211,11 @@ impl Node {
         NodeSender(self.commands.clone())
     }
 
+    /// How messages to `addr` travel from now on (`None`: classic plaintext).
+    pub fn set_transport(&self, addr: SocketAddr, secure: Option<Secure>) {
+        self.pins.set(addr, secure);
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
@@ -190,5 +230,18 @@ impl Drop for Node {
         for task in &self.tasks {
             task.abort();
         }
+    }
+}
+
+/// A socket error in words for the user.
+fn describe(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionRefused => "connection refused (peer not listening)".into(),
+        ConnectionReset => "connection reset by peer".into(),
+        ConnectionAborted => "connection aborted".into(),
+        BrokenPipe => "peer closed before reading".into(),
+        HostUnreachable | NetworkUnreachable => "peer unreachable".into(),
+        _ => e.to_string(),
     }
 }

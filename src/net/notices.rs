@@ -71,6 +71,21 @@ pub(super) fn lock(notices: &Notices) -> std::sync::MutexGuard<'_, RefusalNotice
     notices.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Sends an informational event without waiting; counts it when the app is behind.
+pub(super) fn inform(
+    events: &tokio::sync::mpsc::Sender<super::NetMsg>,
+    stats: &super::Stats,
+    event: crate::event::NetEvent,
+) {
+    let msg = super::NetMsg {
+        event,
+        receipt: None,
+    };
+    if events.try_send(msg).is_err() {
+        super::Stats::bump(&stats.dropped_events);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::time::timeout;
 
-use super::{Command, Identity, Limits, NetMsg, RetryPolicy};
+use super::encrypted::{self, Secure};
+use super::{Command, Identity, Limits, NetMsg, Pins, RetryPolicy, describe};
 use crate::event::{Delivery, MsgId, NetEvent};
 use crate::protocol::{MAX_WIRE_BYTES, header, sanitize_text, split_for_wire};
 
@@ -24,7 +25,15 @@ pub(super) struct Wire {
     pub port: u16,
     pub retry: RetryPolicy,
     pub limits: Limits,
+    pub keys: crate::secure::Keypair,
+    pub pins: Pins,
 }
+
+/// How long an encrypted connection stays open for more messages once the queue is
+/// empty (below the listener's idle close, so the sender is the one that ends it).
+const KEEP_OPEN: std::time::Duration = std::time::Duration::from_secs(1);
+
+type Session = Option<crate::secure::Channel<TcpStream>>;
 
 struct Outgoing {
     id: MsgId,
@@ -80,7 +89,28 @@ async fn peer_worker(
     // Parts already delivered of long messages that failed part way: a retry (same id,
     // same text, same peer) sends only the rest, never a delivered part twice.
     let mut delivered_parts: HashMap<MsgId, usize> = HashMap::new();
-    while let Some(Outgoing { id, text }) = queue.recv().await {
+    let mut session: Session = None;
+    loop {
+        let next = if session.is_some() {
+            match timeout(KEEP_OPEN, queue.recv()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    if let Some(mut chan) = session.take() {
+                        let _ = chan.finish().await;
+                    }
+                    continue;
+                }
+            }
+        } else {
+            queue.recv().await
+        };
+        let Some(Outgoing { id, text }) = next else {
+            break;
+        };
+        if wire.pins.get(to) == Some(Secure::Held) {
+            report(&events, id, to, Delivery::held()).await;
+            continue;
+        }
         let Some(parts) = split_for_wire(&head, &text, MAX_WIRE_BYTES) else {
             let reason = "the header leaves no room for the text".to_string();
             report(&events, id, to, Delivery::Failed { reason }).await;
@@ -90,19 +120,32 @@ async fn peer_worker(
         let done = delivered_parts.remove(&id).filter(|&d| d < count);
         let mut status = Delivery::Delivered;
         for (n, part) in parts.iter().enumerate().skip(done.unwrap_or(0)) {
-            if let Err(reason) =
-                deliver_with_retries(to, id, part, &wire, &events, &in_flight).await
-            {
-                let reason = if count > 1 {
-                    format!("part {} of {count}: {reason}", n + 1)
-                } else {
-                    reason
-                };
-                if n > 0 {
-                    delivered_parts.insert(id, n);
+            let attempt = Attempt {
+                to,
+                id,
+                part,
+                wire: &wire,
+                events: &events,
+            };
+            let outcome = deliver_with_retries(attempt, &in_flight, &mut session).await;
+            if outcome.is_err() && n > 0 {
+                delivered_parts.insert(id, n);
+            }
+            match outcome {
+                Ok(()) => {}
+                Err(None) => {
+                    status = Delivery::held();
+                    break;
                 }
-                status = Delivery::Failed { reason };
-                break;
+                Err(Some(reason)) => {
+                    let reason = if count > 1 {
+                        format!("part {} of {count}: {reason}", n + 1)
+                    } else {
+                        reason
+                    };
+                    status = Delivery::Failed { reason };
+                    break;
+                }
             }
         }
         tracing::debug!(%to, ?id, parts = count, status = status.label(), "sent");
@@ -110,20 +153,75 @@ async fn peer_worker(
     }
 }
 
-async fn deliver_with_retries(
+/// One part of one message on its way.
+#[derive(Clone, Copy)]
+struct Attempt<'a> {
     to: SocketAddr,
     id: MsgId,
-    part: &str,
-    wire: &Wire,
-    events: &mpsc::Sender<NetMsg>,
+    part: &'a str,
+    wire: &'a Wire,
+    events: &'a mpsc::Sender<NetMsg>,
+}
+
+/// One attempt by the transport the store chose: encrypted to a peer whose key it
+/// knows (or is learning), the classic way otherwise. `Err(None)`: held.
+async fn attempt_once(
+    a: Attempt<'_>,
+    session: &mut Session,
+) -> Result<Option<String>, Option<String>> {
+    let policy = &a.wire.retry;
+    let Some(secure) = a.wire.pins.get(a.to) else {
+        *session = None;
+        return deliver_once(
+            a.to,
+            a.part.as_bytes(),
+            policy,
+            a.wire.limits.max_reply_bytes,
+        )
+        .await
+        .map_err(Some);
+    };
+    let sent = encrypted::deliver(
+        a.to,
+        a.part.as_bytes(),
+        secure,
+        &a.wire.keys,
+        session,
+        policy,
+        a.events,
+    )
+    .await;
+    match sent {
+        Ok(()) => Ok(None),
+        Err(encrypted::Failure::Retry(_)) if secure == Secure::Held => Err(None),
+        Err(encrypted::Failure::Retry(reason)) => Err(Some(reason)),
+        Err(encrypted::Failure::KeyChanged) => {
+            a.wire.pins.set(a.to, Some(Secure::Held));
+            Err(None)
+        }
+    }
+}
+
+async fn deliver_with_retries(
+    a: Attempt<'_>,
     in_flight: &Semaphore,
-) -> Result<(), String> {
-    let policy = &wire.retry;
+    session: &mut Session,
+) -> Result<(), Option<String>> {
+    let Attempt { to, id, events, .. } = a;
+    let policy = &a.wire.retry;
     let mut attempt = 1;
     loop {
         let result = {
-            let _slot = in_flight.acquire().await.map_err(|_| "node stopped")?;
-            deliver_once(to, part.as_bytes(), policy, wire.limits.max_reply_bytes).await
+            let _slot = in_flight
+                .acquire()
+                .await
+                .map_err(|_| Some("node stopped".to_string()))?;
+            attempt_once(a, session).await
+        };
+        let result = match result {
+            Err(None) => return Err(None),
+            Ok(reply) => Ok(reply),
+            Err(Some(reason)) => Err(reason),
         };
         match result {
             Ok(reply) => {
@@ -139,7 +237,7 @@ async fn deliver_with_retries(
                 return Ok(());
             }
             Err(reason) if attempt >= policy.attempts => {
-                return Err(format!("{reason} (after {attempt} attempts)"));
+                return Err(Some(format!("{reason} (after {attempt} attempts)")));
             }
             Err(reason) => {
                 tracing::debug!(%to, ?id, attempt, %reason, "retrying");
@@ -201,17 +299,5 @@ async fn deliver_once(
             "peer did not close within {} s",
             policy.close_timeout.as_secs_f32()
         )),
-    }
-}
-
-fn describe(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        ConnectionRefused => "connection refused (peer not listening)".into(),
-        ConnectionReset => "connection reset by peer".into(),
-        ConnectionAborted => "connection aborted".into(),
-        BrokenPipe => "peer closed before reading".into(),
-        HostUnreachable | NetworkUnreachable => "peer unreachable".into(),
-        _ => e.to_string(),
     }
 }

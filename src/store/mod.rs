@@ -1,5 +1,6 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
+mod found;
 mod inbox;
 mod log;
 mod outbox;
@@ -7,6 +8,7 @@ mod peers;
 mod restore;
 mod screen;
 mod state;
+pub mod trust;
 mod update;
 mod view;
 
@@ -18,6 +20,8 @@ mod history_tests;
 mod screen_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trust_tests;
 
 pub use restore::{next_id, restore};
 pub use screen::settle_scroll;

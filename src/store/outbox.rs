@@ -109,6 +109,14 @@ pub(super) fn queue_send(
         delivery: Some(Delivery::Pending),
         claimed_ip: None,
     })));
+    if state.peers[id.0].trust.held() {
+        fx.push(Effect::Notify(Notice::Delivery {
+            to,
+            id: msg,
+            status: Delivery::Pending,
+        }));
+        return hold(state, msg, fx);
+    }
     fx.push(Effect::Send {
         id: msg,
         to,
@@ -119,6 +127,14 @@ pub(super) fn queue_send(
         id: msg,
         status: Delivery::Pending,
     }));
+}
+
+/// Keeps a message unsent (its peer's key changed); it goes once the key is trusted.
+pub(super) fn hold(state: &mut State, id: MsgId, fx: &mut Vec<Effect>) {
+    if let Some(&index) = state.outgoing.get(&id) {
+        state.failed.insert(id, index);
+    }
+    set_delivery(state, id, Delivery::held(), fx);
 }
 
 /// The message named, or every failed message in the view on screen.
@@ -143,6 +159,10 @@ pub(super) fn requeue(state: &mut State, id: MsgId, fx: &mut Vec<Effect>) -> boo
         return false;
     };
     let (peer, text) = (*peer, text.clone());
+    if state.peers[peer.0].trust.held() {
+        hold(state, id, fx);
+        return true;
+    }
     let to = state.peers[peer.0].key.addr();
     // Retrying an `exit` still means leaving: it never brings the peer back.
     if !is_exit(&text) {
@@ -194,7 +214,7 @@ pub(super) fn delivery(
         return; // a final state is never revised
     }
     *delivery = status.clone();
-    if matches!(status, Delivery::Failed { .. }) {
+    if matches!(status, Delivery::Failed { .. } | Delivery::Held { .. }) {
         state.failed.insert(id, index);
     }
     fx.push(Effect::Persist(Persist::Status {

@@ -151,6 +151,7 @@ pub(super) fn add_peer(
     };
     let peer = Peer {
         key: key.clone(),
+        trust: Default::default(),
         status,
         listed,
         unread: 0,
@@ -222,7 +223,12 @@ pub(super) fn unlist(state: &mut State, id: PeerId) {
 /// A brigade announced itself or an invite named it (issue 16): it is listed without
 /// anyone typing its address, with how it was found. Told once per sighting (the
 /// discovery layer reports a peer again only after it was lost).
-pub(super) fn discovered(state: &mut State, at: DateTime<Utc>, hint: Hint, fx: &mut Vec<Effect>) {
+pub(super) fn discovered(
+    state: &mut State,
+    at: DateTime<Utc>,
+    hint: Hint,
+    fx: &mut Vec<Effect>,
+) -> Option<PeerId> {
     let key = PeerKey::new(hint.addr.ip(), hint.addr.port(), hint.team.clone());
     let mut fresh = false;
     let id = match state.find(&key) {
@@ -233,9 +239,7 @@ pub(super) fn discovered(state: &mut State, at: DateTime<Utc>, hint: Hint, fx: &
                 id
             }
             None => {
-                let Some(id) = add_peer(state, key, PeerStatus::Contact, true) else {
-                    return;
-                };
+                let id = add_peer(state, key, PeerStatus::Contact, true)?;
                 fresh = true;
                 id
             }
@@ -252,7 +256,7 @@ pub(super) fn discovered(state: &mut State, at: DateTime<Utc>, hint: Hint, fx: &
     peer.listed = true;
     peer.gone = false;
     if !news {
-        return;
+        return Some(id);
     }
     let team = state.peer(id).key.team_label().to_string();
     let line = format!("{team} found at {} ({})", hint.addr, hint.via.label());
@@ -261,8 +265,9 @@ pub(super) fn discovered(state: &mut State, at: DateTime<Utc>, hint: Hint, fx: &
         addr: hint.addr,
         team: hint.team,
         via: hint.via.label(),
-        key: hint.key.map(|k| k.to_hex()),
+        key: hint.key.map(|k| k.hex()),
     }));
+    Some(id)
 }
 
 /// A discovered brigade's announcements by `via` stopped: it shows as gone.

@@ -1,5 +1,5 @@
 //! Screen actions: selection, focus, overlays, the compose box and its recall, the
-//! new-recipient form, scrolling. Pure, like the rest of the store.
+//! new-recipient form, scrolling (the search overlay is `found`). Pure, like the rest of the store.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -8,8 +8,8 @@ use tui_input::InputRequest;
 
 use super::log::{flash, select};
 use super::outbox::{send_exit, send_to};
-use super::peers::{discovered, resolve_recipient};
-use super::state::{Body, Direction, PeerId, State};
+use super::peers::resolve_recipient;
+use super::state::{PeerId, State};
 use super::view::{
     Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, Settled,
     single_line,
@@ -71,111 +71,9 @@ pub(super) fn on_screen(
             }
             state.view.overlay = Overlay::NewRecipient(form);
         }
-        Overlay::Search(search) => on_search(state, search, action, fx),
+        Overlay::Search(search) => super::found::on_search(state, search, action, fx),
         Overlay::None => on_main(state, at, action, fx),
     }
-}
-
-fn on_search(
-    state: &mut State,
-    mut search: SearchView,
-    action: ScreenAction,
-    fx: &mut Vec<Effect>,
-) {
-    match action {
-        ScreenAction::Edit(request) => {
-            search.input.handle(request);
-            let query = search.input.value().trim().to_string();
-            if query.is_empty() {
-                search.hits.clear();
-                search.answered.clear();
-            } else {
-                fx.push(Effect::Search { query });
-            }
-        }
-        ScreenAction::Paste(text) => {
-            for c in single_line(&text).chars() {
-                search.input.handle(InputRequest::InsertChar(c));
-            }
-            fx.push(Effect::Search {
-                query: search.input.value().trim().to_string(),
-            });
-        }
-        ScreenAction::NextField | ScreenAction::SelectNext => {
-            search.selected = (search.selected + 1).min(search.hits.len().saturating_sub(1));
-        }
-        ScreenAction::PrevField | ScreenAction::SelectPrev => {
-            search.selected = search.selected.saturating_sub(1);
-        }
-        ScreenAction::Submit => {
-            if let Some(hit) = search.hits.get(search.selected) {
-                if jump_to(state, hit, &search.answered) {
-                    return; // the overlay closes on the hit
-                }
-                flash(
-                    state,
-                    "that message is older than the loaded history: scroll up to load more".into(),
-                    false,
-                );
-            }
-        }
-        ScreenAction::Close => return,
-        _ => {}
-    }
-    state.view.overlay = Overlay::Search(search);
-}
-
-/// Hits for the query on screen; answers to an older query are ignored.
-pub(super) fn search_results(state: &mut State, query: String, hits: Vec<crate::event::Record>) {
-    if let Overlay::Search(search) = &mut state.view.overlay
-        && search.input.value().trim() == query
-    {
-        search.answered = query;
-        search.hits = hits;
-        search.selected = 0;
-    }
-}
-
-/// Shows the conversation that holds this message, scrolled so it is at the bottom,
-/// with the query highlighted in it. Outgoing messages are matched by their id; the
-/// others by peer, text and time to the millisecond (the history keeps whole
-/// milliseconds, the log full precision). False when the message is not in the log.
-fn jump_to(state: &mut State, hit: &crate::event::Record, query: &str) -> bool {
-    let millis = |at: DateTime<Utc>| at.timestamp_millis();
-    let found = state.log.iter().rposition(|e| match &e.body {
-        Body::Message {
-            dir: Direction::Out { id, .. },
-            ..
-        } => hit.outgoing && hit.msg_id == Some(*id),
-        Body::Message { peer, text, .. } => {
-            !hit.outgoing
-                && millis(e.at) == millis(hit.at)
-                && text == &hit.text
-                && state.peers[peer.0].key == hit.peer
-        }
-        Body::System { .. } => false,
-    });
-    let Some(index) = found else {
-        return false;
-    };
-    let peer = state.log[index].peer();
-    match peer {
-        Some(p) if state.peers[p.0].listed => select(state, Selection::Peer(p)),
-        _ => select(state, Selection::All),
-    }
-    let position = match state.view.selection {
-        Selection::All => index,
-        Selection::Peer(p) => state.peer_log[p.0]
-            .iter()
-            .position(|&i| i == index)
-            .unwrap_or(0),
-    };
-    state.view.scroll = state.view_len() - 1 - position;
-    state.view.scroll_lines = 0;
-    state.view.at_top = false;
-    state.view.found = Some((index, query.to_string()));
-    state.view.focus = Focus::Log;
-    true
 }
 
 fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut Vec<Effect>) {
@@ -241,6 +139,18 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
                 true,
             ),
         },
+        ScreenAction::TrustSelected | ScreenAction::VerifySelected => {
+            let Selection::Peer(id) = view.selection else {
+                let text = "select a peer first (its view shows its safety number)";
+                return flash(state, text.into(), true);
+            };
+            let peer = state.peers[id.0].key.addr();
+            if action == ScreenAction::TrustSelected {
+                super::trust::trust(state, at, peer, None, fx)
+            } else {
+                super::trust::verify(state, at, peer, fx)
+            }
+        }
         ScreenAction::Suspend => fx.push(Effect::Suspend),
         ScreenAction::Repaint => {}
     }
@@ -380,7 +290,7 @@ fn submit_new_recipient(
         match Invite::parse(form.fields[0].value()) {
             Ok(invite) => {
                 let (addr, team) = (invite.addr(), invite.team.clone());
-                discovered(state, at, invite.hint(), fx);
+                super::trust::found(state, at, invite.hint(), fx);
                 form.fields[0].input = addr.ip().to_string().into();
                 form.fields[1].input = addr.port().to_string().into();
                 form.fields[2].input = team.into();

@@ -50,6 +50,7 @@ impl PeerStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {
     pub key: PeerKey,
+    pub trust: Trust,
     pub status: PeerStatus,
     /// False once the peer said `exit` or we disconnected; it comes back when it writes.
     pub listed: bool,
@@ -61,6 +62,36 @@ pub struct Peer {
     pub gone: bool,
     /// When a message from it last arrived (this run or, restored, from the history).
     pub last_heard: Option<DateTime<Utc>>,
+}
+
+/// What we know of a peer's long-term key (trust on first use).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// The pinned key: messages travel encrypted to it. `None`: a classic peer.
+    pub key: Option<crate::event::PublicKey>,
+    /// Another key the peer presented since: messages are held until the user trusts it.
+    pub changed: Option<crate::event::PublicKey>,
+    /// The user compared safety numbers.
+    pub verified: bool,
+    /// The pinned peer sent in plaintext since: held like a changed key.
+    pub downgraded: bool,
+    /// The peer has connected to us encrypted (so plaintext from it is a downgrade).
+    pub offered: bool,
+}
+
+impl Trust {
+    pub fn held(&self) -> bool {
+        self.changed.is_some() || self.downgraded
+    }
+
+    /// `"plain"` or `"encrypted"`.
+    pub fn transport(&self) -> &'static str {
+        if self.key.is_some() {
+            "encrypted"
+        } else {
+            "plain"
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +152,8 @@ pub struct Me {
     pub advertise_ip: IpAddr,
     /// Set once the listener is up.
     pub listen: Option<SocketAddr>,
+    /// This brigade's public key, once the node is up.
+    pub key: Option<crate::event::PublicKey>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +187,7 @@ impl State {
                 team: team.into(),
                 advertise_ip,
                 listen: None,
+                key: None,
             },
             peers: Vec::new(),
             log: Vec::new(),
@@ -234,13 +268,16 @@ impl State {
     }
 
     /// The peer list as the original's "query active peers" shows it: Active and
-    /// Connected peers, the brigades found by discovery or an invite, and every listed
-    /// peer ever heard from (restored from the history included), with when it was
-    /// last heard.
+    /// Connected peers, the brigades found by discovery or an invite, every listed peer
+    /// ever heard from (restored from the history included), with when it was last
+    /// heard, and any whose key changed (the user must see those).
     pub fn peer_summaries(&self) -> Vec<PeerSummary> {
         self.listed()
             .filter(|(_, p)| {
-                p.status != PeerStatus::Contact || p.via != Via::Manual || p.last_heard.is_some()
+                p.status != PeerStatus::Contact
+                    || p.via != Via::Manual
+                    || p.last_heard.is_some()
+                    || p.trust.held()
             })
             .map(|(_, p)| PeerSummary {
                 addr: p.key.addr(),
@@ -250,6 +287,10 @@ impl State {
                 via: p.via.label(),
                 gone: p.gone,
                 last_heard: p.last_heard,
+                transport: p.trust.transport(),
+                fingerprint: p.trust.key.map(|k| k.safety_number().to_string()),
+                key_changed: p.trust.held(),
+                verified: p.trust.verified,
             })
             .collect()
     }

@@ -25,6 +25,7 @@ impl Harness {
         };
         h.net(NetEvent::Listening {
             addr: addr("0.0.0.0:9991"),
+            key: crate::event::PublicKey([1; 32]),
         });
         h
     }
@@ -52,6 +53,7 @@ impl Harness {
         self.net(NetEvent::Received {
             from: addr(from),
             message,
+            sealed: false,
         })
     }
 
@@ -132,6 +134,7 @@ fn listening_reports_the_advertised_address() {
             at,
             NetEvent::Listening {
                 addr: addr("0.0.0.0:9991"),
+                key: crate::event::PublicKey([1; 32]),
             },
         ),
     );
@@ -140,7 +143,9 @@ fn listening_reports_the_advertised_address() {
         notices(&fx),
         [&Notice::Listening {
             addr: addr("10.0.0.9:9991"),
-            team: "A".into()
+            team: "A".into(),
+            fingerprint: crate::event::PublicKey([1; 32]).safety_number().to_string(),
+            key: crate::event::PublicKey([1; 32]).hex(),
         }]
     );
 }
@@ -437,6 +442,10 @@ fn query_peers_lists_active_and_connected() {
             via: "manual",
             gone: false,
             last_heard: Some(Utc.timestamp_opt(1_700_000_002, 0).unwrap()),
+            transport: "plain",
+            fingerprint: None,
+            key_changed: false,
+            verified: false,
         }])]
     );
 }
@@ -561,19 +570,25 @@ fn a_discovered_brigade_is_listed_with_how_it_was_found_and_shows_gone() {
 
 #[test]
 fn an_invite_marks_a_known_peer_as_invited() {
-    use crate::event::{AnnouncedKey, Hint, Via};
+    use crate::event::{Hint, PublicKey, Via};
     let mut h = Harness::new();
     h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi");
     let fx = h.net(NetEvent::Discovered(Hint {
         addr: addr("10.0.0.2:8080"),
         team: "B".into(),
-        key: Some(AnnouncedKey([1; 32])),
+        key: Some(PublicKey([1; 32])),
         via: Via::Invite,
     }));
-    assert!(notices(&fx).is_empty(), "already listed: {fx:?}");
+    let found = notices(&fx)
+        .into_iter()
+        .filter(|n| matches!(n, Notice::Discovered { .. }))
+        .count();
+    assert_eq!(found, 0, "already listed: {fx:?}");
     let peers = h.state.peer_summaries();
     assert_eq!(
         (peers.len(), peers[0].via, peers[0].discovered),
         (1, "invite", false)
     );
+    // The invite's key is pinned at once.
+    assert_eq!(peers[0].transport, "encrypted");
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::inbox::received;
 use super::log::{error, flash, info, system};
 use super::outbox::{delivery, failed_ids, queue_send, requeue, send, send_exit, set_delivery};
-use super::peers::{discovered, lost, resolve_listed};
+use super::peers::{lost, resolve_listed};
 use super::state::{PeerId, PeerStatus, State};
 use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Query, Record};
 use crate::keymap::key_for;
@@ -31,7 +31,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             state.storage_fault = fault;
         }
         EventKind::SearchResults { query, hits } => {
-            super::screen::search_results(state, query, hits)
+            super::found::search_results(state, query, hits)
         }
         EventKind::Older(records) => super::restore::prepend(state, records),
         EventKind::Answer { query, result } => fx.push(Effect::Notify(answer(query, result))),
@@ -117,19 +117,39 @@ fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<
             }
         }
         Action::Screen(action) => super::screen::on_screen(state, at, action, fx),
+        Action::Trust { peer, key } => super::trust::trust(state, at, peer, key, fx),
+        Action::Verify { peer } => super::trust::verify(state, at, peer, fx),
     }
 }
 
 fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effect>) {
     match net {
-        NetEvent::Listening { addr } => {
+        NetEvent::Listening { addr, key } => {
             state.me.listen = Some(addr);
+            state.me.key = Some(key);
             fx.push(Effect::Notify(Notice::Listening {
                 addr: SocketAddr::new(state.me.advertise_ip, addr.port()),
                 team: state.me.team.clone(),
+                fingerprint: key.safety_number().to_string(),
+                key: key.hex(),
             }));
         }
-        NetEvent::Received { from, message } => received(state, at, from, message, fx),
+        NetEvent::Received {
+            from,
+            message,
+            sealed,
+        } => {
+            if !sealed {
+                super::trust::plain_from(state, at, from, &message.header, fx);
+            }
+            received(state, at, from, message, fx)
+        }
+        NetEvent::PeerKey {
+            addr,
+            team,
+            key,
+            inbound,
+        } => super::trust::key_seen(state, at, addr, team, key, inbound, fx),
         NetEvent::Delivery { id, to, status } => delivery(state, id, to, status, fx),
         NetEvent::Reply { from, text } => {
             let peer = state.at_addr(from).next();
@@ -153,7 +173,7 @@ fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effe
             }));
         }
         NetEvent::Error { text } => error(state, at, text, fx),
-        NetEvent::Discovered(hint) => discovered(state, at, hint, fx),
+        NetEvent::Discovered(hint) => super::trust::found(state, at, hint, fx),
         NetEvent::Lost { addr, team, via } => lost(state, at, addr, team, via, fx),
     }
 }

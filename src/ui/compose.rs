@@ -52,9 +52,21 @@ pub fn recipient(state: &State) -> String {
             }
         }
         Selection::Peer(id) => {
-            let key = &state.peer(id).key;
-            if key.reachable() {
-                format!("To {} ({})", key.team_label(), key.addr())
+            let peer = state.peer(id);
+            let key = &peer.key;
+            if peer.trust.held() {
+                format!(
+                    "To {} ({}): KEY CHANGED, held",
+                    key.team_label(),
+                    key.addr()
+                )
+            } else if key.reachable() {
+                let how = if peer.trust.key.is_some() {
+                    "encrypted"
+                } else {
+                    "plaintext"
+                };
+                format!("To {} ({}), {how}", key.team_label(), key.addr())
             } else {
                 format!("To {} ({}): no reply port", key.team_label(), key.ip)
             }

@@ -339,6 +339,7 @@ fn undelivered_note(
             let text = format!("not delivered: {reason} · {retry} retries, {drop} gives up");
             (wrap(&text, text_w), theme.error())
         }
+        Delivery::Held { reason } => (wrap(&format!("held: {reason}"), text_w), theme.error()),
         _ => return Vec::new(),
     };
     pieces
@@ -358,6 +359,7 @@ fn delivery_mark(delivery: &Delivery, theme: Theme) -> Span<'static> {
         Delivery::Delivered => Span::styled("✓", theme.connected()),
         Delivery::Failed { .. } => Span::styled("✗", theme.error()),
         Delivery::Dropped => Span::styled("✗", theme.dim()),
+        Delivery::Held { .. } => Span::styled("⏸", theme.error()),
     }
 }
 

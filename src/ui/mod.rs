@@ -37,7 +37,10 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
     }
     match &state.view.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::render_help(frame, area, theme, state.view.help_scroll),
+        Overlay::Help => {
+            let scroll = state.view.help_scroll;
+            overlay::render_help(frame, area, theme, scroll, state.me.key)
+        }
         Overlay::Confirm(id) => overlay::render_confirm(frame, state, *id, area, theme),
         Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(

@@ -9,15 +9,33 @@ use super::compose::input_line;
 use super::layout::centered;
 use super::theme::Theme;
 use super::wrap::{pad, truncate};
+use crate::event::PublicKey;
 use crate::keymap::{keymap, screen_key};
 use crate::store::{Form, PeerId, ScreenAction, SearchView, State};
 
-pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme, scroll: usize) {
-    let mut lines = vec![Line::from(vec![
+pub fn render_help(
+    frame: &mut Frame,
+    area: Rect,
+    theme: Theme,
+    scroll: usize,
+    me: Option<PublicKey>,
+) {
+    let mut lines = Vec::new();
+    if let Some(key) = me {
+        lines.push(Line::from(Span::styled(
+            "Your safety number (read it aloud with a peer to verify each other):",
+            theme.dim(),
+        )));
+        lines.push(Line::from(Span::styled(
+            key.safety_number().to_string(),
+            theme.bold(),
+        )));
+    }
+    lines.push(Line::from(vec![
         Span::styled(pad("key", 18), theme.dim()),
         Span::styled(pad("does", 46), theme.dim()),
         Span::styled("original", theme.dim()),
-    ])];
+    ]));
     for b in keymap().iter().filter(|b| !b.help.is_empty()) {
         let keys = b.keys_label();
         lines.push(Line::from(vec![
@@ -30,6 +48,10 @@ pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme, scroll: usize) {
         pad("(always on)", 18) + &pad("the peer list: Active / Connected", 46) + "2",
         theme.dim(),
     )));
+    lines.push(Line::from(Span::styled(
+        "Before a name: - plaintext (classic) · + encrypted · = verified · ! key changed",
+        theme.dim(),
+    )));
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
         format!(
@@ -40,14 +62,14 @@ pub fn render_help(frame: &mut Frame, area: Rect, theme: Theme, scroll: usize) {
     )));
     // Too short a window: it scrolls, and says so rather than cut the list silently.
     let room = area.height.saturating_sub(2) as usize;
-    if lines.len() > room && room > 1 {
-        let header = lines.remove(0);
-        let shown = room - 2;
+    // The safety number (when known) and the table's header stay; the rest scrolls.
+    let fixed = if me.is_some() { 3 } else { 1 };
+    if lines.len() > room && room > fixed {
+        let mut page: Vec<Line> = lines.drain(..fixed).collect();
+        let shown = room - fixed - 1;
         let first = scroll.min(lines.len() - shown);
         let more = first + shown < lines.len();
-        let mut page: Vec<Line> = std::iter::once(header)
-            .chain(lines.drain(first..first + shown))
-            .collect();
+        page.extend(lines.drain(first..first + shown));
         page.push(Line::from(Span::styled(
             match (first > 0, more) {
                 (_, true) => "↓ more: ↑ ↓ PgUp PgDn scroll",

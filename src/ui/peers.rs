@@ -88,8 +88,21 @@ pub fn via_tag(via: Via) -> &'static str {
     }
 }
 
+/// How a peer's messages travel, one ASCII character before its name: `-` plaintext
+/// (a classic peer), `+` encrypted, `=` encrypted and verified, `!` its key changed.
+pub fn transport_symbol(peer: &Peer) -> &'static str {
+    match (&peer.trust.key, peer.trust.held(), peer.trust.verified) {
+        (_, true, _) => "!",
+        (None, _, _) => "-",
+        (Some(_), _, true) => "=",
+        (Some(_), _, false) => "+",
+    }
+}
+
 fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Vec<Line<'static>> {
-    let status = if peer.gone {
+    let status = if peer.trust.held() {
+        "KEY CHANGED"
+    } else if peer.gone {
         "Gone"
     } else {
         status_label(peer.status)
@@ -100,21 +113,21 @@ fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Ve
         String::new()
     };
     let right_width = width(status) + width(&badge);
-    let name_room = (width_cells as usize).saturating_sub(right_width + 3);
+    let name_room = (width_cells as usize).saturating_sub(right_width + 4);
     let name = truncate(peer.key.team_label(), name_room);
-    let left = format!("{}{name}", marker(selected));
+    let left = format!("{}{}{name}", marker(selected), transport_symbol(peer));
     let pad = (width_cells as usize).saturating_sub(width(&left) + right_width);
+    let status_style = if peer.trust.held() {
+        theme.error()
+    } else if peer.gone {
+        theme.dim()
+    } else {
+        status_style(peer.status, theme)
+    };
     let first = Line::from(vec![
         Span::styled(left, theme.bold()),
         Span::raw(" ".repeat(pad)),
-        Span::styled(
-            status,
-            if peer.gone {
-                theme.dim()
-            } else {
-                status_style(peer.status, theme)
-            },
-        ),
+        Span::styled(status, status_style),
         Span::styled(badge, theme.badge()),
     ]);
     let mut address = if peer.key.reachable() {
@@ -167,7 +180,7 @@ pub fn render_selector(frame: &mut Frame, state: &State, area: Rect, theme: Them
         Selection::Peer(id) => {
             let peer = state.peer(id);
             spans.push(Span::styled(
-                peer.key.team_label().to_string(),
+                format!("{}{}", transport_symbol(peer), peer.key.team_label()),
                 theme.bold(),
             ));
             spans.push(Span::styled(format!(" {} ", peer.key.addr()), theme.dim()));

@@ -39,6 +39,7 @@ pub fn fast_retry() -> RetryPolicy {
 pub struct TestNode {
     pub node: Node,
     pub events: mpsc::Receiver<NetMsg>,
+    pub keys: brigade::secure::Keypair,
 }
 
 impl TestNode {
@@ -47,6 +48,15 @@ impl TestNode {
     }
 
     pub async fn with(team: &str, limits: Limits, retry: RetryPolicy) -> Self {
+        Self::with_keys(team, limits, retry, brigade::secure::Keypair::generate()).await
+    }
+
+    pub async fn with_keys(
+        team: &str,
+        limits: Limits,
+        retry: RetryPolicy,
+        keys: brigade::secure::Keypair,
+    ) -> Self {
         let listener = bind_listener(loopback(), 0, limits.backlog).unwrap();
         let config = NodeConfig {
             identity: Identity {
@@ -55,9 +65,10 @@ impl TestNode {
             },
             limits,
             retry,
+            keys: keys.clone(),
         };
         let (node, events) = Node::start(listener, config).unwrap();
-        let mut t = TestNode { node, events };
+        let mut t = TestNode { node, events, keys };
         t.next(|e| matches!(e, NetEvent::Listening { .. })).await;
         t
     }
@@ -87,7 +98,7 @@ impl TestNode {
     /// The next received message as (socket ip, header port, team, text).
     pub async fn received(&mut self) -> (String, Option<u16>, Option<String>, String) {
         match self.next(|e| matches!(e, NetEvent::Received { .. })).await {
-            NetEvent::Received { from, message } => (
+            NetEvent::Received { from, message, .. } => (
                 from.ip().to_string(),
                 message.header.port,
                 message.header.team,
@@ -193,6 +204,8 @@ pub struct Headless {
     pub stdin: Option<ChildStdin>,
     lines: Lines<BufReader<ChildStdout>>,
     pub addr: String,
+    /// The `listening` event (its fingerprint and key).
+    pub listening: Value,
     pub data: std::path::PathBuf,
     pub sandbox: Sandbox,
 }
@@ -241,12 +254,14 @@ impl Headless {
             stdin,
             lines,
             addr: String::new(),
+            listening: Value::Null,
             data: std::path::PathBuf::new(),
             sandbox,
         };
         let listening = h.expect("listening", |_| true).await;
         assert_eq!(listening["team"], team);
         h.addr = listening["addr"].as_str().unwrap().to_string();
+        h.listening = listening;
         h
     }
 

@@ -1,0 +1,350 @@
+//! Whose key is whose: trust on first use, a changed key holds messages until the
+//! user trusts it, verifying after comparing safety numbers. A peer is its key: a
+//! known key at a new address moves its peer (and conversation) there.
+
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Utc};
+
+use super::log::{error, system};
+use super::outbox::requeue;
+use super::peers::{add_peer, discovered, rename, resolve_at};
+use super::state::{Body, Direction, PeerId, PeerStatus, State};
+use crate::event::{Delivery, Effect, Hint, Notice, PeerKey, Persist, Pin, PublicKey, Secure, Via};
+use crate::keymap::key_for;
+
+/// Stores what we know of a peer's key (nothing for a classic peer).
+fn persist(state: &State, id: PeerId, fx: &mut Vec<Effect>) {
+    let peer = state.peer(id);
+    if let Some(key) = peer.trust.key {
+        fx.push(Effect::Persist(Persist::Pin(Pin {
+            peer: peer.key.clone(),
+            key,
+            changed: peer.trust.changed,
+            verified: peer.trust.verified,
+            downgraded: peer.trust.downgraded,
+            offered: peer.trust.offered,
+        })));
+    }
+}
+
+/// Start-up: the pins from the history, and how the sender must reach each peer.
+pub fn restore_pins(state: &mut State, pins: Vec<Pin>) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    for pin in pins {
+        let found = state
+            .find(&pin.peer)
+            .or_else(|| add_peer(state, pin.peer.clone(), PeerStatus::Contact, false));
+        let Some(id) = found else { continue };
+        let peer = &mut state.peers[id.0];
+        peer.trust.key = Some(pin.key);
+        peer.trust.changed = pin.changed;
+        peer.trust.verified = pin.verified;
+        peer.trust.downgraded = pin.downgraded;
+        peer.trust.offered = pin.offered;
+        let secure = if peer.trust.held() {
+            Secure::Held
+        } else {
+            Secure::Pinned(pin.key)
+        };
+        fx.push(Effect::Transport {
+            to: pin.peer.addr(),
+            secure: Some(secure),
+        });
+    }
+    fx
+}
+
+/// A handshake proved `key` for the peer listening at `addr`.
+pub(super) fn key_seen(
+    state: &mut State,
+    at: DateTime<Utc>,
+    addr: SocketAddr,
+    team: Option<String>,
+    key: PublicKey,
+    inbound: bool,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(id) = peer_for(state, at, addr, team, key) else {
+        return;
+    };
+    if inbound && state.peer(id).trust.key.is_none_or(|k| k == key) {
+        state.peers[id.0].trust.offered = true;
+    }
+    let peer = &mut state.peers[id.0];
+    let label = peer.key.team_label().to_string();
+    let before = peer.trust.clone();
+    key_seen_on(state, at, id, addr, label, key, fx);
+    if state.peer(id).trust != before {
+        persist(state, id, fx);
+    }
+}
+
+fn key_seen_on(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    addr: SocketAddr,
+    label: String,
+    key: PublicKey,
+    fx: &mut Vec<Effect>,
+) {
+    let peer = &mut state.peers[id.0];
+    match peer.trust.key {
+        None => {
+            peer.trust.key = Some(key);
+            fx.push(Effect::Transport {
+                to: addr,
+                secure: Some(Secure::Pinned(key)),
+            });
+            let text = format!(
+                "messages with {label} are encrypted from now on (safety number {})",
+                key.safety_number()
+            );
+            system(state, at, Some(id), text, false);
+        }
+        // The same key (maybe at a new address: the sender learns it there too).
+        Some(pinned) if pinned == key => fx.push(Effect::Transport {
+            to: addr,
+            secure: Some(Secure::Pinned(key)),
+        }),
+        Some(_) if peer.trust.changed == Some(key) => {}
+        Some(_) => {
+            peer.trust.changed = Some(key);
+            fx.push(Effect::Transport {
+                to: addr,
+                secure: Some(Secure::Held),
+            });
+            let text = format!(
+                "WARNING: {label}'s key changed (new safety number {}). Messages to it are \
+                 held. Compare safety numbers, then {} to trust the new key",
+                key.safety_number(),
+                key_for(&crate::event::Action::Screen(
+                    crate::event::ScreenAction::TrustSelected
+                ))
+            );
+            error(state, at, text, fx);
+        }
+    }
+}
+
+/// The peer at `addr`; else the peer that holds this key elsewhere, moved here; else
+/// a new contact.
+fn peer_for(
+    state: &mut State,
+    at: DateTime<Utc>,
+    addr: SocketAddr,
+    team: Option<String>,
+    key: PublicKey,
+) -> Option<PeerId> {
+    if let Ok(id) = resolve_at(state, addr, team.as_deref(), false) {
+        return Some(id);
+    }
+    let moved = (0..state.peers.len())
+        .map(PeerId)
+        .find(|id| state.peer(*id).trust.key == Some(key));
+    if let Some(id) = moved {
+        let old = state.peer(id).key.clone();
+        let team = team.unwrap_or_else(|| old.team.clone());
+        rename(state, id, PeerKey::new(addr.ip(), addr.port(), team));
+        fx_move(state, at, id, old.addr(), addr);
+        return Some(id);
+    }
+    let team = team.unwrap_or_default();
+    add_peer(
+        state,
+        PeerKey::new(addr.ip(), addr.port(), team),
+        PeerStatus::Contact,
+        false,
+    )
+}
+
+fn fx_move(state: &mut State, at: DateTime<Utc>, id: PeerId, from: SocketAddr, to: SocketAddr) {
+    let label = state.peer(id).key.team_label().to_string();
+    let text = format!("{label} (same key) moved from {from} to {to}");
+    system(state, at, Some(id), text, false);
+}
+
+/// A plaintext message from `from` with this header: from a pinned peer, that is a
+/// downgrade (it stopped offering encryption, or someone else speaks in its name), so
+/// its messages are held like after a key change. The message itself is still shown.
+pub(super) fn plain_from(
+    state: &mut State,
+    at: DateTime<Utc>,
+    from: SocketAddr,
+    header: &crate::protocol::Header,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(port) = header.port else { return };
+    let addr = SocketAddr::new(from.ip(), port);
+    let Ok(id) = resolve_at(state, addr, header.team.as_deref(), false) else {
+        return;
+    };
+    let peer = &mut state.peers[id.0];
+    // Only a peer that has itself connected encrypted can stop doing so; one that
+    // never has (it does not know our key yet) still speaks plaintext, honestly.
+    if peer.trust.key.is_none() || peer.trust.downgraded || !peer.trust.offered {
+        return;
+    }
+    peer.trust.downgraded = true;
+    let label = peer.key.team_label().to_string();
+    fx.push(Effect::Transport {
+        to: addr,
+        secure: Some(Secure::Held),
+    });
+    let text = format!(
+        "WARNING: {label} sent in plaintext although its key is pinned: it stopped \
+         encrypting, or someone speaks in its name. Messages to it are held; {} accepts \
+         plaintext from now on",
+        key_for(&crate::event::Action::Screen(
+            crate::event::ScreenAction::TrustSelected
+        ))
+    );
+    error(state, at, text, fx);
+    persist(state, id, fx);
+}
+
+/// The user accepts the key the peer now presents (or pins `given` at once, as an
+/// invite does): its held messages go.
+pub(super) fn trust(
+    state: &mut State,
+    at: DateTime<Utc>,
+    addr: SocketAddr,
+    given: Option<PublicKey>,
+    fx: &mut Vec<Effect>,
+) {
+    let found = match resolve_at(state, addr, None, false) {
+        Ok(id) => Some(id),
+        Err(_) if given.is_some() && addr.port() != 0 => add_peer(
+            state,
+            PeerKey::new(addr.ip(), addr.port(), ""),
+            PeerStatus::Contact,
+            false,
+        ),
+        Err(_) => None,
+    };
+    let Some(id) = found else {
+        return error(state, at, format!("no peer at {addr}"), fx);
+    };
+    trust_peer(state, at, id, addr, given, fx);
+}
+
+/// A brigade announced itself or an invite named it: listed (`peers::discovered`),
+/// then what the hint says of its key goes to [`hinted`].
+pub(super) fn found(state: &mut State, at: DateTime<Utc>, hint: Hint, fx: &mut Vec<Effect>) {
+    let (addr, named) = (hint.addr, (hint.key, hint.via));
+    if let Some(id) = discovered(state, at, hint, fx) {
+        hinted(state, at, id, addr, named, fx);
+    }
+}
+
+/// A discovery hint or an invite named this peer's key. An invite is the user's own
+/// word: its key is pinned at once, as `trust` with a key does. An announcement
+/// (mDNS, beacon) proves nothing: the first contact runs the XX handshake and the key
+/// it proves is pinned (trust on first use). A peer whose key is known keeps it.
+fn hinted(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    addr: SocketAddr,
+    (key, via): (Option<PublicKey>, Via),
+    fx: &mut Vec<Effect>,
+) {
+    let pinned = state.peer(id).trust.key;
+    match (key, via) {
+        (Some(k), Via::Invite) if pinned != Some(k) => trust_peer(state, at, id, addr, key, fx),
+        (Some(_), Via::Mdns | Via::Beacon) if pinned.is_none() => fx.push(Effect::Transport {
+            to: addr,
+            secure: Some(Secure::Learn),
+        }),
+        _ => {}
+    }
+}
+
+fn trust_peer(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    addr: SocketAddr,
+    given: Option<PublicKey>,
+    fx: &mut Vec<Effect>,
+) {
+    let peer = &mut state.peers[id.0];
+    if given.is_none() && peer.trust.changed.is_none() && peer.trust.downgraded {
+        // Accepting a downgrade: a classic peer from now on.
+        peer.trust = Default::default();
+        fx.push(Effect::Persist(Persist::Unpin(peer.key.clone())));
+        fx.push(Effect::Transport {
+            to: addr,
+            secure: None,
+        });
+        let text = format!("{} is a plaintext peer from now on", peer.key.team_label());
+        system(state, at, Some(id), text.clone(), false);
+        fx.push(Effect::Notify(Notice::Info { text }));
+        return release_held(state, id, fx);
+    }
+    let Some(new) = given.or(peer.trust.changed.take()) else {
+        let text = format!("{addr}: its key has not changed, nothing to trust");
+        return error(state, at, text, fx);
+    };
+    if peer.trust.key != Some(new) {
+        peer.trust.verified = false;
+    }
+    peer.trust.changed = None;
+    peer.trust.downgraded = false;
+    peer.trust.key = Some(new);
+    fx.push(Effect::Transport {
+        to: addr,
+        secure: Some(Secure::Pinned(new)),
+    });
+    let text = format!(
+        "you trusted the new key of {} (safety number {})",
+        peer.key.team_label(),
+        new.safety_number()
+    );
+    system(state, at, Some(id), text.clone(), false);
+    fx.push(Effect::Notify(Notice::Info { text }));
+    persist(state, id, fx);
+    release_held(state, id, fx);
+}
+
+/// Sends again the messages held for this peer.
+fn release_held(state: &mut State, id: PeerId, fx: &mut Vec<Effect>) {
+    let held: Vec<_> = state
+        .failed
+        .iter()
+        .filter(|(_, i)| match &state.log[**i].body {
+            Body::Message {
+                peer,
+                dir: Direction::Out { delivery, .. },
+                ..
+            } => *peer == id && matches!(delivery, Delivery::Held { .. }),
+            _ => false,
+        })
+        .map(|(m, _)| *m)
+        .collect();
+    for m in held {
+        requeue(state, m, fx);
+    }
+}
+
+/// The user compared safety numbers: the peer's key is verified.
+pub(super) fn verify(state: &mut State, at: DateTime<Utc>, addr: SocketAddr, fx: &mut Vec<Effect>) {
+    let Ok(id) = resolve_at(state, addr, None, false) else {
+        return error(state, at, format!("no peer at {addr}"), fx);
+    };
+    let peer = &mut state.peers[id.0];
+    let Some(key) = peer.trust.key.filter(|_| !peer.trust.held()) else {
+        let text = format!("{addr}: no settled key to verify (a classic peer, or its key changed)");
+        return error(state, at, text, fx);
+    };
+    peer.trust.verified = true;
+    let text = format!(
+        "{} marked verified (safety number {})",
+        peer.key.team_label(),
+        key.safety_number()
+    );
+    system(state, at, Some(id), text.clone(), false);
+    fx.push(Effect::Notify(Notice::Info { text }));
+    persist(state, id, fx);
+}

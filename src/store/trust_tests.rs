@@ -1,0 +1,211 @@
+//! Trust on first use, a changed key that holds messages, trust and verify.
+
+use super::tests::{Harness, addr, notices, sends};
+use crate::event::{Action, Delivery, Effect, Hint, NetEvent, Notice, PublicKey, Secure, Via};
+
+fn seen(h: &mut Harness, at: &str, team: Option<&str>, key: PublicKey) -> Vec<Effect> {
+    h.net(NetEvent::PeerKey {
+        addr: addr(at),
+        team: team.map(str::to_string),
+        key,
+        inbound: true,
+    })
+}
+
+/// A message that came on an encrypted connection.
+fn sealed(h: &mut Harness, from: &str, raw: &str) -> Vec<Effect> {
+    let crate::protocol::Parsed::Message(message) = crate::protocol::parse_message(raw.as_bytes())
+    else {
+        panic!("test input must parse");
+    };
+    h.net(NetEvent::Received {
+        from: addr(from),
+        message,
+        sealed: true,
+    })
+}
+
+fn transports(fx: &[Effect]) -> Vec<Option<Secure>> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Transport { secure, .. } => Some(*secure),
+            _ => None,
+        })
+        .collect()
+}
+
+fn held(fx: &[Effect]) -> usize {
+    fx.iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Effect::Notify(Notice::Delivery {
+                    status: Delivery::Held { .. },
+                    ..
+                })
+            )
+        })
+        .count()
+}
+
+#[test]
+fn the_first_key_is_pinned_and_messages_go_encrypted() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    let peers = h.state.peer_summaries();
+    assert_eq!(peers[0].transport, "encrypted");
+    assert_eq!(peers[0].fingerprint, Some(k.safety_number().to_string()));
+    assert!(!peers[0].key_changed);
+    // The same key again changes nothing.
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    assert!(notices(&fx).is_empty());
+}
+
+#[test]
+fn a_changed_key_holds_messages_until_trusted_then_they_go() {
+    let mut h = Harness::new();
+    let (old, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    seen(&mut h, "10.0.0.2:8080", Some("B"), old);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), new);
+    assert_eq!(transports(&fx), [Some(Secure::Held)]);
+    assert!(h.state.peer_summaries()[0].key_changed);
+    let fx = h.send("10.0.0.2:8080", Some("B"), "wait for me");
+    assert!(sends(&fx).is_empty(), "nothing is sent to a changed key");
+    assert_eq!(held(&fx), 1);
+    // Verifying is refused while the key is unsettled.
+    let fx = h.act(Action::Verify {
+        peer: addr("10.0.0.2:8080"),
+    });
+    assert!(matches!(fx[..], [Effect::Notify(Notice::Error { .. })]));
+    let fx = h.act(Action::Trust {
+        peer: addr("10.0.0.2:8080"),
+        key: None,
+    });
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(new))]);
+    let sent = sends(&fx);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].2, "wait for me");
+    assert!(!h.state.peer_summaries()[0].key_changed);
+    h.act(Action::Verify {
+        peer: addr("10.0.0.2:8080"),
+    });
+    assert!(h.state.peer_summaries()[0].verified);
+}
+
+#[test]
+fn a_known_key_at_a_new_address_is_the_same_peer() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    let before = h.state.peers.len();
+    let fx = seen(&mut h, "10.0.0.77:8080", Some("B"), k);
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    sealed(&mut h, "10.0.0.77:1", "10.0.0.77:8080 B moved");
+    assert_eq!(h.state.peers.len(), before, "no second peer");
+    let summary = &h.state.peer_summaries()[0];
+    assert_eq!(summary.addr, addr("10.0.0.77:8080"));
+}
+
+#[test]
+fn trusting_a_given_key_pins_it_at_once() {
+    let mut h = Harness::new();
+    let k = PublicKey([9; 32]);
+    let fx = h.act(Action::Trust {
+        peer: addr("10.0.0.3:9000"),
+        key: Some(k),
+    });
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    let fx = h.send("10.0.0.3:9000", None, "hello");
+    assert_eq!(sends(&fx).len(), 1);
+}
+
+#[test]
+fn a_pinned_peer_that_sends_plaintext_is_held_until_accepted_as_plain() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B sealed hi");
+    let fx = h.recv("10.0.0.2:2", "10.0.0.2:8080 B plain now");
+    assert_eq!(transports(&fx), [Some(Secure::Held)]);
+    assert!(h.state.peer_summaries()[0].key_changed);
+    assert_eq!(held(&h.send("10.0.0.2:8080", Some("B"), "wait")), 1);
+    let fx = h.act(Action::Trust {
+        peer: addr("10.0.0.2:8080"),
+        key: None,
+    });
+    assert_eq!(transports(&fx), [None]);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Persist(crate::event::Persist::Unpin(_))))
+    );
+    assert_eq!(sends(&fx).len(), 1);
+    assert_eq!(h.state.peer_summaries()[0].transport, "plain");
+}
+
+#[test]
+fn plaintext_from_a_peer_that_never_encrypted_to_us_is_no_downgrade() {
+    let mut h = Harness::new();
+    h.act(Action::Trust {
+        peer: addr("10.0.0.3:9000"),
+        key: Some(PublicKey([9; 32])),
+    });
+    let fx = h.recv("10.0.0.3:1", "10.0.0.3:9000 C hello in plaintext");
+    assert!(transports(&fx).is_empty());
+    assert_eq!(sends(&h.send("10.0.0.3:9000", Some("C"), "hi")).len(), 1);
+}
+
+fn hint(h: &mut Harness, key: Option<PublicKey>, via: Via) -> Vec<Effect> {
+    h.net(NetEvent::Discovered(Hint {
+        addr: addr("10.0.0.2:8080"),
+        team: "B".into(),
+        key,
+        via,
+    }))
+}
+
+#[test]
+fn an_invites_key_is_pinned_at_once() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    let fx = hint(&mut h, Some(k), Via::Invite);
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    let peers = h.state.peer_summaries();
+    assert_eq!(peers[0].fingerprint, Some(k.safety_number().to_string()));
+    // The handshake then proves the same key: nothing to warn about.
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    assert!(notices(&fx).is_empty(), "{fx:?}");
+    // Another key than the invite's holds messages like any change.
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), PublicKey([6; 32]));
+    assert_eq!(transports(&fx), [Some(Secure::Held)]);
+}
+
+#[test]
+fn an_announced_key_makes_first_contact_encrypted_and_the_handshake_pins() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    for via in [Via::Mdns, Via::Beacon] {
+        let fx = hint(&mut h, Some(k), via);
+        assert_eq!(transports(&fx), [Some(Secure::Learn)]);
+    }
+    assert_eq!(h.state.peer_summaries()[0].fingerprint, None);
+    // Trust on first use: the key the handshake proves, not the announced one.
+    let proved = PublicKey([7; 32]);
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), proved);
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(proved))]);
+    // A pinned peer's announcements change nothing.
+    assert!(transports(&hint(&mut h, Some(k), Via::Mdns)).is_empty());
+}
+
+#[test]
+fn an_announcement_without_a_key_leaves_the_peer_classic() {
+    let mut h = Harness::new();
+    let fx = hint(&mut h, None, Via::Beacon);
+    assert!(transports(&fx).is_empty());
+    assert_eq!(h.state.peer_summaries()[0].transport, "plain");
+}

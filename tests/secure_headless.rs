@@ -1,0 +1,146 @@
+//! The real binary, headless: two brigades that know each other's keys talk encrypted
+//! and a tick means stored; a changed key holds messages until `trust`; the
+//! fingerprint is stable and the same everywhere it is shown. (Issue 16.)
+
+mod support;
+
+use serde_json::{Value, json};
+use support::Headless;
+
+fn peer<'a>(peers: &'a Value, addr: &str) -> &'a Value {
+    peers["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["addr"] == addr)
+        .unwrap_or_else(|| panic!("no {addr} in {peers}"))
+}
+
+#[tokio::test]
+async fn two_brigades_that_know_each_others_keys_talk_encrypted() {
+    let mut a = Headless::start("A", &[]).await;
+    let mut b = Headless::start("B", &[]).await;
+    let (a_key, b_key) = (a.listening["key"].clone(), b.listening["key"].clone());
+    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": b_key}))
+        .await;
+    b.cmd(json!({"cmd": "trust", "peer": a.addr, "key": a_key}))
+        .await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "meet at the north door"}))
+        .await;
+    let got = b
+        .expect("message", |v| v["text"] == "meet at the north door")
+        .await;
+    assert_eq!(got["team"], "A");
+    a.delivered(&b.addr).await;
+    // And back, on B's own encrypted connection.
+    b.cmd(json!({"cmd": "send", "to": a.addr, "text": "ok"}))
+        .await;
+    a.expect("message", |v| v["text"] == "ok").await;
+    b.delivered(&a.addr).await;
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    let entry = peer(&peers, &b.addr);
+    assert_eq!(entry["transport"], "encrypted");
+    assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
+    assert_eq!(entry["key_changed"], false);
+    a.cmd(json!({"cmd": "verify", "peer": b.addr})).await;
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    assert_eq!(peer(&peers, &b.addr)["verified"], true);
+}
+
+#[tokio::test]
+async fn a_changed_key_holds_messages_until_trusted() {
+    let mut a = Headless::start("A", &[]).await;
+    let mut b = Headless::start("B", &[]).await;
+    // A believes B has another key (as if B's key changed since A pinned it).
+    let wrong = "11".repeat(32);
+    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": wrong}))
+        .await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "for your eyes only"}))
+        .await;
+    let held = a
+        .expect("delivery", |v| {
+            v["status"] == "held" || v["status"] == "delivered"
+        })
+        .await;
+    assert_eq!(held["status"], "held", "{held}");
+    assert!(held["reason"].as_str().unwrap().contains("key changed"));
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    let entry = peer(&peers, &b.addr);
+    assert_eq!(entry["key_changed"], true, "{entry}");
+    // A second message is held at once.
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "still waiting"}))
+        .await;
+    a.expect("delivery", |v| v["status"] == "held").await;
+    // Trusting the key B really has lets both go, in order.
+    a.cmd(json!({"cmd": "trust", "peer": b.addr})).await;
+    b.expect("message", |v| v["text"] == "for your eyes only")
+        .await;
+    b.expect("message", |v| v["text"] == "still waiting").await;
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    let entry = peer(&peers, &b.addr);
+    assert_eq!(entry["key_changed"], false);
+    assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
+}
+
+#[tokio::test]
+async fn the_fingerprint_is_made_once_and_printed_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let print = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_brigade"))
+            .args(["--fingerprint", "--name", "A", "--data-dir"])
+            .arg(&data)
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("XDG_DATA_HOME", dir.path().join("share"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = print();
+    assert_eq!(print(), first, "the key is kept");
+    let number = first.lines().next().unwrap();
+    assert_eq!(number.split(' ').count(), 12);
+    let a = Headless::start_on("A", &data, &[]).await;
+    assert_eq!(a.listening["fingerprint"], number);
+    assert!(first.contains(a.listening["key"].as_str().unwrap()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("identity.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[tokio::test]
+async fn pins_survive_a_restart() {
+    let mut a = Headless::start("A", &[]).await;
+    let mut b = Headless::start("B", &[]).await;
+    let b_key = b.listening["key"].clone();
+    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": b_key}))
+        .await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "before"}))
+        .await;
+    b.expect("message", |v| v["text"] == "before").await;
+    a.delivered(&b.addr).await;
+    let data = a.data.clone();
+    let _dir = a.quit().await;
+    let mut a = Headless::start_on("A", &data, &[]).await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "after"}))
+        .await;
+    b.expect("message", |v| v["text"] == "after").await;
+    a.delivered(&b.addr).await;
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    let entry = peer(&peers, &b.addr);
+    assert_eq!(entry["transport"], "encrypted");
+    assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
+}
