@@ -473,3 +473,78 @@ mod tests {
         assert!(e.to_string().contains("--bind"), "{e}");
     }
 }
+
+/// Cases found by mutation testing (`docs/TESTING.md`, "Mutation testing"): each one fails
+/// on a mutant of the code above that the other unit tests let through.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("brigade").chain(list.iter().copied())).unwrap()
+    }
+
+    fn advertised() -> Vec<&'static str> {
+        // Fixed, so merging never looks at this machine's interfaces.
+        vec!["--advertise-ip", "127.0.0.1"]
+    }
+
+    #[test]
+    fn bell_and_history_are_on_unless_a_flag_or_the_file_turns_them_off() {
+        let on = Settings::merge(args(&advertised()), FileConfig::default()).unwrap();
+        assert!(on.bell && on.history, "{on:?}");
+
+        let flags = [advertised(), vec!["--no-bell", "--no-history"]].concat();
+        let off = Settings::merge(args(&flags), FileConfig::default()).unwrap();
+        assert!(!off.bell && !off.history, "{off:?}");
+
+        let file_off = FileConfig {
+            bell: Some(false),
+            history: Some(false),
+            ..FileConfig::default()
+        };
+        let off = Settings::merge(args(&advertised()), file_off).unwrap();
+        assert!(!off.bell && !off.history, "{off:?}");
+
+        // The file cannot turn back on what a flag turned off.
+        let file_on = FileConfig {
+            bell: Some(true),
+            history: Some(true),
+            ..FileConfig::default()
+        };
+        let off = Settings::merge(args(&flags), file_on).unwrap();
+        assert!(!off.bell && !off.history, "{off:?}");
+    }
+
+    #[test]
+    fn only_headless_mode_needs_a_name_and_port() {
+        let tui = Settings::merge(args(&advertised()), FileConfig::default()).unwrap();
+        assert_eq!((tui.name, tui.port), (None, None));
+    }
+
+    #[test]
+    fn an_offset_inside_a_character_counts_from_its_start() {
+        assert_eq!(line_and_column("é", 1), (1, 1));
+        assert_eq!(line_and_column("x\né!", 3), (2, 1));
+    }
+
+    #[test]
+    fn the_default_paths_are_brigade_s_own_files() {
+        let config = default_config_path().expect("a home directory");
+        assert_eq!(
+            config.file_name(),
+            Some("config.toml".as_ref()),
+            "{config:?}"
+        );
+        assert!(
+            config.components().any(|c| c.as_os_str() == "brigade"),
+            "{config:?}"
+        );
+        let log = default_log_path().expect("a home directory");
+        assert_eq!(log.file_name(), Some("brigade.log".as_ref()), "{log:?}");
+        assert!(
+            log.components().any(|c| c.as_os_str() == "brigade"),
+            "{log:?}"
+        );
+    }
+}

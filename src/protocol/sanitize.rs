@@ -274,3 +274,45 @@ mod tests {
         assert_eq!(preview(&[0xff, 0xfe], 5), "\u{fffd}\u{fffd}");
     }
 }
+
+/// Cases found by mutation testing (`docs/TESTING.md`, "Mutation testing"): each one fails
+/// on a mutant of the code above that the other tests let through.
+#[cfg(test)]
+mod mutation_tests {
+    use super::*;
+
+    #[test]
+    fn a_second_tab_on_a_line_stops_at_the_next_tab_stop() {
+        // The column must advance by the spaces a tab expanded to, not be scaled by them.
+        assert_eq!(sanitize_text("a\tb\tc"), "a   b   c");
+    }
+
+    #[test]
+    fn an_escape_right_after_an_escape_still_starts_a_sequence() {
+        // ESC followed by a character that is neither an intermediate nor a final byte
+        // drops only the ESC; the next ESC must still swallow its whole sequence.
+        assert_eq!(sanitize_text("\x1b\x1b[31mred"), "red");
+        assert_eq!(sanitize_text("\x1b\u{e9}t\u{e9}"), "\u{e9}t\u{e9}");
+    }
+
+    #[test]
+    fn a_token_counts_the_underscores_it_inserts() {
+        assert_eq!(sanitize_token("ab cd", 3), "ab_");
+    }
+
+    #[test]
+    fn preview_marks_a_cut_only_when_something_was_cut() {
+        // Exactly at the limit: nothing cut.
+        assert_eq!(preview(b"abcde", 5), "abcde");
+        // One char over, raw bytes well within the byte budget: cut.
+        assert_eq!(preview(b"abcdef", 5), "abcde…");
+        // Many bytes that sanitize to nothing: the bytes were cut, so say so.
+        assert_eq!(preview(&[1u8; 100], 5), "…");
+    }
+
+    #[test]
+    fn preview_reads_up_to_four_bytes_per_char() {
+        // Five two-byte chars fit the budget of 5 * 4 bytes whole.
+        assert_eq!(preview("ééééé".as_bytes(), 5), "ééééé");
+    }
+}
