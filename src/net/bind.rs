@@ -46,6 +46,13 @@ pub fn bind_listener(ip: IpAddr, port: u16, backlog: u32) -> Result<TcpListener,
     // Lets a restarted brigade take its port back while old connections sit in
     // TIME_WAIT; on Linux it does not let two listeners share a port.
     socket.set_reuseaddr(true).map_err(explain)?;
+    // Accepted sockets inherit SO_LINGER 0 from the listener: a connection is born
+    // closing with a reset, so a crash between accept and the connection's first step
+    // can never look like a clean close (a delivery) to its sender. Only after its
+    // messages are committed does a connection switch to a clean close.
+    socket2::SockRef::from(&socket)
+        .set_linger(Some(std::time::Duration::ZERO))
+        .map_err(explain)?;
     socket.bind(addr).map_err(explain)?;
     socket.listen(backlog).map_err(explain)
 }
@@ -53,6 +60,18 @@ pub fn bind_listener(ip: IpAddr, port: u16, backlog: u32) -> Result<TcpListener,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Before brigade does anything with an accepted connection, closing it resets.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn accepted_connections_are_born_with_a_reset_on_close() {
+        let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let linger = socket2::SockRef::from(&stream).linger().unwrap();
+        assert_eq!(linger, Some(std::time::Duration::ZERO));
+    }
 
     #[tokio::test]
     async fn a_taken_port_is_named() {
