@@ -163,6 +163,9 @@ fn draw(
     if let Some(settled) = ui::settle(&session.state, area) {
         crate::store::settle_scroll(&mut session.state, settled);
     }
+    if let Some(top) = ui::settle_peers(&session.state, area) {
+        session.state.view.peer_top = top;
+    }
     let extra = node_note(session.stats());
     terminal
         .draw(|frame| ui::render(frame, &session.state, theme, &extra))

@@ -281,6 +281,36 @@ fn the_mouse_is_ignored_under_an_overlay() {
     assert_eq!(mouse_action(&m, &s, Rect::new(0, 0, 100, 30)), None);
 }
 
+/// Clicking a peer higher up a scrolled list selects it without scrolling the list:
+/// the peer stays under the mouse (the first entry shown is kept while the selection
+/// is in view).
+#[test]
+fn clicking_a_peer_does_not_scroll_the_list_under_the_mouse() {
+    let mut s = state_with_peers(30);
+    s.view.selection = Selection::Peer(PeerId(29));
+    let area = Rect::new(0, 0, 100, 30);
+    let crate::ui::layout::Screen::Panes(panes) = crate::ui::layout::layout(area) else {
+        panic!()
+    };
+    let list = panes.peers.unwrap();
+    s.view.peer_top = crate::ui::settle_peers(&s, area).unwrap();
+    assert!(s.view.peer_top > 0, "the list scrolled to the last peer");
+    let before = crate::ui::layout::peer_rows(&s, list);
+    let (sel, rect) = before[1];
+    let m = mouse(MouseEventKind::Down(MouseButton::Left), rect.x, rect.y);
+    let Some(Action::Screen(action)) = mouse_action(&m, &s, area) else {
+        panic!("a click on a peer is an action")
+    };
+    update(
+        &mut s,
+        Event::action(Utc.timestamp_opt(1, 0).unwrap(), Action::Screen(action)),
+    );
+    assert_eq!(s.view.selection, sel);
+    s.view.peer_top = crate::ui::settle_peers(&s, area).unwrap();
+    let after = crate::ui::layout::peer_rows(&s, list);
+    assert_eq!(after, before, "the list did not move");
+}
+
 #[test]
 fn a_long_peer_list_scrolls_to_keep_the_selection_visible() {
     let mut s = state_with_peers(30);

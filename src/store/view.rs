@@ -152,6 +152,10 @@ pub struct Flash {
 #[derive(Debug, Clone)]
 pub struct View {
     pub selection: Selection,
+    /// The first entry the peer list shows, as last drawn (settled by the front end):
+    /// kept while the selection stays in view, so a click never scrolls the list
+    /// under the mouse.
+    pub peer_top: usize,
     pub focus: Focus,
     pub overlay: Overlay,
     pub compose: Input,
@@ -195,6 +199,7 @@ impl Default for View {
     fn default() -> Self {
         Self {
             selection: Selection::All,
+            peer_top: 0,
             focus: Focus::Compose,
             overlay: Overlay::None,
             compose: Input::default(),

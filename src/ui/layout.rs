@@ -71,26 +71,35 @@ fn entry_height(selection: Selection) -> u16 {
     }
 }
 
-/// The visible entries of the peer list (inside its border) and where each is. The
-/// list scrolls just enough to keep the selected entry in view.
-pub fn peer_rows(state: &State, list: Rect) -> Vec<(Selection, Rect)> {
+/// The first entry the peer list shows in `list`: the one shown last time
+/// (`view.peer_top`) while the selected entry stays in view whole, else the nearest
+/// that brings it into view.
+pub fn peer_first(state: &State, list: Rect) -> usize {
     let inner = list.inner(Margin::new(1, 1));
     let entries = state.selections();
     let selected = entries
         .iter()
         .position(|s| *s == state.view.selection)
         .unwrap_or(0);
-    // First entry shown: the smallest that still shows the selected one whole.
-    let mut first = 0;
     let height_through = |from: usize| -> u16 {
         entries[from..=selected]
             .iter()
             .map(|s| entry_height(*s))
             .sum()
     };
+    let mut first = state.view.peer_top.min(selected);
     while first < selected && height_through(first) > inner.height {
         first += 1;
     }
+    first
+}
+
+/// The visible entries of the peer list (inside its border) and where each is, from
+/// [`peer_first`] on.
+pub fn peer_rows(state: &State, list: Rect) -> Vec<(Selection, Rect)> {
+    let inner = list.inner(Margin::new(1, 1));
+    let entries = state.selections();
+    let first = peer_first(state, list);
     let mut rows = Vec::new();
     let mut y = inner.y;
     for selection in &entries[first..] {

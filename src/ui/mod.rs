@@ -72,6 +72,15 @@ pub fn settle(state: &State, area: ratatui::layout::Rect) -> Option<crate::store
     Some(log::place(state, inner, Theme::MONO).settled)
 }
 
+/// The first entry the peer list shows at this screen size, for the front end to keep
+/// in `view.peer_top` (see [`layout::peer_first`]); `None` without a peer list.
+pub fn settle_peers(state: &State, area: ratatui::layout::Rect) -> Option<usize> {
+    let Screen::Panes(panes) = layout(area) else {
+        return None;
+    };
+    panes.peers.map(|list| layout::peer_first(state, list))
+}
+
 /// The key of a screen action in a form.
 fn form_key(action: ScreenAction) -> String {
     crate::keymap::key_in(
