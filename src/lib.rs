@@ -18,6 +18,7 @@ pub mod logging;
 pub mod net;
 pub mod protocol;
 pub mod secure;
+pub mod slash;
 pub mod store;
 pub mod terminal;
 pub mod ui;

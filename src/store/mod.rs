@@ -19,6 +19,8 @@ mod history_tests;
 #[cfg(test)]
 mod screen_tests;
 #[cfg(test)]
+mod slash_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod trust_tests;

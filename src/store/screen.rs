@@ -10,6 +10,7 @@ use super::log::{flash, select};
 use super::outbox::{send_exit, send_to};
 use super::peers::resolve_recipient;
 use super::state::{PeerId, State};
+use super::update::on_action;
 use super::view::{
     Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, Settled,
     single_line,
@@ -18,6 +19,7 @@ use crate::discovery::invite::Invite;
 use crate::event::{Action, Effect};
 use crate::keymap::{keys_for, screen_key};
 use crate::protocol::check_team_name;
+use crate::slash::{Command, Line, parse};
 
 pub(super) fn on_screen(
     state: &mut State,
@@ -31,7 +33,7 @@ pub(super) fn on_screen(
             ScreenAction::Close | ScreenAction::Submit | ScreenAction::OpenHelp => {}
             ScreenAction::Scroll(by) => {
                 // The drawing clamps it to the help's length at the window's height.
-                let most = crate::keymap::keymap().len() + 4;
+                let most = crate::keymap::keymap().len() + crate::slash::COMMANDS.len() + 5;
                 let page = state.view.page;
                 let at = &mut state.view.help_scroll;
                 *at = match by {
@@ -101,7 +103,11 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             select(state, selection);
             state.view.focus = Focus::Compose;
         }
-        ScreenAction::FocusNext => view.focus = view.focus.next(),
+        ScreenAction::FocusNext => {
+            if view.focus != Focus::Compose || !complete(state) {
+                state.view.focus = state.view.focus.next();
+            }
+        }
         ScreenAction::FocusPrev => view.focus = view.focus.prev(),
         ScreenAction::Focus(focus) => view.focus = focus,
         ScreenAction::Scroll(by) => {
@@ -229,11 +235,52 @@ fn recall(state: &mut State, older: bool) {
     view.compose = tui_input::Input::new(text);
 }
 
+/// Tab in the compose box: completes a slash command or the peer of `/msg`.
+fn complete(state: &mut State) -> bool {
+    let peers: Vec<String> = state
+        .listed()
+        .filter(|(_, p)| p.key.reachable())
+        .map(|(_, p)| match p.key.team.as_str() {
+            "" => p.key.addr().to_string(),
+            team => format!("{}/{team}", p.key.addr()),
+        })
+        .collect();
+    match crate::slash::complete(state.view.compose.value(), &peers) {
+        Some(line) => {
+            state.view.compose = tui_input::Input::new(line);
+            true
+        }
+        None => false,
+    }
+}
+
+/// A slash command from the compose box does what its key does.
+fn run(state: &mut State, at: DateTime<Utc>, command: Command, fx: &mut Vec<Effect>) {
+    let line = state.view.compose.value().to_string();
+    match command {
+        Command::Connect => on_action(state, at, Action::ConnectAll, fx),
+        Command::Retry => on_action(state, at, Action::Retry { id: None }, fx),
+        Command::Quit => on_action(state, at, Action::Quit, fx),
+        Command::Disconnect => on_main(state, at, ScreenAction::DisconnectSelected, fx),
+        Command::Help => on_main(state, at, ScreenAction::OpenHelp, fx),
+        Command::Msg { addr, team, text } => match resolve_recipient(state, addr, team) {
+            Ok(id) => open_and_send(state, at, id, line.clone(), text, fx),
+            Err(e) => return flash(state, format!("/msg: {e}"), true),
+        },
+    }
+    remember_sent(state, line);
+}
+
 fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let text = state.view.compose.value().to_string();
-    if text.trim().is_empty() {
+    let line = state.view.compose.value().to_string();
+    if line.trim().is_empty() {
         return;
     }
+    let text = match parse(&line) {
+        Ok(Line::Text(text)) => text,
+        Ok(Line::Command(command)) => return run(state, at, command, fx),
+        Err(e) => return flash(state, e, true),
+    };
     let recipients: Vec<PeerId> = match state.view.selection {
         Selection::All => state
             .listed()
@@ -259,7 +306,7 @@ fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
         return flash(state, text, true);
     }
     send_to(state, at, &recipients, &text, fx);
-    remember_sent(state, text);
+    remember_sent(state, line);
 }
 
 fn remember_sent(state: &mut State, text: String) {
@@ -330,13 +377,26 @@ fn submit_new_recipient(
             return Err(form);
         }
     };
+    let text = form.fields[3].input.value().to_string();
+    open_and_send(state, at, id, text.clone(), text, fx);
+    Ok(())
+}
+
+/// Lists and opens the peer a user wrote to by address, and sends `text` if any is
+/// written (`line` is what the recall remembers).
+fn open_and_send(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    line: String,
+    text: String,
+    fx: &mut Vec<Effect>,
+) {
     state.peers[id.0].listed = true;
     select(state, Selection::Peer(id));
     state.view.focus = Focus::Compose;
-    let text = form.fields[3].input.value().to_string();
     if !text.trim().is_empty() {
         send_to(state, at, &[id], &text, fx);
-        remember_sent(state, text);
+        remember_sent(state, line);
     }
-    Ok(())
 }

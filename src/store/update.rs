@@ -48,7 +48,12 @@ fn answer(query: Query, result: Result<Vec<Record>, String>) -> Notice {
     }
 }
 
-fn on_action(state: &mut State, at: DateTime<Utc>, action: Action, fx: &mut Vec<Effect>) {
+pub(super) fn on_action(
+    state: &mut State,
+    at: DateTime<Utc>,
+    action: Action,
+    fx: &mut Vec<Effect>,
+) {
     match action {
         Action::Send { to, text } => send(state, at, to, &text, fx),
         Action::Ask(query) => fx.push(Effect::Ask(query)),

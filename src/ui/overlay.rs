@@ -52,6 +52,17 @@ pub fn render_help(
         "Before a name: - plaintext (classic) · + encrypted · = verified · ! key changed",
         theme.dim(),
     )));
+    lines.push(Line::from(Span::styled(
+        "Slash commands in the compose box (//text sends /text; Tab completes):",
+        theme.dim(),
+    )));
+    for (name, args, does) in crate::slash::COMMANDS {
+        let command = format!("/{name} {args}");
+        lines.push(Line::from(vec![
+            Span::styled(pad(&truncate(&command, 27), 28), theme.accent()),
+            Span::raw(*does),
+        ]));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
         format!(

@@ -1,0 +1,232 @@
+//! Slash commands typed in the compose box, for people who type rather than chord.
+//! Pure: `parse` reads a submitted line, `complete` finishes one on Tab. The store turns
+//! a command into the same actions the keys produce.
+
+use std::net::SocketAddr;
+
+/// Every command: (name, arguments, what it does). The help overlay lists these.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    ("connect", "", "connect to every Active peer"),
+    (
+        "disconnect",
+        "",
+        "disconnect the selected peer (asks first)",
+    ),
+    (
+        "msg",
+        "IP:PORT[/TEAM] text",
+        "send to that address, adding the peer",
+    ),
+    ("retry", "", "retry the failed messages on screen"),
+    ("help", "", "show the keys and these commands"),
+    ("quit", "", "quit brigade"),
+];
+
+/// A command a line names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Connect,
+    Disconnect,
+    Msg {
+        addr: SocketAddr,
+        team: Option<String>,
+        text: String,
+    },
+    Retry,
+    Help,
+    Quit,
+}
+
+/// What a submitted compose line is: text to send, or a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    Text(String),
+    Command(Command),
+}
+
+/// Reads a compose line. A line not starting with `/` is text; `//text` is the text
+/// `/text`; anything else after `/` must be a command, or the error says why.
+pub fn parse(line: &str) -> Result<Line, String> {
+    let Some(rest) = line.strip_prefix('/') else {
+        return Ok(Line::Text(line.to_string()));
+    };
+    if rest.starts_with('/') {
+        return Ok(Line::Text(rest.to_string()));
+    }
+    let (name, args) = rest.split_once(' ').unwrap_or((rest, ""));
+    let args = args.trim();
+    let bare = |command: Command| {
+        if args.is_empty() {
+            Ok(Line::Command(command))
+        } else {
+            Err(format!("/{name} takes no arguments"))
+        }
+    };
+    match name {
+        "connect" => bare(Command::Connect),
+        "disconnect" => bare(Command::Disconnect),
+        "retry" => bare(Command::Retry),
+        "help" => bare(Command::Help),
+        "quit" => bare(Command::Quit),
+        "msg" => msg(args).map(Line::Command),
+        _ => Err(format!("unknown command /{name}: /help lists them")),
+    }
+}
+
+fn msg(args: &str) -> Result<Command, String> {
+    let usage = "write /msg IP:PORT[/TEAM] text";
+    let (target, text) = args.split_once(' ').unwrap_or((args, ""));
+    if target.is_empty() {
+        return Err(format!("/msg needs an address: {usage}"));
+    }
+    let (addr, team) = match target.split_once('/') {
+        Some((addr, team)) => (addr, Some(team.to_string())),
+        None => (target, None),
+    };
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("/msg: {addr} is not IP:PORT: {usage}"))?;
+    Ok(Command::Msg {
+        addr,
+        team: team.filter(|t| !t.is_empty()),
+        text: text.trim_start().to_string(),
+    })
+}
+
+/// What Tab makes of `line`: a command name after `/`, or a peer (`IP:PORT[/TEAM]`,
+/// matched by its start or its team's) after `/msg `. `None` when nothing fits or
+/// nothing would change; several fits complete to their common start.
+pub fn complete(line: &str, peers: &[String]) -> Option<String> {
+    let rest = line.strip_prefix('/')?;
+    let (head, fits): (String, Vec<String>) = match rest.split_once(' ') {
+        None => {
+            let fits = COMMANDS
+                .iter()
+                .filter(|(name, ..)| name.starts_with(rest))
+                .map(|(name, ..)| name.to_string())
+                .collect();
+            ("/".into(), fits)
+        }
+        Some(("msg", arg)) if !arg.contains(' ') => {
+            let team_of = |p: &str| p.split_once('/').map(|(_, t)| t.to_string());
+            let fits = peers
+                .iter()
+                .filter(|p| p.starts_with(arg) || team_of(p).is_some_and(|t| t.starts_with(arg)))
+                .cloned()
+                .collect();
+            ("/msg ".into(), fits)
+        }
+        Some(_) => return None,
+    };
+    let done = match fits.as_slice() {
+        [] => return None,
+        [one] => format!("{head}{one} "),
+        [first, others @ ..] => {
+            let common = others.iter().fold(first.as_str(), |common, p| {
+                let n = common
+                    .char_indices()
+                    .zip(p.chars())
+                    .take_while(|((_, a), b)| a == b)
+                    .count();
+                &common[..common
+                    .char_indices()
+                    .nth(n)
+                    .map_or(common.len(), |(i, _)| i)]
+            });
+            format!("{head}{common}")
+        }
+    };
+    (done.len() > line.len()).then_some(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(line: &str) -> Command {
+        match parse(line) {
+            Ok(Line::Command(c)) => c,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bare_command_parses() {
+        assert_eq!(command("/connect"), Command::Connect);
+        assert_eq!(command("/disconnect"), Command::Disconnect);
+        assert_eq!(command("/retry"), Command::Retry);
+        assert_eq!(command("/help "), Command::Help);
+        assert_eq!(command("/quit"), Command::Quit);
+    }
+
+    #[test]
+    fn msg_reads_address_team_and_text() {
+        assert_eq!(
+            command("/msg 10.0.0.2:8080/B hello there"),
+            Command::Msg {
+                addr: "10.0.0.2:8080".parse().unwrap(),
+                team: Some("B".into()),
+                text: "hello there".into(),
+            }
+        );
+        assert_eq!(
+            command("/msg 10.0.0.2:80 hi"),
+            Command::Msg {
+                addr: "10.0.0.2:80".parse().unwrap(),
+                team: None,
+                text: "hi".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn bad_arguments_and_unknown_commands_are_errors() {
+        assert!(parse("/msg").unwrap_err().contains("needs an address"));
+        assert!(
+            parse("/msg 10.0.0.2 hi")
+                .unwrap_err()
+                .contains("not IP:PORT")
+        );
+        assert!(parse("/msg bob:80 hi").unwrap_err().contains("not IP:PORT"));
+        assert_eq!(parse("/quit now").unwrap_err(), "/quit takes no arguments");
+        assert_eq!(
+            parse("/x").unwrap_err(),
+            "unknown command /x: /help lists them"
+        );
+    }
+
+    #[test]
+    fn double_slash_and_plain_lines_are_text() {
+        assert_eq!(parse("//text").unwrap(), Line::Text("/text".into()));
+        assert_eq!(parse("hello /x").unwrap(), Line::Text("hello /x".into()));
+    }
+
+    #[test]
+    fn tab_completes_command_names() {
+        let none: Vec<String> = Vec::new();
+        assert_eq!(complete("/co", &none).as_deref(), Some("/connect "));
+        assert_eq!(complete("/d", &none).as_deref(), Some("/disconnect "));
+        assert_eq!(complete("/connect", &none).as_deref(), Some("/connect "));
+        assert_eq!(complete("/zz", &none), None);
+        assert_eq!(complete("hello", &none), None);
+    }
+
+    #[test]
+    fn tab_completes_a_peer_after_msg() {
+        let peers = vec!["10.0.0.2:8080/Blue".to_string(), "10.0.0.3:9/Cyan".into()];
+        assert_eq!(
+            complete("/msg 10.0.0.3", &peers).as_deref(),
+            Some("/msg 10.0.0.3:9/Cyan ")
+        );
+        assert_eq!(
+            complete("/msg Bl", &peers).as_deref(),
+            Some("/msg 10.0.0.2:8080/Blue ")
+        );
+        assert_eq!(
+            complete("/msg 10.", &peers).as_deref(),
+            Some("/msg 10.0.0.")
+        );
+        assert_eq!(complete("/msg 10.0.0.", &peers), None);
+        assert_eq!(complete("/msg 10.0.0.2:8080/Blue hi", &peers), None);
+    }
+}

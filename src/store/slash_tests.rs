@@ -1,0 +1,108 @@
+//! Slash commands in the compose box: they do what their keys do, and never reach peers
+//! as text.
+
+use tui_input::InputRequest;
+
+use super::tests::{Harness, sends};
+use super::*;
+use crate::event::*;
+
+fn submit(h: &mut Harness, line: &str) -> Vec<Effect> {
+    for c in line.chars() {
+        h.act(Action::Screen(ScreenAction::Edit(
+            InputRequest::InsertChar(c),
+        )));
+    }
+    h.act(Action::Screen(ScreenAction::Submit))
+}
+
+fn with_peer() -> Harness {
+    let mut h = Harness::new();
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi from B");
+    h
+}
+
+#[test]
+fn msg_sends_to_the_address_and_adds_the_peer() {
+    let mut h = Harness::new();
+    let fx = submit(&mut h, "/msg 10.0.0.9:7000/Nine hello nine");
+    let s = sends(&fx);
+    assert_eq!(s.len(), 1);
+    assert_eq!(
+        (s[0].1.as_str(), s[0].2.as_str()),
+        ("10.0.0.9:7000", "hello nine")
+    );
+    let listed = h.listed();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].0.as_str(), listed[0].1.as_str()),
+        ("10.0.0.9:7000", "Nine")
+    );
+    assert_eq!(h.state.view.selection, Selection::Peer(PeerId(0)));
+    assert_eq!(h.state.view.compose.value(), "");
+}
+
+#[test]
+fn an_unknown_command_is_not_sent_and_stays_in_the_box() {
+    let mut h = with_peer();
+    let fx = submit(&mut h, "/x hi");
+    assert!(sends(&fx).is_empty());
+    let flash = h.state.view.flash.as_ref().unwrap();
+    assert_eq!(flash.text, "unknown command /x: /help lists them");
+    assert!(flash.error);
+    assert_eq!(h.state.view.compose.value(), "/x hi");
+}
+
+#[test]
+fn a_double_slash_sends_the_slash_literally() {
+    let mut h = with_peer();
+    let fx = submit(&mut h, "//x marks the spot");
+    assert_eq!(sends(&fx)[0].2, "/x marks the spot");
+}
+
+#[test]
+fn disconnect_asks_first_like_its_key() {
+    let mut h = with_peer();
+    h.act(Action::Screen(ScreenAction::Select(Selection::Peer(
+        PeerId(0),
+    ))));
+    let fx = submit(&mut h, "/disconnect");
+    assert!(sends(&fx).is_empty());
+    assert!(matches!(h.state.view.overlay, Overlay::Confirm(PeerId(0))));
+    let fx = h.act(Action::Screen(ScreenAction::Submit));
+    assert_eq!(sends(&fx)[0].2, "exit");
+    assert!(!h.state.peers[0].listed);
+}
+
+#[test]
+fn connect_help_and_quit_do_what_their_keys_do() {
+    let mut h = with_peer();
+    let fx = submit(&mut h, "/connect");
+    assert_eq!(sends(&fx)[0].1, "10.0.0.2:8080");
+    assert_eq!(h.state.view.compose.value(), "");
+    submit(&mut h, "/retry");
+    let flash = &h.state.view.flash.as_ref().unwrap().text;
+    assert_eq!(flash, "no failed messages here to retry");
+    submit(&mut h, "/help");
+    assert!(matches!(h.state.view.overlay, Overlay::Help));
+    h.act(Action::Screen(ScreenAction::Close));
+    let fx = submit(&mut h, "/quit");
+    assert!(h.state.quitting);
+    assert!(
+        !fx.contains(&Effect::Quit),
+        "a message is still undelivered"
+    );
+}
+
+#[test]
+fn tab_completes_in_the_compose_box() {
+    let mut h = with_peer();
+    for c in "/msg B".chars() {
+        h.act(Action::Screen(ScreenAction::Edit(
+            InputRequest::InsertChar(c),
+        )));
+    }
+    h.act(Action::Screen(ScreenAction::FocusNext));
+    assert_eq!(h.state.view.compose.value(), "/msg 10.0.0.2:8080/B ");
+    assert_eq!(h.state.view.focus, Focus::Compose);
+}
