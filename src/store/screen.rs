@@ -10,7 +10,6 @@ use super::log::{flash, select};
 use super::outbox::{send_exit, send_to};
 use super::peers::resolve_recipient;
 use super::state::{PeerId, State};
-use super::update::on_action;
 use super::view::{
     Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, Settled,
     single_line,
@@ -103,11 +102,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             select(state, selection);
             state.view.focus = Focus::Compose;
         }
-        ScreenAction::FocusNext => {
-            if view.focus != Focus::Compose || !complete(state) {
-                state.view.focus = state.view.focus.next();
-            }
-        }
+        ScreenAction::FocusNext => complete_or_focus_next(state),
         ScreenAction::FocusPrev => view.focus = view.focus.prev(),
         ScreenAction::Focus(focus) => view.focus = focus,
         ScreenAction::Scroll(by) => {
@@ -235,8 +230,9 @@ fn recall(state: &mut State, older: bool) {
     view.compose = tui_input::Input::new(text);
 }
 
-/// Tab in the compose box: completes a slash command or the peer of `/msg`.
-fn complete(state: &mut State) -> bool {
+/// Tab: in the compose box, completes a slash command or the peer of `/msg`;
+/// otherwise (or when nothing completes) moves the focus.
+fn complete_or_focus_next(state: &mut State) {
     let peers: Vec<String> = state
         .listed()
         .filter(|(_, p)| p.key.reachable())
@@ -245,30 +241,40 @@ fn complete(state: &mut State) -> bool {
             team => format!("{}/{team}", p.key.addr()),
         })
         .collect();
-    match crate::slash::complete(state.view.compose.value(), &peers) {
-        Some(line) => {
-            state.view.compose = tui_input::Input::new(line);
-            true
-        }
-        None => false,
+    let view = &mut state.view;
+    match crate::slash::complete(view.compose.value(), &peers) {
+        Some(line) if view.focus == Focus::Compose => view.compose = tui_input::Input::new(line),
+        _ => view.focus = view.focus.next(),
     }
 }
 
-/// A slash command from the compose box does what its key does.
-fn run(state: &mut State, at: DateTime<Utc>, command: Command, fx: &mut Vec<Effect>) {
-    let line = state.view.compose.value().to_string();
-    match command {
-        Command::Connect => on_action(state, at, Action::ConnectAll, fx),
-        Command::Retry => on_action(state, at, Action::Retry { id: None }, fx),
-        Command::Quit => on_action(state, at, Action::Quit, fx),
-        Command::Disconnect => on_main(state, at, ScreenAction::DisconnectSelected, fx),
-        Command::Help => on_main(state, at, ScreenAction::OpenHelp, fx),
-        Command::Msg { addr, team, text } => match resolve_recipient(state, addr, team) {
-            Ok(id) => open_and_send(state, at, id, line.clone(), text, fx),
-            Err(e) => return flash(state, format!("/msg: {e}"), true),
-        },
+/// The slash command the compose box holds, when Enter would run it (the store's
+/// `update` runs it as the actions its key produces).
+pub(super) fn typed_command(state: &State) -> Option<Command> {
+    if !matches!(state.view.overlay, Overlay::None) || state.view.focus != Focus::Compose {
+        return None;
     }
-    remember_sent(state, line);
+    match parse(state.view.compose.value()) {
+        Ok(Line::Command(command)) => Some(command),
+        Ok(Line::Text(_)) | Err(_) => None,
+    }
+}
+
+/// `/msg`: lists and opens the peer at that address and sends the text, if any.
+pub(super) fn msg(
+    state: &mut State,
+    at: DateTime<Utc>,
+    (addr, team, text): (SocketAddr, Option<String>, String),
+    fx: &mut Vec<Effect>,
+) {
+    let line = state.view.compose.value().to_string();
+    match resolve_recipient(state, addr, team) {
+        Ok(id) => {
+            open_and_send(state, at, id, line.clone(), text, fx);
+            remember_sent(state, line);
+        }
+        Err(e) => flash(state, format!("/msg: {e}"), true),
+    }
 }
 
 fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
@@ -278,7 +284,8 @@ fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
     }
     let text = match parse(&line) {
         Ok(Line::Text(text)) => text,
-        Ok(Line::Command(command)) => return run(state, at, command, fx),
+        // `update` ran it before the screen saw the Enter (see `typed_command`).
+        Ok(Line::Command(_)) => return,
         Err(e) => return flash(state, e, true),
     };
     let recipients: Vec<PeerId> = match state.view.selection {
@@ -309,7 +316,7 @@ fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
     remember_sent(state, line);
 }
 
-fn remember_sent(state: &mut State, text: String) {
+pub(super) fn remember_sent(state: &mut State, text: String) {
     let view = &mut state.view;
     if view.sent.last() != Some(&text) {
         view.sent.push(text);

@@ -9,10 +9,13 @@ use super::inbox::received;
 use super::log::{error, flash, info, system};
 use super::outbox::{delivery, failed_ids, queue_send, requeue, send, send_exit, set_delivery};
 use super::peers::{lost, resolve_listed};
+use super::screen::{remember_sent, typed_command};
 use super::state::{PeerId, PeerStatus, State};
 use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Query, Record};
 use crate::keymap::key_for;
 use crate::protocol::CONNECT_TEXT;
+use crate::slash::Command;
+use crate::store::ScreenAction;
 
 /// Applies one event to the state and returns what the world must do about it.
 pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
@@ -121,10 +124,42 @@ pub(super) fn on_action(
                 }
             }
         }
-        Action::Screen(action) => super::screen::on_screen(state, at, action, fx),
+        Action::Screen(action) => on_screen_or_command(state, at, action, fx),
         Action::Trust { peer, key } => super::trust::trust(state, at, peer, key, fx),
         Action::Verify { peer } => super::trust::verify(state, at, peer, fx),
     }
+}
+
+/// Enter on a slash command in the compose box runs it; every other screen action
+/// goes to the screen.
+fn on_screen_or_command(
+    state: &mut State,
+    at: DateTime<Utc>,
+    action: ScreenAction,
+    fx: &mut Vec<Effect>,
+) {
+    match typed_command(state) {
+        Some(command) if action == ScreenAction::Submit => run(state, at, command, fx),
+        _ => super::screen::on_screen(state, at, action, fx),
+    }
+}
+
+/// A slash command from the compose box does what its key does.
+fn run(state: &mut State, at: DateTime<Utc>, command: Command, fx: &mut Vec<Effect>) {
+    state.view.flash = None;
+    let line = state.view.compose.value().to_string();
+    let screen = |action| Action::Screen(action);
+    match command {
+        Command::Connect => on_action(state, at, Action::ConnectAll, fx),
+        Command::Retry => on_action(state, at, Action::Retry { id: None }, fx),
+        Command::Quit => on_action(state, at, Action::Quit, fx),
+        Command::Disconnect => on_action(state, at, screen(ScreenAction::DisconnectSelected), fx),
+        Command::Help => on_action(state, at, screen(ScreenAction::OpenHelp), fx),
+        Command::Msg { addr, team, text } => {
+            return super::screen::msg(state, at, (addr, team, text), fx);
+        }
+    }
+    remember_sent(state, line);
 }
 
 fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effect>) {

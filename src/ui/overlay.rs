@@ -13,6 +13,20 @@ use crate::event::PublicKey;
 use crate::keymap::{keymap, screen_key};
 use crate::store::{Form, PeerId, ScreenAction, SearchView, State};
 
+/// The help's section on slash commands, from the one table in `crate::slash`.
+fn slash_lines(theme: Theme) -> Vec<Line<'static>> {
+    let title = "Slash commands in the compose box (//text sends /text; Tab completes):";
+    let mut lines = vec![Line::from(Span::styled(title, theme.dim()))];
+    for (name, args, does) in crate::slash::COMMANDS {
+        let command = format!("/{name} {args}");
+        lines.push(Line::from(vec![
+            Span::styled(pad(&truncate(&command, 27), 28), theme.accent()),
+            Span::raw(*does),
+        ]));
+    }
+    lines
+}
+
 pub fn render_help(
     frame: &mut Frame,
     area: Rect,
@@ -52,17 +66,7 @@ pub fn render_help(
         "Before a name: - plaintext (classic) · + encrypted · = verified · ! key changed",
         theme.dim(),
     )));
-    lines.push(Line::from(Span::styled(
-        "Slash commands in the compose box (//text sends /text; Tab completes):",
-        theme.dim(),
-    )));
-    for (name, args, does) in crate::slash::COMMANDS {
-        let command = format!("/{name} {args}");
-        lines.push(Line::from(vec![
-            Span::styled(pad(&truncate(&command, 27), 28), theme.accent()),
-            Span::raw(*does),
-        ]));
-    }
+    lines.extend(slash_lines(theme));
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
         format!(
