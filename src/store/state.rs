@@ -270,14 +270,15 @@ impl State {
     /// The peer list as the original's "query active peers" shows it: Active and
     /// Connected peers, the brigades found by discovery or an invite, every listed peer
     /// ever heard from (restored from the history included), with when it was last
-    /// heard, and any whose key changed (the user must see those).
+    /// heard, and every peer whose key is pinned (a peer you trust is one you know, and
+    /// one whose key changed must be seen).
     pub fn peer_summaries(&self) -> Vec<PeerSummary> {
         self.listed()
             .filter(|(_, p)| {
                 p.status != PeerStatus::Contact
                     || p.via != Via::Manual
                     || p.last_heard.is_some()
-                    || p.trust.held()
+                    || p.trust.key.is_some()
             })
             .map(|(_, p)| PeerSummary {
                 addr: p.key.addr(),
