@@ -134,6 +134,24 @@ pub fn bell() {
     let _ = out.flush();
 }
 
+/// The OSC 52 sequence that puts `text` on the system clipboard: the terminal does
+/// it, so it works over SSH too (where the terminal allows it).
+pub fn osc52(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut seq = b"\x1b]52;c;".to_vec();
+    seq.extend_from_slice(encoded.as_bytes());
+    seq.extend_from_slice(b"\x1b\\");
+    seq
+}
+
+/// Puts `text` on the clipboard through the terminal (OSC 52).
+pub fn copy_to_clipboard(text: &str) {
+    let mut out = io::stdout();
+    let _ = out.write_all(&osc52(text));
+    let _ = out.flush();
+}
+
 /// Why the app loop was interrupted from outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interrupt {
@@ -325,6 +343,13 @@ mod linux {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn osc52_is_base64_between_the_introducer_and_the_string_terminator() {
+        assert_eq!(osc52("hi"), b"\x1b]52;c;aGk=\x1b\\".to_vec());
+        assert_eq!(osc52("é\n"), b"\x1b]52;c;w6kK\x1b\\".to_vec());
+        assert_eq!(osc52(""), b"\x1b]52;c;\x1b\\".to_vec());
+    }
 
     /// The hook restores (and so marks the terminal given back) before the report.
     #[test]

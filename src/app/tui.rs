@@ -18,7 +18,7 @@ use crate::event::{Action, Effect};
 use crate::input::{Context, action_for, key_action_in};
 use crate::net::{Limits, Stats, bind_listener};
 use crate::store::{Form, ScreenAction};
-use crate::terminal::{Interrupt, Signals, TerminalGuard, bell};
+use crate::terminal::{Interrupt, Signals, TerminalGuard, bell, copy_to_clipboard};
 use crate::ui::{self, Theme};
 
 /// Most queued events handled before drawing again (a burst is drawn once).
@@ -88,6 +88,7 @@ async fn main_loop(
             match effect {
                 Effect::Quit => return Ok(()),
                 Effect::Bell => bell(),
+                Effect::Copy(text) => copy_to_clipboard(&text),
                 Effect::Suspend => {
                     guard.suspend().map_err(crash)?;
                     repaint(terminal, &mut area)?;

@@ -357,6 +357,8 @@ pub enum Effect {
     Bell,
     /// Hand the terminal back to the shell (Ctrl+Z).
     Suspend,
+    /// Put this text on the clipboard (the terminal front end writes OSC 52).
+    Copy(String),
     /// Search the whole history; the answer comes back as `SearchResults`.
     Search {
         query: String,

@@ -153,6 +153,28 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
         }
         ScreenAction::Suspend => fx.push(Effect::Suspend),
         ScreenAction::Repaint => {}
+        ScreenAction::CopyMessage => copy_message(state, fx),
+    }
+}
+
+/// Alt+W: the newest message at the bottom of the log pane (the newest of the
+/// conversation unless scrolled up) goes to the clipboard.
+fn copy_message(state: &mut State, fx: &mut Vec<Effect>) {
+    let total = state.view_len();
+    let bottom = total.saturating_sub(state.view.scroll);
+    let text = (0..bottom)
+        .rev()
+        .find_map(|i| match &state.view_entry(i).body {
+            super::state::Body::Message { text, .. } => Some(text.clone()),
+            super::state::Body::System { .. } => None,
+        });
+    match text {
+        Some(text) => {
+            let line = format!("copied {} characters", text.chars().count());
+            fx.push(Effect::Copy(text));
+            flash(state, line, false);
+        }
+        None => flash(state, "no message here to copy".into(), true),
     }
 }
 

@@ -489,3 +489,40 @@ fn retrying_a_failed_exit_does_not_bring_the_peer_back() {
     assert_eq!(sends(&fx).len(), 1, "the exit goes again");
     assert!(!h.state.peers[0].listed, "but the peer stays gone");
 }
+
+#[test]
+fn alt_w_copies_the_newest_message_of_the_conversation_on_screen() {
+    let mut h = with_two_peers();
+    let copied = |fx: &[Effect]| {
+        fx.iter()
+            .find_map(|e| match e {
+                Effect::Copy(text) => Some(text.clone()),
+                _ => None,
+            })
+            .expect("a copy effect")
+    };
+    // All peers: the newest message of all, C's.
+    let fx = screen(&mut h, ScreenAction::CopyMessage);
+    assert_eq!(copied(&fx), "hi from C");
+    assert_eq!(
+        h.state.view.flash.as_ref().unwrap().text,
+        "copied 9 characters"
+    );
+    // B's conversation: B's message, though C's is newer.
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let fx = screen(&mut h, ScreenAction::CopyMessage);
+    assert_eq!(copied(&fx), "hi from B");
+    // Scrolled up past the newest: the message at the bottom of the pane.
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B second");
+    h.state.view.scroll = 1;
+    let fx = screen(&mut h, ScreenAction::CopyMessage);
+    assert_eq!(copied(&fx), "hi from B");
+}
+
+#[test]
+fn alt_w_with_no_message_on_screen_says_so_and_copies_nothing() {
+    let mut h = Harness::new();
+    let fx = screen(&mut h, ScreenAction::CopyMessage);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Copy(_))), "{fx:?}");
+    assert!(h.state.view.flash.as_ref().unwrap().error);
+}
