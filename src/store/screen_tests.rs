@@ -44,12 +44,16 @@ fn off_screen_messages_are_unread_and_ring_the_bell() {
     h.state.view.bell = true;
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
     let fx = h.recv("10.0.0.3:1", "10.0.0.3:8080 C are you there?");
-    assert!(fx.contains(&Effect::Bell));
+    let bell = Effect::Bell {
+        team: "C".into(),
+        text: "are you there?".into(),
+    };
+    assert!(fx.contains(&bell), "{fx:?}");
     assert_eq!(h.state.peers[1].unread, 1);
     assert_eq!(h.state.total_unread(), 1);
     // On screen: no bell, nothing unread.
     let fx = h.recv("10.0.0.2:1", "10.0.0.2:8080 B here");
-    assert!(!fx.contains(&Effect::Bell));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Bell { .. })));
     assert_eq!(h.state.peers[0].unread, 0);
     // Selecting C reads it.
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
@@ -61,7 +65,7 @@ fn the_bell_is_off_unless_enabled() {
     let mut h = with_two_peers();
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
     let fx = h.recv("10.0.0.3:1", "10.0.0.3:8080 C ping");
-    assert!(!fx.contains(&Effect::Bell));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Bell { .. })));
 }
 
 #[test]
