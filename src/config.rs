@@ -296,16 +296,10 @@ impl Settings {
             }),
             peers,
             headless: args.headless,
-            notify: if args.no_bell {
-                Notify::Off
-            } else {
-                args.notify
-                    .or(file_notify)
-                    .unwrap_or(if file.bell == Some(false) {
-                        Notify::Off
-                    } else {
-                        Notify::Bell
-                    })
+            notify: match (args.no_bell, args.notify.or(file_notify), file.bell) {
+                (true, ..) | (false, None, Some(false)) => Notify::Off,
+                (false, Some(mode), _) => mode,
+                (false, None, _) => Notify::Bell,
             },
             log_file: args.log_file.or(file.log_file),
             data_dir: args.data_dir.or(file.data_dir),

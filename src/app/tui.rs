@@ -87,25 +87,8 @@ async fn main_loop(
     let mut dirty = true;
 
     loop {
-        for effect in effects.drain(..) {
-            match effect {
-                Effect::Quit => return Ok(()),
-                Effect::Bell { team, text } => notify(mode, &team, &text),
-                Effect::Copy(text) => copy_to_clipboard(&text),
-                Effect::Suspend => {
-                    guard.suspend().map_err(crash)?;
-                    repaint(terminal, &mut area)?;
-                    dirty = true;
-                }
-                // Notices are for the headless front end; the rest the sink has run.
-                Effect::Notify(_)
-                | Effect::Send { .. }
-                | Effect::Transport { .. }
-                | Effect::Persist(_)
-                | Effect::Search { .. }
-                | Effect::LoadOlder { .. }
-                | Effect::Ask(_) => {}
-            }
+        if terminal_effects(&mut effects, terminal, guard, &mut area, &mut dirty, mode)? {
+            return Ok(());
         }
         if dirty {
             draw(session, terminal, area, theme)?;
@@ -153,6 +136,38 @@ async fn main_loop(
             },
         }
     }
+}
+
+/// Runs the effects that are the terminal's; `true` when one of them is `Quit`.
+fn terminal_effects(
+    effects: &mut Vec<Effect>,
+    terminal: &mut Term,
+    guard: &mut TerminalGuard,
+    area: &mut Rect,
+    dirty: &mut bool,
+    mode: Notify,
+) -> Result<bool, Failure> {
+    for effect in effects.drain(..) {
+        match effect {
+            Effect::Quit => return Ok(true),
+            Effect::Bell { team, text } => notify(mode, &team, &text),
+            Effect::Copy(text) => copy_to_clipboard(&text),
+            Effect::Suspend => {
+                guard.suspend().map_err(crash)?;
+                repaint(terminal, area)?;
+                *dirty = true;
+            }
+            // Notices are for the headless front end; the rest the sink has run.
+            Effect::Notify(_)
+            | Effect::Send { .. }
+            | Effect::Transport { .. }
+            | Effect::Persist(_)
+            | Effect::Search { .. }
+            | Effect::LoadOlder { .. }
+            | Effect::Ask(_) => {}
+        }
+    }
+    Ok(false)
 }
 
 /// One frame: today's date and the log's settled scroll position go to the store
