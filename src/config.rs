@@ -49,9 +49,15 @@ pub struct Args {
     #[arg(long)]
     pub headless: bool,
 
-    /// Do not ring the terminal bell when a message arrives off screen
+    /// Do not ring the terminal bell when a message arrives off screen (as --notify off)
     #[arg(long)]
     pub no_bell: bool,
+
+    /// How a message for a conversation not on screen is announced: bell, osc9 or
+    /// osc777 (desktop notifications, where the terminal supports them) or off
+    /// [default: bell]
+    #[arg(long, value_name = "MODE", value_parser = Notify::parse)]
+    pub notify: Option<Notify>,
 
     /// Where to write the log [default: brigade.log in your state directory]
     #[arg(long, value_name = "FILE")]
@@ -160,6 +166,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub peers: Vec<String>,
     pub bell: Option<bool>,
+    /// `"bell"`, `"osc9"`, `"osc777"` or `"off"`.
+    pub notify: Option<String>,
     pub log_file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub history: Option<bool>,
@@ -178,7 +186,7 @@ pub struct Settings {
     pub advertise_ip: IpAddr,
     pub peers: Vec<PeerSpec>,
     pub headless: bool,
-    pub bell: bool,
+    pub notify: Notify,
     pub log_file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub history: bool,
@@ -191,6 +199,32 @@ pub struct Settings {
     pub source_rate: u32,
     /// MiB of text per source address per day (0: no limit).
     pub source_quota_mib: u64,
+}
+
+/// How a message for a conversation not on screen is announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notify {
+    /// The terminal bell.
+    Bell,
+    /// A desktop notification through OSC 9 (iTerm2, Windows Terminal, kitty, foot).
+    Osc9,
+    /// A desktop notification through OSC 777 (rxvt-unicode, VTE terminals, Ghostty).
+    Osc777,
+    Off,
+}
+
+impl Notify {
+    pub fn parse(text: &str) -> Result<Notify, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "bell" => Ok(Notify::Bell),
+            "osc9" => Ok(Notify::Osc9),
+            "osc777" => Ok(Notify::Osc777),
+            "off" => Ok(Notify::Off),
+            other => Err(format!(
+                "notify must be bell, osc9, osc777 or off, not {other:?}"
+            )),
+        }
+    }
 }
 
 /// Where brigade looks for its config file when `--config` is not given.
@@ -235,6 +269,10 @@ impl Settings {
             Some(m) => Some(Means::parse(m).map_err(|e| format!("in the config file: {e}"))?),
             None => None,
         };
+        let file_notify = match &file.notify {
+            Some(m) => Some(Notify::parse(m).map_err(|e| format!("in the config file: {e}"))?),
+            None => None,
+        };
         let bind = args
             .bind
             .or(file.bind)
@@ -258,7 +296,11 @@ impl Settings {
             }),
             peers,
             headless: args.headless,
-            bell: !args.no_bell && file.bell.unwrap_or(true),
+            notify: match (args.no_bell, args.notify.or(file_notify), file.bell) {
+                (true, ..) | (false, None, Some(false)) => Notify::Off,
+                (false, Some(mode), _) => mode,
+                (false, None, _) => Notify::Bell,
+            },
             log_file: args.log_file.or(file.log_file),
             data_dir: args.data_dir.or(file.data_dir),
             history: !args.no_history && file.history.unwrap_or(true),
@@ -373,7 +415,7 @@ mod tests {
         assert_eq!(s.name.as_deref(), Some("FileTeam"));
         assert_eq!(s.port, Some(8000));
         assert_eq!(s.peers.len(), 2);
-        assert!(!s.bell);
+        assert_eq!(s.notify, Notify::Off);
         assert_eq!(s.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     }
 
@@ -492,11 +534,11 @@ mod mutation_tests {
     #[test]
     fn bell_and_history_are_on_unless_a_flag_or_the_file_turns_them_off() {
         let on = Settings::merge(args(&advertised()), FileConfig::default()).unwrap();
-        assert!(on.bell && on.history, "{on:?}");
+        assert!(on.notify == Notify::Bell && on.history, "{on:?}");
 
         let flags = [advertised(), vec!["--no-bell", "--no-history"]].concat();
         let off = Settings::merge(args(&flags), FileConfig::default()).unwrap();
-        assert!(!off.bell && !off.history, "{off:?}");
+        assert!(off.notify == Notify::Off && !off.history, "{off:?}");
 
         let file_off = FileConfig {
             bell: Some(false),
@@ -504,7 +546,7 @@ mod mutation_tests {
             ..FileConfig::default()
         };
         let off = Settings::merge(args(&advertised()), file_off).unwrap();
-        assert!(!off.bell && !off.history, "{off:?}");
+        assert!(off.notify == Notify::Off && !off.history, "{off:?}");
 
         // The file cannot turn back on what a flag turned off.
         let file_on = FileConfig {
@@ -513,7 +555,43 @@ mod mutation_tests {
             ..FileConfig::default()
         };
         let off = Settings::merge(args(&flags), file_on).unwrap();
-        assert!(!off.bell && !off.history, "{off:?}");
+        assert!(off.notify == Notify::Off && !off.history, "{off:?}");
+    }
+
+    #[test]
+    fn notify_comes_from_the_flag_then_the_file_and_no_bell_means_off() {
+        let with = |flags: &[&str], file: &str| {
+            let file: FileConfig = toml::from_str(file).unwrap();
+            Settings::merge(args(&[advertised(), flags.to_vec()].concat()), file)
+        };
+        assert_eq!(
+            with(&["--notify", "osc9"], "").unwrap().notify,
+            Notify::Osc9
+        );
+        assert_eq!(
+            with(&["--notify", "OSC777"], "").unwrap().notify,
+            Notify::Osc777
+        );
+        assert_eq!(with(&[], "notify = \"osc9\"").unwrap().notify, Notify::Osc9);
+        assert_eq!(with(&[], "notify = \"off\"").unwrap().notify, Notify::Off);
+        let flag_wins = with(&["--notify", "bell"], "notify = \"osc777\"");
+        assert_eq!(flag_wins.unwrap().notify, Notify::Bell);
+        // `notify` wins over the older `bell` key; --no-bell over everything.
+        let both = with(&[], "bell = false\nnotify = \"osc9\"");
+        assert_eq!(both.unwrap().notify, Notify::Osc9);
+        let no_bell = with(&["--no-bell"], "notify = \"osc9\"");
+        assert_eq!(no_bell.unwrap().notify, Notify::Off);
+        // A bad mode says what is allowed, from the file and from the flag.
+        let err = with(&[], "notify = \"popup\"").unwrap_err();
+        assert!(
+            err.contains("in the config file") && err.contains("osc777"),
+            "{err}"
+        );
+        let bad = Args::try_parse_from(["brigade", "--notify", "popup"]).unwrap_err();
+        assert!(
+            bad.to_string().contains("bell, osc9, osc777 or off"),
+            "{bad}"
+        );
     }
 
     #[test]

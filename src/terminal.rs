@@ -17,6 +17,8 @@ use crossterm::event::EnableMouseCapture;
 #[cfg(not(windows))]
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
+
+use crate::config::Notify;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
@@ -127,10 +129,69 @@ pub fn restore() -> io::Result<()> {
     raw.and(paste).and(modes)
 }
 
-/// Rings the terminal bell.
-pub fn bell() {
+/// The OSC 52 sequence that puts `text` on the system clipboard: the terminal does
+/// it, so it works over SSH too (where the terminal allows it).
+pub fn osc52(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut seq = b"\x1b]52;c;".to_vec();
+    seq.extend_from_slice(encoded.as_bytes());
+    seq.extend_from_slice(b"\x1b\\");
+    seq
+}
+
+/// Puts `text` on the clipboard through the terminal (OSC 52).
+pub fn copy_to_clipboard(text: &str) {
     let mut out = io::stdout();
-    let _ = out.write_all(b"\x07");
+    let _ = out.write_all(&osc52(text));
+    let _ = out.flush();
+}
+
+/// The most characters of a message a desktop notification shows.
+const NOTIFY_TEXT: usize = 100;
+/// The most characters of a team name in a notification.
+const NOTIFY_TEAM: usize = 24;
+
+/// Remote text made safe inside an OSC string: control characters (ESC, BEL, line
+/// breaks, C1) become spaces, runs of spaces one, at most `max` characters (`…` when cut).
+fn notify_text(text: &str, max: usize) -> String {
+    let spaced: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    let one_line = words.join(" ");
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// What the terminal is sent for a message from `team` that is not on screen: the
+/// bell, an OSC 9 or OSC 777 desktop notification, or nothing.
+pub fn notification(mode: Notify, team: &str, text: &str) -> Vec<u8> {
+    let body = notify_text(text, NOTIFY_TEXT);
+    match mode {
+        Notify::Off => Vec::new(),
+        Notify::Bell => b"\x07".to_vec(),
+        Notify::Osc9 => {
+            let team = notify_text(team, NOTIFY_TEAM);
+            format!("\x1b]9;brigade: {team}: {body}\x07").into_bytes()
+        }
+        Notify::Osc777 => {
+            // `;` separates the fields: none in the title.
+            let team = notify_text(team, NOTIFY_TEAM).replace(';', " ");
+            format!("\x1b]777;notify;brigade: {team};{body}\x07").into_bytes()
+        }
+    }
+}
+
+/// Announces a message that is not on screen the way `--notify` says.
+pub fn notify(mode: Notify, team: &str, text: &str) {
+    let mut out = io::stdout();
+    let _ = out.write_all(&notification(mode, team, text));
     let _ = out.flush();
 }
 
@@ -325,6 +386,46 @@ mod linux {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_notify_mode_writes_its_exact_sequence() {
+        assert_eq!(notification(Notify::Off, "B", "hi"), b"");
+        assert_eq!(notification(Notify::Bell, "B", "hi"), b"\x07");
+        assert_eq!(
+            notification(Notify::Osc9, "B", "hi there"),
+            b"\x1b]9;brigade: B: hi there\x07"
+        );
+        assert_eq!(
+            notification(Notify::Osc777, "B", "hi; there"),
+            b"\x1b]777;notify;brigade: B;hi; there\x07"
+        );
+    }
+
+    #[test]
+    fn notifications_carry_no_control_characters_and_are_bounded() {
+        let hostile = "a\x1b]52;c;AAAA\x07b\nc\u{9b}2J";
+        let seq = notification(Notify::Osc9, "T\x07;x", hostile);
+        let inner = &seq[2..seq.len() - 1];
+        assert!(!inner.iter().any(|b| *b < 0x20 || *b == 0x7f), "{seq:?}");
+        let text = String::from_utf8(seq).unwrap();
+        assert!(!text.contains('\u{9b}'), "{text:?}");
+        assert_eq!(text, "\x1b]9;brigade: T ;x: a ]52;c;AAAA b c 2J\x07");
+        // OSC 777: no `;` in the title, which would shift the fields.
+        let seq = notification(Notify::Osc777, "T;x", "hi");
+        assert_eq!(seq, b"\x1b]777;notify;brigade: T x;hi\x07");
+        let long = "word ".repeat(100);
+        let text = String::from_utf8(notification(Notify::Osc9, "B", &long)).unwrap();
+        let body = text.strip_prefix("\x1b]9;brigade: B: ").unwrap();
+        assert_eq!(body.chars().count(), NOTIFY_TEXT + 1, "{body:?}");
+        assert!(body.ends_with("…\x07"));
+    }
+
+    #[test]
+    fn osc52_is_base64_between_the_introducer_and_the_string_terminator() {
+        assert_eq!(osc52("hi"), b"\x1b]52;c;aGk=\x1b\\".to_vec());
+        assert_eq!(osc52("é\n"), b"\x1b]52;c;w6kK\x1b\\".to_vec());
+        assert_eq!(osc52(""), b"\x1b]52;c;\x1b\\".to_vec());
+    }
 
     /// The hook restores (and so marks the terminal given back) before the report.
     #[test]

@@ -13,12 +13,13 @@ use tokio::net::TcpListener;
 
 use super::reader::TermInput;
 use super::{Failure, HistoryOpen, Session, Setup, crash, open_history};
+use crate::config::Notify;
 use crate::config::Settings;
 use crate::event::{Action, Effect};
 use crate::input::{Context, action_for, key_action_in};
 use crate::net::{Limits, Stats, bind_listener};
 use crate::store::{Form, ScreenAction};
-use crate::terminal::{Interrupt, Signals, TerminalGuard, bell};
+use crate::terminal::{Interrupt, Signals, TerminalGuard, copy_to_clipboard, notify};
 use crate::ui::{self, Theme};
 
 /// Most queued events handled before drawing again (a burst is drawn once).
@@ -41,7 +42,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     // No grace period: the user is there, and a second quit does not wait.
     let setup = Setup::new(&settings, listener, team, limits, history, None);
     let (mut session, effects) = Session::start(setup, |state| {
-        state.view.bell = settings.bell;
+        state.view.bell = settings.notify != Notify::Off;
         state.view.utc_offset = *Local::now().offset();
     })
     .await
@@ -53,6 +54,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         &mut input,
         effects,
         theme,
+        settings.notify,
     )
     .await;
     let quitting = session.state.quitting;
@@ -77,6 +79,7 @@ async fn main_loop(
     input: &mut TermInput,
     mut effects: Vec<Effect>,
     theme: Theme,
+    mode: Notify,
 ) -> Result<(), Failure> {
     let mut signals = Signals::new().map_err(crash)?;
     let size = terminal.size().map_err(crash)?;
@@ -84,24 +87,8 @@ async fn main_loop(
     let mut dirty = true;
 
     loop {
-        for effect in effects.drain(..) {
-            match effect {
-                Effect::Quit => return Ok(()),
-                Effect::Bell => bell(),
-                Effect::Suspend => {
-                    guard.suspend().map_err(crash)?;
-                    repaint(terminal, &mut area)?;
-                    dirty = true;
-                }
-                // Notices are for the headless front end; the rest the sink has run.
-                Effect::Notify(_)
-                | Effect::Send { .. }
-                | Effect::Transport { .. }
-                | Effect::Persist(_)
-                | Effect::Search { .. }
-                | Effect::LoadOlder { .. }
-                | Effect::Ask(_) => {}
-            }
+        if terminal_effects(&mut effects, terminal, guard, &mut area, &mut dirty, mode)? {
+            return Ok(());
         }
         if dirty {
             draw(session, terminal, area, theme)?;
@@ -149,6 +136,38 @@ async fn main_loop(
             },
         }
     }
+}
+
+/// Runs the effects that are the terminal's; `true` when one of them is `Quit`.
+fn terminal_effects(
+    effects: &mut Vec<Effect>,
+    terminal: &mut Term,
+    guard: &mut TerminalGuard,
+    area: &mut Rect,
+    dirty: &mut bool,
+    mode: Notify,
+) -> Result<bool, Failure> {
+    for effect in effects.drain(..) {
+        match effect {
+            Effect::Quit => return Ok(true),
+            Effect::Bell { team, text } => notify(mode, &team, &text),
+            Effect::Copy(text) => copy_to_clipboard(&text),
+            Effect::Suspend => {
+                guard.suspend().map_err(crash)?;
+                repaint(terminal, area)?;
+                *dirty = true;
+            }
+            // Notices are for the headless front end; the rest the sink has run.
+            Effect::Notify(_)
+            | Effect::Send { .. }
+            | Effect::Transport { .. }
+            | Effect::Persist(_)
+            | Effect::Search { .. }
+            | Effect::LoadOlder { .. }
+            | Effect::Ask(_) => {}
+        }
+    }
+    Ok(false)
 }
 
 /// One frame: today's date and the log's settled scroll position go to the store

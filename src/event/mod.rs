@@ -353,10 +353,16 @@ pub enum Effect {
     },
     /// Tell the user something (the headless front end prints these).
     Notify(Notice),
-    /// A message arrived for a conversation that is not on screen.
-    Bell,
+    /// A message arrived for a conversation that is not on screen: the front end rings
+    /// the bell or shows a desktop notification (`--notify`) of `team: text`.
+    Bell {
+        team: String,
+        text: String,
+    },
     /// Hand the terminal back to the shell (Ctrl+Z).
     Suspend,
+    /// Put this text on the clipboard (the terminal front end writes OSC 52).
+    Copy(String),
     /// Search the whole history; the answer comes back as `SearchResults`.
     Search {
         query: String,

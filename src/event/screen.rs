@@ -78,6 +78,8 @@ pub enum ScreenAction {
     Suspend,
     /// Ctrl+L: clear and draw the whole screen again (the terminal front end does it).
     Repaint,
+    /// Alt+W: copy the newest message on screen to the clipboard (OSC 52).
+    CopyMessage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

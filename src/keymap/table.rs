@@ -221,6 +221,13 @@ pub static KEYMAP: &[Binding] = &[
         "",
     ),
     bind(
+        &[(Char('w'), ALT)],
+        Main,
+        screen(ScreenAction::CopyMessage),
+        "copy the newest message on screen (OSC 52 clipboard)",
+        "",
+    ),
+    bind(
         &[(Up, NONE)],
         Help,
         screen(ScreenAction::Scroll(Scroll::Up(1))),

@@ -24,7 +24,7 @@ pub(super) fn received(
         return peers_full(state, at, from, &text, fx);
     };
     let claimed_ip = header.ip.filter(|ip| *ip != from.ip());
-    let key = arrive(state, at, id, is_exit(&text), fx);
+    let key = arrive(state, at, id, &text, fx);
     push_entry(
         state,
         LogEntry {
@@ -88,9 +88,10 @@ fn arrive(
     state: &mut State,
     at: DateTime<Utc>,
     id: PeerId,
-    exit: bool,
+    text: &str,
     fx: &mut Vec<Effect>,
 ) -> PeerKey {
+    let exit = is_exit(text);
     let peer = &mut state.peers[id.0];
     peer.last_heard = Some(at);
     let arrived = !peer.listed || peer.status == PeerStatus::Contact;
@@ -102,7 +103,10 @@ fn arrive(
     if !state.on_screen(Some(id)) {
         state.peers[id.0].unread += 1;
         if state.view.bell {
-            fx.push(Effect::Bell);
+            fx.push(Effect::Bell {
+                team: key.team_label().to_string(),
+                text: text.to_string(),
+            });
         }
     }
     if arrived && !exit {

@@ -1,5 +1,6 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
+mod clipboard;
 mod found;
 mod inbox;
 mod log;

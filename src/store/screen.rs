@@ -154,6 +154,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
         }
         ScreenAction::Suspend => fx.push(Effect::Suspend),
         ScreenAction::Repaint => {}
+        ScreenAction::CopyMessage => super::clipboard::copy_message(state, fx),
     }
 }
 

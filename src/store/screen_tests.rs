@@ -44,12 +44,16 @@ fn off_screen_messages_are_unread_and_ring_the_bell() {
     h.state.view.bell = true;
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
     let fx = h.recv("10.0.0.3:1", "10.0.0.3:8080 C are you there?");
-    assert!(fx.contains(&Effect::Bell));
+    let bell = Effect::Bell {
+        team: "C".into(),
+        text: "are you there?".into(),
+    };
+    assert!(fx.contains(&bell), "{fx:?}");
     assert_eq!(h.state.peers[1].unread, 1);
     assert_eq!(h.state.total_unread(), 1);
     // On screen: no bell, nothing unread.
     let fx = h.recv("10.0.0.2:1", "10.0.0.2:8080 B here");
-    assert!(!fx.contains(&Effect::Bell));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Bell { .. })));
     assert_eq!(h.state.peers[0].unread, 0);
     // Selecting C reads it.
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
@@ -61,7 +65,7 @@ fn the_bell_is_off_unless_enabled() {
     let mut h = with_two_peers();
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
     let fx = h.recv("10.0.0.3:1", "10.0.0.3:8080 C ping");
-    assert!(!fx.contains(&Effect::Bell));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Bell { .. })));
 }
 
 #[test]
@@ -488,4 +492,41 @@ fn retrying_a_failed_exit_does_not_bring_the_peer_back() {
     let fx = h.act(Action::Retry { id: Some(id) });
     assert_eq!(sends(&fx).len(), 1, "the exit goes again");
     assert!(!h.state.peers[0].listed, "but the peer stays gone");
+}
+
+#[test]
+fn alt_w_copies_the_newest_message_of_the_conversation_on_screen() {
+    let mut h = with_two_peers();
+    let copied = |fx: &[Effect]| {
+        fx.iter()
+            .find_map(|e| match e {
+                Effect::Copy(text) => Some(text.clone()),
+                _ => None,
+            })
+            .expect("a copy effect")
+    };
+    // All peers: the newest message of all, C's.
+    let fx = screen(&mut h, ScreenAction::CopyMessage);
+    assert_eq!(copied(&fx), "hi from C");
+    assert_eq!(
+        h.state.view.flash.as_ref().unwrap().text,
+        "copied 9 characters"
+    );
+    // B's conversation: B's message, though C's is newer.
+    screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let fx = screen(&mut h, ScreenAction::CopyMessage);
+    assert_eq!(copied(&fx), "hi from B");
+    // Scrolled up past the newest: the message at the bottom of the pane.
+    h.recv("10.0.0.2:1", "10.0.0.2:8080 B second");
+    h.state.view.scroll = 1;
+    let fx = screen(&mut h, ScreenAction::CopyMessage);
+    assert_eq!(copied(&fx), "hi from B");
+}
+
+#[test]
+fn alt_w_with_no_message_on_screen_says_so_and_copies_nothing() {
+    let mut h = Harness::new();
+    let fx = screen(&mut h, ScreenAction::CopyMessage);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Copy(_))), "{fx:?}");
+    assert!(h.state.view.flash.as_ref().unwrap().error);
 }
