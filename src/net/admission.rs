@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::Limits;
 use super::limits::{BURST_SECONDS, Over, SourceTable};
+use super::notices::RefusalNotices;
 use crate::event::NetEvent;
 
 /// Open connections per source IP.
@@ -44,49 +44,11 @@ impl Drop for SourceGuard {
     }
 }
 
-/// A source refused for too many open connections is reported at most this often (with
-/// a count), so a flood does not flood the log and the event stream too.
-const REFUSAL_NOTICE_EVERY: Duration = Duration::from_secs(60);
-/// Sources remembered for [`REFUSAL_NOTICE_EVERY`] before old entries are pruned.
-const REFUSAL_NOTICE_SOURCES: usize = 1024;
-
-/// A refused source and why (`connections`, `rate`, `quota`, `peers`).
-type NoticeKey = (IpAddr, &'static str);
-
-/// When each refused source was last reported, per reason, and how many of its
-/// connections or messages were refused since.
-#[derive(Default)]
-struct RefusalNotices(HashMap<NoticeKey, (Instant, u64)>);
-
-impl RefusalNotices {
-    /// Counts one refusal from `ip`; returns how many to report when a notice is due.
-    fn refused(&mut self, ip: NoticeKey, now: Instant) -> Option<u64> {
-        if self.0.len() >= REFUSAL_NOTICE_SOURCES && !self.0.contains_key(&ip) {
-            self.0
-                .retain(|_, (at, _)| now.duration_since(*at) < REFUSAL_NOTICE_EVERY);
-        }
-        match self.0.get_mut(&ip) {
-            Some((at, count)) if now.duration_since(*at) < REFUSAL_NOTICE_EVERY => {
-                *count += 1;
-                None
-            }
-            Some((at, count)) => {
-                let due = *count + 1;
-                (*at, *count) = (now, 0);
-                Some(due)
-            }
-            None => {
-                self.0.insert(ip, (now, 0));
-                Some(1)
-            }
-        }
-    }
-}
-
 /// The per-source admission state shared by the accept loop and the connections:
 /// rate, quota and identity counts, and when each refusal was last reported.
 pub(super) struct Admission {
     sources: SourceTable,
+    /// When each refusal was last reported: the listener's one mechanism for it.
     notices: RefusalNotices,
 }
 
@@ -128,7 +90,7 @@ pub(super) fn too_many_connections(
 ) -> Option<NetEvent> {
     let count = lock(admission)
         .notices
-        .refused((from.ip(), "connections"), Instant::now())?;
+        .refused(from.ip(), "connections", Instant::now())?;
     let max = limits.max_per_source;
     let reason =
         format!("more than {max} connections open from this address: {count} refused with a reset");
@@ -171,7 +133,7 @@ pub(super) fn refused(
 ) -> Option<NetEvent> {
     let count = lock(admission)
         .notices
-        .refused((from.ip(), over.reason()), Instant::now())?;
+        .refused(from.ip(), over.reason(), Instant::now())?;
     let preview = over_text(over, limits, count);
     tracing::info!(%from, reason = over.reason(), %preview, "refused over a limit");
     let reason = over.reason().to_string();
@@ -184,22 +146,34 @@ pub(super) fn refused(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
     fn refusals_are_reported_once_a_minute_with_a_count() {
         let mut notices = RefusalNotices::default();
-        let ip = ("10.0.0.9".parse().unwrap(), "rate");
-        let other = ("10.0.0.10".parse().unwrap(), "rate");
+        let ip: IpAddr = "10.0.0.9".parse().unwrap();
+        let other: IpAddr = "10.0.0.10".parse().unwrap();
         let t0 = Instant::now();
-        assert_eq!(notices.refused(ip, t0), Some(1));
+        assert_eq!(notices.refused(ip, "rate", t0), Some(1));
         for s in 1..=3 {
-            assert_eq!(notices.refused(ip, t0 + Duration::from_secs(s)), None);
+            assert_eq!(
+                notices.refused(ip, "rate", t0 + Duration::from_secs(s)),
+                None
+            );
         }
-        // Another source has its own minute.
-        assert_eq!(notices.refused(other, t0 + Duration::from_secs(2)), Some(1));
-        let later = t0 + REFUSAL_NOTICE_EVERY + Duration::from_secs(1);
-        assert_eq!(notices.refused(ip, later), Some(4));
-        assert_eq!(notices.refused(ip, later), None);
+        // Another source has its own minute, and so has another reason.
+        assert_eq!(
+            notices.refused(other, "rate", t0 + Duration::from_secs(2)),
+            Some(1)
+        );
+        assert_eq!(
+            notices.refused(ip, "quota", t0 + Duration::from_secs(2)),
+            Some(1)
+        );
+        let later = t0 + Duration::from_secs(61);
+        assert_eq!(notices.refused(ip, "rate", later), Some(4));
+        assert_eq!(notices.refused(ip, "rate", later), None);
     }
 }
