@@ -143,37 +143,3 @@ pub(super) fn refused(
         preview,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[test]
-    fn refusals_are_reported_once_a_minute_with_a_count() {
-        let mut notices = RefusalNotices::default();
-        let ip: IpAddr = "10.0.0.9".parse().unwrap();
-        let other: IpAddr = "10.0.0.10".parse().unwrap();
-        let t0 = Instant::now();
-        assert_eq!(notices.refused(ip, "rate", t0), Some(1));
-        for s in 1..=3 {
-            assert_eq!(
-                notices.refused(ip, "rate", t0 + Duration::from_secs(s)),
-                None
-            );
-        }
-        // Another source has its own minute, and so has another reason.
-        assert_eq!(
-            notices.refused(other, "rate", t0 + Duration::from_secs(2)),
-            Some(1)
-        );
-        assert_eq!(
-            notices.refused(ip, "quota", t0 + Duration::from_secs(2)),
-            Some(1)
-        );
-        let later = t0 + Duration::from_secs(61);
-        assert_eq!(notices.refused(ip, "rate", later), Some(4));
-        assert_eq!(notices.refused(ip, "rate", later), None);
-    }
-}
