@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::json;
 use support::{ClassicPeer, Headless, Sandbox, send_acknowledged};
+use tokio::io::AsyncReadExt;
 use tokio::time::timeout;
 
 /// How long brigade's history writer waits on a locked database before it reports a
@@ -271,4 +272,57 @@ async fn the_log_file_is_written_at_the_level_brigade_log_names() {
             "BRIGADE_LOG={level:?}:\n{text}"
         );
     }
+}
+
+/// Quitting lets the history writer commit what it was given before the process ends
+/// (`Session::shutdown`), bounded by the writer's busy timeout. A message is delivered
+/// while the history is locked, so its `delivered` state waits in the writer; brigade
+/// is told to quit (nothing is undelivered, so at once). Without that flush the process
+/// would end with the state never written, and the next start would send the message
+/// again. The lock is held for a while after the quit: a brigade that exits during it
+/// has dropped the write, every time; then it is released and the state must be stored.
+#[tokio::test]
+async fn quitting_stores_a_delivery_state_the_writer_still_holds() {
+    let mut a = Headless::start("A", &[]).await;
+    let peer = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let to = peer.local_addr().unwrap().to_string();
+    let conn = db(&a);
+
+    a.cmd(json!({"cmd": "send", "to": to, "team": "C", "text": "delivered at the end"}))
+        .await;
+    let (mut s, _) = timeout(support::WAIT, peer.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut got = Vec::new();
+    timeout(support::WAIT, s.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&got).contains("delivered at the end"));
+    // The outbox row is committed (it went on the wire); lock before the close that
+    // makes it delivered.
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    drop(s);
+    a.expect("delivery", |v| v["status"] == "delivered").await;
+    drop(a.stdin.take());
+    let early = timeout(Duration::from_secs(2), a.child.wait()).await;
+    assert!(
+        early.is_err(),
+        "brigade exited while its writer still held a state to store: {early:?}"
+    );
+    conn.execute_batch("ROLLBACK").unwrap();
+    let status = timeout(support::WAIT, a.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    let stored: String = conn
+        .query_row(
+            "SELECT status FROM messages WHERE text = 'delivered at the end'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, "delivered", "the delivery state was lost at quit");
 }
