@@ -384,3 +384,56 @@ fn start_up_loads_at_most_the_window_in_bytes() {
     let boundary = opened.older_before.expect("older messages exist");
     assert_eq!(opened.records[1].at, boundary);
 }
+
+/// The writer keeps the search index caught up with what it commits: rows written
+/// after start-up are indexed in the transaction that follows their batch, not left to
+/// the scan of the unindexed tail (which keeps search complete, but slow on a large
+/// history). Two flushes make sure the batch holding the rows, and the index step that
+/// follows it, are done.
+#[tokio::test]
+async fn committed_rows_are_indexed_after_their_batch() {
+    use crate::net::{Identity, Limits, Node, NodeConfig, RetryPolicy, bind_listener};
+    use std::time::Duration;
+    let wait = Duration::from_secs(10);
+    let dir = tempfile::tempdir().unwrap();
+    let opened = open(dir.path()).unwrap();
+    let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
+    let config = NodeConfig {
+        identity: Identity {
+            advertise_ip: "127.0.0.1".parse().unwrap(),
+            team: "A".into(),
+        },
+        limits: Limits::default(),
+        retry: RetryPolicy::default(),
+        keys: crate::secure::Keypair::generate(),
+    };
+    let (node, _events) = Node::start(listener, config).unwrap();
+    let (notes_tx, _notes) = tokio::sync::mpsc::unbounded_channel();
+    let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
+    let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let indexed = |c: &Connection| -> (i64, i64) {
+        let to = c
+            .query_row("SELECT indexed_to FROM search_index", [], |r| r.get(0))
+            .unwrap();
+        let max = c
+            .query_row("SELECT max(id) FROM messages", [], |r| r.get(0))
+            .unwrap();
+        (to, max)
+    };
+    for round in 0..3 {
+        for n in 0..5 {
+            let text = format!("round {round} message {n}");
+            writer.persist(Persist::Message(rec(
+                round * 10 + n,
+                false,
+                &text,
+                None,
+                None,
+            )));
+        }
+        writer.flush(wait);
+        writer.flush(wait);
+        let (to, max) = indexed(&other);
+        assert_eq!(to, max, "round {round}: rows committed but never indexed");
+    }
+}
