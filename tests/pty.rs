@@ -640,3 +640,43 @@ fn a_typed_burst_over_1024_bytes_is_read_whole() {
     assert!(a.wait_exit().success());
     a.assert_restored();
 }
+
+/// Ctrl+F, Enter shows the newest hit in its conversation; n and Shift+N go from hit to
+/// hit; Esc returns to the conversation the search started from.
+#[test]
+fn search_hits_are_gone_through_with_n_and_esc_returns() {
+    let mut a = start("A", &[]);
+    let a_port = a.port("A");
+    let peer = format!("127.0.0.1:{a_port}/A");
+    let mut b = start("B", &["--peer", &peer]);
+    a.wait_text("B is active (first message)");
+    b.keys(ALT_DOWN);
+    b.wait_text(&format!("To A (127.0.0.1:{a_port})"));
+    for text in ["the lab at five", "filler", "lab moved to six"] {
+        b.keys(text);
+        b.keys(ENTER);
+        a.wait_text(text);
+    }
+    // Searching from "All peers".
+    a.wait_text("All peers · 1 peer");
+    a.keys("\x06lab");
+    a.wait_text("lab moved to six");
+    // A hit's sender is padded to 12 cells (then 2 spaces), unlike the log's column.
+    let hit = |text: &str| format!("B{}{text}", " ".repeat(13));
+    a.wait_for("both hits listed", |s| {
+        s.contains(&hit("the lab at five")) && s.contains(&hit("lab moved to six"))
+    });
+    a.keys(ENTER);
+    a.wait_text("hit 1 of 2");
+    a.wait_for("B's conversation", |s| !s.contains("All peers · 1 peer"));
+    a.keys("n");
+    a.wait_text("hit 2 of 2");
+    a.keys("N");
+    a.wait_text("hit 1 of 2");
+    a.keys("\x1b");
+    a.wait_for("back in All peers", |s| {
+        s.contains("All peers · 1 peer") && !s.contains("hit 1 of 2")
+    });
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+}

@@ -324,6 +324,10 @@ fn search_overlay_with_hits() {
     );
     s.screen(ScreenAction::NextField);
     assert_snapshot!(s.draw(100, 30));
+    // Enter: the hit in its conversation, the list put away for a bar that says which
+    // hit this is and how to go on (at 80x24 too).
+    s.screen(ScreenAction::Submit);
+    assert_snapshot!("search_going_through_hits_80x24", s.draw(80, 24));
 }
 
 #[test]
@@ -479,7 +483,8 @@ fn a_search_hit_of_this_session_is_shown_highlighted() {
         },
     );
     s.screen(ScreenAction::Submit);
-    assert!(matches!(s.state.view.overlay, Overlay::None));
+    // Going through the hits: the list is put away, a bar says which hit this is.
+    assert!(matches!(&s.state.view.overlay, Overlay::Search(search) if search.browsing));
     s.settle(100, 30);
     let terminal = s.terminal(100, 30);
     let buffer = terminal.backend().buffer();

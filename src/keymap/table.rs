@@ -99,7 +99,7 @@ pub static KEYMAP: &[Binding] = &[
         &[(Esc, NONE)],
         Always,
         screen(ScreenAction::Close),
-        "close a form or this help",
+        "close a form or this help; leave a search where you were",
         "",
     ),
     bind(
@@ -268,6 +268,35 @@ pub static KEYMAP: &[Binding] = &[
         Help,
         screen(ScreenAction::Scroll(Scroll::Bottom)),
         "",
+        "",
+    ),
+    bind(
+        &[(Char('n'), NONE), (Down, NONE)],
+        Search,
+        screen(ScreenAction::NextField),
+        "after a search's Enter: next / previous hit",
+        "",
+    )
+    .labelled("n Shift+N ↓ ↑"),
+    bind(
+        &[(Char('n'), SHIFT), (Up, NONE)],
+        Search,
+        screen(ScreenAction::PrevField),
+        "",
+        "",
+    ),
+    bind(
+        &[(Enter, NONE)],
+        Search,
+        screen(ScreenAction::Submit),
+        "stay at this hit (Esc: back where you were)",
+        "",
+    ),
+    bind(
+        &[(Char('f'), CTRL)],
+        Search,
+        screen(ScreenAction::OpenSearch),
+        "change the query",
         "",
     ),
     bind(

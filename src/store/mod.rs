@@ -16,6 +16,8 @@ mod view;
 #[cfg(test)]
 mod bounds_tests;
 #[cfg(test)]
+mod found_tests;
+#[cfg(test)]
 mod history_tests;
 #[cfg(test)]
 mod screen_tests;

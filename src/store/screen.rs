@@ -124,7 +124,13 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             view.help_scroll = 0;
             view.overlay = Overlay::Help;
         }
-        ScreenAction::OpenSearch => view.overlay = Overlay::Search(SearchView::default()),
+        ScreenAction::OpenSearch => {
+            let back = Some(super::found::here(state));
+            state.view.overlay = Overlay::Search(SearchView {
+                back,
+                ..SearchView::default()
+            });
+        }
         ScreenAction::OpenNewRecipient => {
             view.overlay = Overlay::NewRecipient(Form::new_recipient())
         }

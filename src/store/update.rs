@@ -36,7 +36,10 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         EventKind::SearchResults { query, hits } => {
             super::found::search_results(state, query, hits)
         }
-        EventKind::Older(records) => super::restore::prepend(state, records),
+        EventKind::Older(records) => {
+            super::restore::prepend(state, records);
+            super::found::resume(state, &mut fx);
+        }
         EventKind::Answer { query, result } => fx.push(Effect::Notify(answer(query, result))),
     }
     fx

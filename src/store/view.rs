@@ -140,6 +140,27 @@ pub struct SearchView {
     pub answered: String,
     pub hits: Vec<crate::event::Record>,
     pub selected: usize,
+    /// Going through the hits in their conversations (after Enter): the query box is
+    /// put away, n/N and ↑/↓ jump from hit to hit, Esc goes back.
+    pub browsing: bool,
+    /// The chosen hit is older than the loaded log: older history is being loaded to
+    /// show it.
+    pub waiting: bool,
+    /// Where the view was when the search opened: Esc returns there.
+    pub back: Option<Back>,
+}
+
+/// Where the log was before a search moved it: the conversation and the exact scroll
+/// position in it (and its unread marker and highlight).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Back {
+    pub selection: Selection,
+    pub scroll: usize,
+    pub scroll_lines: isize,
+    pub at_top: bool,
+    pub focus: Focus,
+    pub unread_from: Option<usize>,
+    pub found: Option<(usize, String)>,
 }
 
 /// A short line in the status bar: the last error or hint, until the next key.
