@@ -680,3 +680,45 @@ fn search_hits_are_gone_through_with_n_and_esc_returns() {
     a.keys(CTRL_C);
     assert!(a.wait_exit().success());
 }
+
+/// A draft outlives brigade: typed, not sent, quit; the next start on the same history
+/// has it back in the compose box. A run with --no-history keeps its drafts in memory.
+#[test]
+fn a_draft_is_kept_across_a_restart() {
+    let shared = tempfile::tempdir().unwrap();
+    let args = [
+        "--name",
+        "A",
+        "--port",
+        "0",
+        "--bind",
+        "127.0.0.1",
+        "--advertise-ip",
+        "127.0.0.1",
+    ];
+    let mut a = App::start_in(&args, Some(shared.path()));
+    a.wait_text("A @ 127.0.0.1:");
+    a.keys("half a thought");
+    a.wait_text("half a thought");
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+    let mut again = App::start_in(&args, Some(shared.path()));
+    again.wait_text("A @ 127.0.0.1:");
+    again.wait_text("> half a thought");
+    again.keys(CTRL_C);
+    assert!(again.wait_exit().success());
+
+    // --no-history neither reads nor writes drafts.
+    let mut memory_only = args.to_vec();
+    memory_only.push("--no-history");
+    let mut memory = App::start_in(&memory_only, Some(shared.path()));
+    memory.wait_text("Type a message");
+    memory.keys("not kept");
+    memory.wait_text("> not kept");
+    memory.keys(CTRL_C);
+    assert!(memory.wait_exit().success());
+    let mut last = App::start_in(&args, Some(shared.path()));
+    last.wait_text("> half a thought");
+    last.keys(CTRL_C);
+    assert!(last.wait_exit().success());
+}

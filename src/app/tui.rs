@@ -59,6 +59,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     .await;
     let quitting = session.state.quitting;
     let failed = session.state.failed_count();
+    session.keep_drafts();
     session.shutdown();
     // Said on stderr once the terminal is back, so it stays readable after exit.
     drop(guard);

@@ -1,6 +1,7 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
 mod clipboard;
+mod drafts;
 mod found;
 mod inbox;
 mod log;
@@ -28,6 +29,7 @@ mod tests;
 #[cfg(test)]
 mod trust_tests;
 
+pub use drafts::{keep_drafts, restore_drafts};
 pub use restore::{next_id, restore};
 pub use screen::settle_scroll;
 pub use state::{

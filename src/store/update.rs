@@ -42,6 +42,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         }
         EventKind::Answer { query, result } => fx.push(Effect::Notify(answer(query, result))),
     }
+    super::drafts::keep_changed(state, &mut fx);
     fx
 }
 
