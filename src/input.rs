@@ -47,7 +47,10 @@ impl Context {
             Overlay::None => Context::Main(state.view.focus),
             Overlay::Help => Context::Help,
             Overlay::Search(ref search) if search.browsing => Context::Search,
-            Overlay::NewRecipient(_) | Overlay::Search(_) | Overlay::Confirm(_) => Context::Form,
+            Overlay::NewRecipient(_)
+            | Overlay::Search(_)
+            | Overlay::Confirm(_)
+            | Overlay::ConfirmQuit(_) => Context::Form,
         }
     }
 

@@ -375,7 +375,7 @@ fn ctrl_z_and_sigtstp_suspend_and_resume() {
     a.assert_restored();
 }
 
-/// Ctrl+C with a message still undelivered waits for it (saying so); the peer comes
+/// Ctrl+C with a message still undelivered asks, then waits for it (saying so); the peer comes
 /// up during the wait, gets it, and only then does brigade exit.
 #[test]
 fn quitting_waits_for_undelivered_messages() {
@@ -385,7 +385,14 @@ fn quitting_waits_for_undelivered_messages() {
     // The start-up greeting to C cannot be delivered yet.
     let mut a = start("A", &["--peer", &peer]);
     a.wait_text("A @ 127.0.0.1:");
+    // It asks first; Esc stays, y quits once the message is delivered.
     a.keys(CTRL_C);
+    a.wait_text("1 message not delivered yet: quit anyway?");
+    a.keys("\x1b");
+    a.wait_for("the question gone", |s| !s.contains("quit anyway?"));
+    a.keys(CTRL_C);
+    a.wait_text("1 message not delivered yet: quit anyway?");
+    a.keys("y");
     a.wait_text("quitting once 1 message(s) are delivered");
     let mut c = runtime.block_on(async { later.listen(None) });
     let greeting = runtime.block_on(c.next_text());

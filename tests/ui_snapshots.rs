@@ -348,6 +348,20 @@ fn help_in_a_short_window_says_there_is_more() {
     assert_snapshot!("help_scrolled_to_its_end", end);
 }
 
+/// The terminal front end asks before quitting with messages on their way.
+#[test]
+fn quitting_with_undelivered_messages_asks() {
+    let mut s = conversation();
+    s.state.view.ask_before_quit = true;
+    s.act(Action::Quit);
+    let screen = s.draw(80, 24);
+    assert!(
+        screen.contains("1 message not delivered yet: quit anyway?"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
+}
+
 #[test]
 fn ctrl_d_asks_before_disconnecting() {
     let mut s = conversation();

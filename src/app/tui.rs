@@ -43,6 +43,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     let setup = Setup::new(&settings, listener, team, limits, history, None);
     let (mut session, effects) = Session::start(setup, |state| {
         state.view.bell = settings.notify != Notify::Off;
+        state.view.ask_before_quit = true;
         state.view.utc_offset = *Local::now().offset();
     })
     .await

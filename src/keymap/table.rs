@@ -83,7 +83,7 @@ pub static KEYMAP: &[Binding] = &[
         &[(Char('c'), CTRL), (Char('q'), CTRL)],
         Always,
         Action::Quit,
-        "quit (after pending deliveries; twice: now)",
+        "quit (asks if any are pending; twice: now)",
         "0",
     )
     .hint(2, "quit"),

@@ -21,6 +21,8 @@ mod found_tests;
 #[cfg(test)]
 mod history_tests;
 #[cfg(test)]
+mod quit_tests;
+#[cfg(test)]
 mod screen_tests;
 #[cfg(test)]
 mod slash_tests;

@@ -130,6 +130,8 @@ pub enum Overlay {
     Search(SearchView),
     /// "Disconnect this peer?": y or Enter confirms, Esc (or anything else) cancels.
     Confirm(crate::event::screen::PeerId),
+    /// "N messages not delivered yet: quit anyway?": the same answers.
+    ConfirmQuit(usize),
 }
 
 /// Ctrl+F: a query over the whole history and its hits, newest first.
@@ -212,6 +214,9 @@ pub struct View {
     pub flash: Option<Flash>,
     /// Ring the bell for messages that arrive off screen.
     pub bell: bool,
+    /// Quitting with undelivered messages asks first (the terminal front end; the
+    /// headless one quits as before).
+    pub ask_before_quit: bool,
     /// Local time offset for timestamps (the store itself has no clock or zone).
     pub utc_offset: FixedOffset,
 }
@@ -238,6 +243,7 @@ impl Default for View {
             new_below: 0,
             flash: None,
             bell: false,
+            ask_before_quit: false,
             utc_offset: FixedOffset::east_opt(0).expect("zero is a valid offset"),
         }
     }

@@ -42,6 +42,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
             overlay::render_help(frame, area, theme, scroll, state.me.key)
         }
         Overlay::Confirm(id) => overlay::render_confirm(frame, state, *id, area, theme),
+        Overlay::ConfirmQuit(n) => overlay::render_confirm_quit(frame, *n, area, theme),
         Overlay::Search(search) if search.browsing => {
             overlay::render_search_bar(frame, search, panes.compose, theme)
         }

@@ -131,12 +131,47 @@ pub fn render_confirm(frame: &mut Frame, state: &State, id: PeerId, area: Rect, 
             theme.accent(),
         )),
     ];
-    let rect = centered(area, 56, lines.len() as u16 + 2);
+    question(frame, area, theme, (" Disconnect? ", 56), lines);
+}
+
+/// Quitting with undelivered messages: "N messages not delivered yet: quit anyway?"
+pub fn render_confirm_quit(frame: &mut Frame, undelivered: usize, area: Rect, theme: Theme) {
+    let lines = vec![
+        Line::from(Span::raw(format!(
+            "{undelivered} message{} not delivered yet: quit anyway?",
+            if undelivered == 1 { "" } else { "s" }
+        ))),
+        Line::from(Span::styled(
+            "brigade then waits for them; quitting again stops waiting.",
+            theme.dim(),
+        )),
+        Line::raw(""),
+        Line::from(Span::styled(
+            format!(
+                "y or {}: quit · {}: stay",
+                screen_key(ScreenAction::Submit),
+                screen_key(ScreenAction::Close)
+            ),
+            theme.accent(),
+        )),
+    ];
+    question(frame, area, theme, (" Quit? ", 62), lines);
+}
+
+/// A question in a centred box with a warning border.
+fn question(
+    frame: &mut Frame,
+    area: Rect,
+    theme: Theme,
+    (title, width): (&str, u16),
+    lines: Vec<Line>,
+) {
+    let rect = centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.error())
-        .title(Span::styled(" Disconnect? ", theme.bold()));
+        .title(Span::styled(title.to_string(), theme.bold()));
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
