@@ -55,6 +55,15 @@ pub(super) fn on_search(
     state.view.overlay = Overlay::Search(search);
 }
 
+/// Ctrl+F: an empty query, remembering where the view is for Esc.
+pub(super) fn open(state: &mut State) {
+    let back = Some(here(state));
+    state.view.overlay = Overlay::Search(SearchView {
+        back,
+        ..SearchView::default()
+    });
+}
+
 /// Where the view is now, for Esc to return to.
 pub(super) fn here(state: &State) -> Back {
     let view = &state.view;

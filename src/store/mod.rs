@@ -7,6 +7,7 @@ mod inbox;
 mod log;
 mod outbox;
 mod peers;
+mod quit;
 mod restore;
 mod screen;
 mod state;

@@ -11,12 +11,11 @@ use super::outbox::{send_exit, send_to};
 use super::peers::resolve_recipient;
 use super::state::{PeerId, State};
 use super::view::{
-    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, Settled,
-    single_line,
+    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, Selection, Settled, single_line,
 };
 use crate::discovery::invite::Invite;
 use crate::event::{Action, Effect};
-use crate::keymap::{key_for, keys_for, screen_key};
+use crate::keymap::{keys_for, screen_key};
 use crate::protocol::check_team_name;
 use crate::slash::{Command, Line, parse};
 
@@ -57,7 +56,7 @@ pub(super) fn on_screen(
         },
         Overlay::ConfirmQuit(_) => match action {
             ScreenAction::Submit | ScreenAction::Edit(InputRequest::InsertChar('y' | 'Y')) => {
-                quit(state, true, fx)
+                super::quit::quit(state, true, fx)
             }
             _ => {}
         },
@@ -130,13 +129,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             view.help_scroll = 0;
             view.overlay = Overlay::Help;
         }
-        ScreenAction::OpenSearch => {
-            let back = Some(super::found::here(state));
-            state.view.overlay = Overlay::Search(SearchView {
-                back,
-                ..SearchView::default()
-            });
-        }
+        ScreenAction::OpenSearch => super::found::open(state),
         ScreenAction::OpenNewRecipient => {
             view.overlay = Overlay::NewRecipient(Form::new_recipient())
         }
@@ -167,33 +160,6 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
         ScreenAction::Suspend => fx.push(Effect::Suspend),
         ScreenAction::Repaint => {}
         ScreenAction::CopyMessage => super::clipboard::copy_message(state, fx),
-    }
-}
-
-/// Ctrl+C, Ctrl+Q, /quit: quits at once when nothing is undelivered (or on a second
-/// quit); otherwise asks first (the terminal front end: "N messages not delivered yet:
-/// quit anyway?"), and once `confirmed` waits for the deliveries (the session's
-/// `settle` adds its grace timer), saying so.
-pub(super) fn quit(state: &mut State, confirmed: bool, fx: &mut Vec<Effect>) {
-    let waiting = state.undelivered();
-    let asking = matches!(state.view.overlay, Overlay::ConfirmQuit(_));
-    if waiting == 0 || state.quitting {
-        state.quitting = true;
-        fx.push(Effect::Quit);
-    } else if state.view.ask_before_quit && !confirmed && !asking {
-        state.view.overlay = Overlay::ConfirmQuit(waiting);
-    } else {
-        // Quitting again while asked is the answer too.
-        state.view.overlay = Overlay::None;
-        state.quitting = true;
-        flash(
-            state,
-            format!(
-                "quitting once {waiting} message(s) are delivered; {} again quits now",
-                key_for(&Action::Quit)
-            ),
-            false,
-        );
     }
 }
 

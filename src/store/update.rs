@@ -81,7 +81,7 @@ pub(super) fn on_action(
             Ok(id) => send_exit(state, at, id, fx),
             Err(e) => error(state, at, e, fx),
         },
-        Action::Quit => super::screen::quit(state, false, fx),
+        Action::Quit => super::quit::quit(state, false, fx),
         Action::Retry { id } => {
             let ids = failed_ids(state, id);
             if ids.is_empty() {
