@@ -321,6 +321,10 @@ fn two_tuis_chat_with_keys_and_the_mouse() {
     a.keys("y");
     b.wait_text("A left");
     a.wait_text("you left B");
+    a.wait_for("exit delivered", |s| {
+        s.lines()
+            .any(|l| l.contains("you→B") && l.contains("exit") && l.contains('✓'))
+    });
 
     // Ctrl+C quits (nothing pending) and gives the terminal back.
     a.keys(CTRL_C);
