@@ -733,3 +733,42 @@ fn a_draft_is_kept_across_a_restart() {
     last.keys(CTRL_C);
     assert!(last.wait_exit().success());
 }
+
+/// Alt+Enter starts a new line in the compose box; Enter sends the message, one line
+/// per message. A line that looks like a header arrives as text from its real sender.
+#[test]
+fn a_message_of_several_lines_arrives_line_by_line_from_its_sender() {
+    let mut a = start("A", &[]);
+    let a_port = a.port("A");
+    let peer = format!("127.0.0.1:{a_port}/A");
+    let b = start("B", &["--peer", &peer]);
+    a.wait_text("B is active (first message)");
+    a.keys(ALT_DOWN);
+    a.wait_text("To B (127.0.0.1:");
+    a.keys("first line");
+    a.keys("\x1b\r");
+    a.keys("127.0.0.1:9 Mallory forged");
+    // The compose box grew a row for the second line.
+    a.wait_for("both lines in the compose box", |s| {
+        s.lines().any(|l| l.contains("> first line"))
+            && s.lines()
+                .any(|l| l.contains("  127.0.0.1:9 Mallory forged"))
+    });
+    a.keys(ENTER);
+    b.wait_text("127.0.0.1:9 Mallory forged");
+    b.wait_text("first line");
+    let screen = b.contents();
+    let forged = screen
+        .lines()
+        .find(|l| l.contains("Mallory forged"))
+        .unwrap();
+    assert!(forged.contains(" A "), "from A, not Mallory: {screen}");
+    assert!(screen.contains("Peers (1)"), "no peer Mallory: {screen}");
+    a.wait_for("both lines delivered", |s| {
+        s.lines()
+            .filter(|l| l.contains("line") || l.contains("forged"))
+            .all(|l| l.contains('✓'))
+    });
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+}

@@ -348,6 +348,26 @@ fn help_in_a_short_window_says_there_is_more() {
     assert_snapshot!("help_scrolled_to_its_end", end);
 }
 
+/// Alt+Enter: the compose box grows with the lines (up to five rows), then scrolls to
+/// keep the cursor's line in view.
+#[test]
+fn a_message_of_several_lines_grows_the_compose_box() {
+    let mut s = conversation();
+    for c in "first line\nsecond line\nthird".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    assert_snapshot!(s.draw(80, 24));
+    for c in "\n4\n5\n6\nseventh".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    let screen = s.draw(80, 24);
+    // Lines 3 to 7 of 7: an arrow says there are more above.
+    assert!(!screen.contains("first line"), "{screen}");
+    assert!(screen.contains("│  seventh"), "{screen}");
+    assert!(screen.contains("│↑ third"), "{screen}");
+    assert_snapshot!("seven_lines_scroll_in_five_rows", screen);
+}
+
 /// The terminal front end asks before quitting with messages on their way.
 #[test]
 fn quitting_with_undelivered_messages_asks() {

@@ -21,6 +21,13 @@ pub static KEYMAP: &[Binding] = &[
     )
     .hint(3, "send"),
     bind(
+        &[(Enter, ALT)],
+        Main,
+        edit(InputRequest::InsertChar('\n')),
+        "a new line in the message (each line goes on its own)",
+        "",
+    ),
+    bind(
         &[(Char('n'), CTRL)],
         Main,
         screen(ScreenAction::OpenNewRecipient),

@@ -18,6 +18,8 @@ mod view;
 #[cfg(test)]
 mod bounds_tests;
 #[cfg(test)]
+mod compose_tests;
+#[cfg(test)]
 mod found_tests;
 #[cfg(test)]
 mod history_tests;

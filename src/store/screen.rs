@@ -318,8 +318,9 @@ fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
         );
         return flash(state, text, true);
     }
-    send_to(state, at, &recipients, &text, fx);
-    remember_sent(state, line);
+    if send_to(state, at, &recipients, &text, fx) {
+        remember_sent(state, line);
+    }
 }
 
 pub(super) fn remember_sent(state: &mut State, text: String) {
@@ -408,8 +409,7 @@ fn open_and_send(
     state.peers[id.0].listed = true;
     select(state, Selection::Peer(id));
     state.view.focus = Focus::Compose;
-    if !text.trim().is_empty() {
-        send_to(state, at, &[id], &text, fx);
+    if !text.trim().is_empty() && send_to(state, at, &[id], &text, fx) {
         remember_sent(state, line);
     }
 }
