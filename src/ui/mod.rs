@@ -6,6 +6,7 @@ pub mod layout;
 mod log;
 mod overlay;
 mod peers;
+pub mod residue;
 pub mod theme;
 pub mod wrap;
 
