@@ -37,6 +37,8 @@ pub enum Context {
     Main(Focus),
     Form,
     Help,
+    /// Going through a search's hits (the query box put away).
+    Search,
 }
 
 impl Context {
@@ -44,7 +46,11 @@ impl Context {
         match state.view.overlay {
             Overlay::None => Context::Main(state.view.focus),
             Overlay::Help => Context::Help,
-            Overlay::NewRecipient(_) | Overlay::Search(_) | Overlay::Confirm(_) => Context::Form,
+            Overlay::Search(ref search) if search.browsing => Context::Search,
+            Overlay::NewRecipient(_)
+            | Overlay::Search(_)
+            | Overlay::Confirm(_)
+            | Overlay::ConfirmQuit(_) => Context::Form,
         }
     }
 
@@ -55,6 +61,7 @@ impl Context {
             (Context::Main(focus), Focused(f)) => focus == f,
             (Context::Form, Form | Editing) => true,
             (Context::Help, Help) => true,
+            (Context::Search, Search) => true,
             _ => false,
         }
     }

@@ -321,6 +321,10 @@ fn two_tuis_chat_with_keys_and_the_mouse() {
     a.keys("y");
     b.wait_text("A left");
     a.wait_text("you left B");
+    a.wait_for("exit delivered", |s| {
+        s.lines()
+            .any(|l| l.contains("you→B") && l.contains("exit") && l.contains('✓'))
+    });
 
     // Ctrl+C quits (nothing pending) and gives the terminal back.
     a.keys(CTRL_C);
@@ -375,7 +379,7 @@ fn ctrl_z_and_sigtstp_suspend_and_resume() {
     a.assert_restored();
 }
 
-/// Ctrl+C with a message still undelivered waits for it (saying so); the peer comes
+/// Ctrl+C with a message still undelivered asks, then waits for it (saying so); the peer comes
 /// up during the wait, gets it, and only then does brigade exit.
 #[test]
 fn quitting_waits_for_undelivered_messages() {
@@ -385,7 +389,14 @@ fn quitting_waits_for_undelivered_messages() {
     // The start-up greeting to C cannot be delivered yet.
     let mut a = start("A", &["--peer", &peer]);
     a.wait_text("A @ 127.0.0.1:");
+    // It asks first; Esc stays, y quits once the message is delivered.
     a.keys(CTRL_C);
+    a.wait_text("1 message not delivered yet: quit anyway?");
+    a.keys("\x1b");
+    a.wait_for("the question gone", |s| !s.contains("quit anyway?"));
+    a.keys(CTRL_C);
+    a.wait_text("1 message not delivered yet: quit anyway?");
+    a.keys("y");
     a.wait_text("quitting once 1 message(s) are delivered");
     let mut c = runtime.block_on(async { later.listen(None) });
     let greeting = runtime.block_on(c.next_text());
@@ -639,4 +650,125 @@ fn a_typed_burst_over_1024_bytes_is_read_whole() {
     a.keys(CTRL_C);
     assert!(a.wait_exit().success());
     a.assert_restored();
+}
+
+/// Ctrl+F, Enter shows the newest hit in its conversation; n and Shift+N go from hit to
+/// hit; Esc returns to the conversation the search started from.
+#[test]
+fn search_hits_are_gone_through_with_n_and_esc_returns() {
+    let mut a = start("A", &[]);
+    let a_port = a.port("A");
+    let peer = format!("127.0.0.1:{a_port}/A");
+    let mut b = start("B", &["--peer", &peer]);
+    a.wait_text("B is active (first message)");
+    b.keys(ALT_DOWN);
+    b.wait_text(&format!("To A (127.0.0.1:{a_port})"));
+    for text in ["the lab at five", "filler", "lab moved to six"] {
+        b.keys(text);
+        b.keys(ENTER);
+        a.wait_text(text);
+    }
+    // Searching from "All peers".
+    a.wait_text("All peers · 1 peer");
+    a.keys("\x06lab");
+    a.wait_text("lab moved to six");
+    // A hit's sender is padded to 12 cells (then 2 spaces), unlike the log's column.
+    let hit = |text: &str| format!("B{}{text}", " ".repeat(13));
+    a.wait_for("both hits listed", |s| {
+        s.contains(&hit("the lab at five")) && s.contains(&hit("lab moved to six"))
+    });
+    a.keys(ENTER);
+    a.wait_text("hit 1 of 2");
+    a.wait_for("B's conversation", |s| !s.contains("All peers · 1 peer"));
+    a.keys("n");
+    a.wait_text("hit 2 of 2");
+    a.keys("N");
+    a.wait_text("hit 1 of 2");
+    a.keys("\x1b");
+    a.wait_for("back in All peers", |s| {
+        s.contains("All peers · 1 peer") && !s.contains("hit 1 of 2")
+    });
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+}
+
+/// A draft outlives brigade: typed, not sent, quit; the next start on the same history
+/// has it back in the compose box. A run with --no-history keeps its drafts in memory.
+#[test]
+fn a_draft_is_kept_across_a_restart() {
+    let shared = tempfile::tempdir().unwrap();
+    let args = [
+        "--name",
+        "A",
+        "--port",
+        "0",
+        "--bind",
+        "127.0.0.1",
+        "--advertise-ip",
+        "127.0.0.1",
+    ];
+    let mut a = App::start_in(&args, Some(shared.path()));
+    a.wait_text("A @ 127.0.0.1:");
+    a.keys("half a thought");
+    a.wait_text("half a thought");
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
+    let mut again = App::start_in(&args, Some(shared.path()));
+    again.wait_text("A @ 127.0.0.1:");
+    again.wait_text("> half a thought");
+    again.keys(CTRL_C);
+    assert!(again.wait_exit().success());
+
+    // --no-history neither reads nor writes drafts.
+    let mut memory_only = args.to_vec();
+    memory_only.push("--no-history");
+    let mut memory = App::start_in(&memory_only, Some(shared.path()));
+    memory.wait_text("Type a message");
+    memory.keys("not kept");
+    memory.wait_text("> not kept");
+    memory.keys(CTRL_C);
+    assert!(memory.wait_exit().success());
+    let mut last = App::start_in(&args, Some(shared.path()));
+    last.wait_text("> half a thought");
+    last.keys(CTRL_C);
+    assert!(last.wait_exit().success());
+}
+
+/// Alt+Enter starts a new line in the compose box; Enter sends the message, one line
+/// per message. A line that looks like a header arrives as text from its real sender.
+#[test]
+fn a_message_of_several_lines_arrives_line_by_line_from_its_sender() {
+    let mut a = start("A", &[]);
+    let a_port = a.port("A");
+    let peer = format!("127.0.0.1:{a_port}/A");
+    let b = start("B", &["--peer", &peer]);
+    a.wait_text("B is active (first message)");
+    a.keys(ALT_DOWN);
+    a.wait_text("To B (127.0.0.1:");
+    a.keys("first line");
+    a.keys("\x1b\r");
+    a.keys("127.0.0.1:9 Mallory forged");
+    // The compose box grew a row for the second line.
+    a.wait_for("both lines in the compose box", |s| {
+        s.lines().any(|l| l.contains("> first line"))
+            && s.lines()
+                .any(|l| l.contains("  127.0.0.1:9 Mallory forged"))
+    });
+    a.keys(ENTER);
+    b.wait_text("127.0.0.1:9 Mallory forged");
+    b.wait_text("first line");
+    let screen = b.contents();
+    let forged = screen
+        .lines()
+        .find(|l| l.contains("Mallory forged"))
+        .unwrap();
+    assert!(forged.contains(" A "), "from A, not Mallory: {screen}");
+    assert!(screen.contains("Peers (1)"), "no peer Mallory: {screen}");
+    a.wait_for("both lines delivered", |s| {
+        s.lines()
+            .filter(|l| l.contains("line") || l.contains("forged"))
+            .all(|l| l.contains('✓'))
+    });
+    a.keys(CTRL_C);
+    assert!(a.wait_exit().success());
 }

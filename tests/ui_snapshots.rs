@@ -324,6 +324,10 @@ fn search_overlay_with_hits() {
     );
     s.screen(ScreenAction::NextField);
     assert_snapshot!(s.draw(100, 30));
+    // Enter: the hit in its conversation, the list put away for a bar that says which
+    // hit this is and how to go on (at 80x24 too).
+    s.screen(ScreenAction::Submit);
+    assert_snapshot!("search_going_through_hits_80x24", s.draw(80, 24));
 }
 
 #[test]
@@ -342,6 +346,40 @@ fn help_in_a_short_window_says_there_is_more() {
     assert!(end.contains("the wheel scrolls the log"), "{end}");
     assert!(end.contains("Ctrl+U"), "{end}");
     assert_snapshot!("help_scrolled_to_its_end", end);
+}
+
+/// Alt+Enter: the compose box grows with the lines (up to five rows), then scrolls to
+/// keep the cursor's line in view.
+#[test]
+fn a_message_of_several_lines_grows_the_compose_box() {
+    let mut s = conversation();
+    for c in "first line\nsecond line\nthird".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    assert_snapshot!(s.draw(80, 24));
+    for c in "\n4\n5\n6\nseventh".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    let screen = s.draw(80, 24);
+    // Lines 3 to 7 of 7: an arrow says there are more above.
+    assert!(!screen.contains("first line"), "{screen}");
+    assert!(screen.contains("│  seventh"), "{screen}");
+    assert!(screen.contains("│↑ third"), "{screen}");
+    assert_snapshot!("seven_lines_scroll_in_five_rows", screen);
+}
+
+/// The terminal front end asks before quitting with messages on their way.
+#[test]
+fn quitting_with_undelivered_messages_asks() {
+    let mut s = conversation();
+    s.state.view.ask_before_quit = true;
+    s.act(Action::Quit);
+    let screen = s.draw(80, 24);
+    assert!(
+        screen.contains("1 message not delivered yet: quit anyway?"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
 }
 
 #[test]
@@ -479,7 +517,8 @@ fn a_search_hit_of_this_session_is_shown_highlighted() {
         },
     );
     s.screen(ScreenAction::Submit);
-    assert!(matches!(s.state.view.overlay, Overlay::None));
+    // Going through the hits: the list is put away, a bar says which hit this is.
+    assert!(matches!(&s.state.view.overlay, Overlay::Search(search) if search.browsing));
     s.settle(100, 30);
     let terminal = s.terminal(100, 30);
     let buffer = terminal.backend().buffer();

@@ -120,6 +120,7 @@ impl Session {
             // The pins first: resumed sends must go the way the store chose.
             resume = crate::store::trust::restore_pins(&mut state, opened.pins);
             resume.extend(restore(&mut state, opened.records));
+            crate::store::restore_drafts(&mut state, opened.drafts);
             state.older_before = opened.older_before;
             HistoryHandle {
                 writer: Writer::start(opened.writer_conn, node.sender(), notes_tx),
@@ -236,6 +237,12 @@ impl Session {
 
     pub fn stats(&self) -> &Stats {
         self.sink.node.stats()
+    }
+
+    /// Before exiting: the compose drafts go to the history with the rest.
+    pub fn keep_drafts(&mut self) {
+        let effects = crate::store::keep_drafts(&mut self.state);
+        self.run(effects, Vec::new());
     }
 
     /// Before exiting: let the history commit what it has (bounded).

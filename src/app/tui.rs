@@ -43,6 +43,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     let setup = Setup::new(&settings, listener, team, limits, history, None);
     let (mut session, effects) = Session::start(setup, |state| {
         state.view.bell = settings.notify != Notify::Off;
+        state.view.ask_before_quit = true;
         state.view.utc_offset = *Local::now().offset();
     })
     .await
@@ -59,6 +60,7 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     .await;
     let quitting = session.state.quitting;
     let failed = session.state.failed_count();
+    session.keep_drafts();
     session.shutdown();
     // Said on stderr once the terminal is back, so it stays readable after exit.
     drop(guard);
@@ -85,13 +87,15 @@ async fn main_loop(
     let size = terminal.size().map_err(crash)?;
     let mut area = Rect::new(0, 0, size.width, size.height);
     let mut dirty = true;
+    // Rows with graphemes the terminal may measure otherwise (`ui::residue`).
+    let mut uncertain = Vec::new();
 
     loop {
         if terminal_effects(&mut effects, terminal, guard, &mut area, &mut dirty, mode)? {
             return Ok(());
         }
         if dirty {
-            draw(session, terminal, area, theme)?;
+            draw(session, terminal, area, theme, &mut uncertain)?;
             dirty = false;
         }
         tokio::select! {
@@ -172,11 +176,14 @@ fn terminal_effects(
 
 /// One frame: today's date and the log's settled scroll position go to the store
 /// first, so that what is drawn and what the keys act on agree.
+/// Draws a frame; then writes whole the rows with graphemes the terminal may measure
+/// otherwise, in this frame or the one before (`uncertain`), so none keeps residue.
 fn draw(
     session: &mut Session,
     terminal: &mut Term,
     area: Rect,
     theme: Theme,
+    uncertain: &mut Vec<u16>,
 ) -> Result<(), Failure> {
     session.state.view.today = Some(Local::now().date_naive());
     if let Some(settled) = ui::settle(&session.state, area) {
@@ -186,10 +193,20 @@ fn draw(
         session.state.view.peer_top = top;
     }
     let extra = node_note(session.stats());
-    terminal
+    let frame = terminal
         .draw(|frame| ui::render(frame, &session.state, theme, &extra))
         .map_err(crash)?;
-    Ok(())
+    let now = ui::residue::uncertain_rows(frame.buffer);
+    let mut rows: Vec<u16> = now.iter().chain(uncertain.iter()).copied().collect();
+    rows.retain(|&y| y < frame.area.bottom());
+    rows.sort_unstable();
+    rows.dedup();
+    *uncertain = now;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let buffer = frame.buffer.clone();
+    ui::residue::rewrite(terminal.backend_mut(), &buffer, &rows).map_err(crash)
 }
 
 /// Clears the screen and forgets what was drawn, at the (maybe new) size, so that the

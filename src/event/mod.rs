@@ -332,6 +332,16 @@ pub enum Persist {
     Pin(Pin),
     /// Forget the pin of this peer (the user accepted it as a plaintext peer).
     Unpin(PeerKey),
+    /// Keep (or, empty, forget) the compose draft of a conversation.
+    Draft(Draft),
+}
+
+/// The compose draft of a conversation as the history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    /// `None`: "All peers".
+    pub peer: Option<PeerKey>,
+    pub text: String,
 }
 
 /// What the store asks the world to do.

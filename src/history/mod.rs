@@ -2,6 +2,7 @@
 //! the outbox of undelivered ones. Writes go through one writer thread that commits in
 //! groups; reads use their own connection. One running brigade per data directory.
 
+mod drafts;
 mod pins;
 mod schema;
 mod search;
@@ -43,6 +44,8 @@ pub struct Opened {
     pub records: Vec<Record>,
     /// The pinned keys of peers.
     pub pins: Vec<crate::event::Pin>,
+    /// The compose drafts kept from the last run, one per conversation.
+    pub drafts: Vec<crate::event::Draft>,
     /// Where the loaded window of recent messages starts, when older ones exist.
     pub older_before: Option<DateTime<Utc>>,
     pub writer_conn: Connection,
@@ -117,11 +120,13 @@ pub fn open(dir: &Path) -> Result<Opened, OpenError> {
         .map_err(|e| damaged(e.to_string()))?;
     let (records, older_before) = load(&conn).map_err(|e| damaged(e.to_string()))?;
     let pins = pins::load(&conn).map_err(|e| damaged(e.to_string()))?;
+    let drafts = drafts::load(&conn).map_err(|e| damaged(e.to_string()))?;
     let reader = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| damaged(e.to_string()))?;
     Ok(Opened {
         records,
         pins,
+        drafts,
         older_before,
         writer_conn: conn,
         reader: Reader(Arc::new(Mutex::new(reader))),

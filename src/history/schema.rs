@@ -48,6 +48,15 @@ const MIGRATIONS: &[&str] = &[
         offered INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (peer_ip, peer_port, team)
     );",
+    // 4: compose drafts, one per conversation ("All peers": the empty address), kept
+    // across restarts.
+    "CREATE TABLE drafts (
+        peer_ip TEXT NOT NULL,
+        peer_port INTEGER NOT NULL,
+        team TEXT NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (peer_ip, peer_port, team)
+    );",
 ];
 
 /// The schema version this build writes.
@@ -102,7 +111,7 @@ mod tests {
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 3);
+        assert_eq!(v, VERSION);
         let tables: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_master WHERE name IN ('pins', 'messages_tri') ORDER BY name")
             .unwrap()

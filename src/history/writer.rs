@@ -289,6 +289,7 @@ fn write(conn: &mut Connection, writes: &[Persist]) -> rusqlite::Result<()> {
                 }
                 Persist::Pin(pin) => super::pins::write(&tx, pin)?,
                 Persist::Unpin(peer) => super::pins::delete(&tx, peer)?,
+                Persist::Draft(draft) => super::drafts::write(&tx, draft)?,
             }
         }
     }

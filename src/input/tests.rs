@@ -347,6 +347,7 @@ fn every_help_line_names_keys_that_do_what_it_says() {
         Context::Main(Focus::Peers),
         Context::Form,
         Context::Help,
+        Context::Search,
     ];
     for b in keymap().iter().filter(|b| !b.help.is_empty()) {
         assert!(!b.keys.is_empty(), "{:?} names no key", b.help);

@@ -22,6 +22,8 @@ pub enum When {
     Editing,
     /// The help overlay is open (it scrolls).
     Help,
+    /// Going through a search's hits in their conversations (after Enter).
+    Search,
 }
 
 /// One binding: its keys, where it applies, what it does, and its line in the help.

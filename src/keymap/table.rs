@@ -21,6 +21,13 @@ pub static KEYMAP: &[Binding] = &[
     )
     .hint(3, "send"),
     bind(
+        &[(Enter, ALT)],
+        Main,
+        edit(InputRequest::InsertChar('\n')),
+        "a new line in the message (each line goes on its own)",
+        "",
+    ),
+    bind(
         &[(Char('n'), CTRL)],
         Main,
         screen(ScreenAction::OpenNewRecipient),
@@ -83,7 +90,7 @@ pub static KEYMAP: &[Binding] = &[
         &[(Char('c'), CTRL), (Char('q'), CTRL)],
         Always,
         Action::Quit,
-        "quit (after pending deliveries; twice: now)",
+        "quit (asks if any are pending; twice: now)",
         "0",
     )
     .hint(2, "quit"),
@@ -99,7 +106,7 @@ pub static KEYMAP: &[Binding] = &[
         &[(Esc, NONE)],
         Always,
         screen(ScreenAction::Close),
-        "close a form or this help",
+        "close a form or this help; leave a search where you were",
         "",
     ),
     bind(
@@ -268,6 +275,35 @@ pub static KEYMAP: &[Binding] = &[
         Help,
         screen(ScreenAction::Scroll(Scroll::Bottom)),
         "",
+        "",
+    ),
+    bind(
+        &[(Char('n'), NONE), (Down, NONE)],
+        Search,
+        screen(ScreenAction::NextField),
+        "after a search's Enter: next / previous hit",
+        "",
+    )
+    .labelled("n Shift+N ↓ ↑"),
+    bind(
+        &[(Char('n'), SHIFT), (Up, NONE)],
+        Search,
+        screen(ScreenAction::PrevField),
+        "",
+        "",
+    ),
+    bind(
+        &[(Enter, NONE)],
+        Search,
+        screen(ScreenAction::Submit),
+        "stay at this hit (Esc: back where you were)",
+        "",
+    ),
+    bind(
+        &[(Char('f'), CTRL)],
+        Search,
+        screen(ScreenAction::OpenSearch),
+        "change the query",
         "",
     ),
     bind(

@@ -5,7 +5,7 @@ use tui_input::InputRequest;
 
 use super::log::{flash, select};
 use super::state::{Body, Direction, State};
-use super::view::{Focus, Overlay, ScreenAction, SearchView, Selection, single_line};
+use super::view::{Back, Focus, Overlay, ScreenAction, SearchView, Selection, single_line};
 use crate::event::Effect;
 
 pub(super) fn on_search(
@@ -15,6 +15,10 @@ pub(super) fn on_search(
     fx: &mut Vec<Effect>,
 ) {
     match action {
+        // Going through the hits: Enter stays where the hit is, Ctrl+F edits the query.
+        ScreenAction::Submit if search.browsing => return,
+        ScreenAction::OpenSearch => search.browsing = false,
+        ScreenAction::Edit(_) | ScreenAction::Paste(_) if search.browsing => {}
         ScreenAction::Edit(request) => {
             search.input.handle(request);
             let query = search.input.value().trim().to_string();
@@ -33,27 +37,104 @@ pub(super) fn on_search(
                 query: search.input.value().trim().to_string(),
             });
         }
-        ScreenAction::NextField | ScreenAction::SelectNext => {
-            search.selected = (search.selected + 1).min(search.hits.len().saturating_sub(1));
+        ScreenAction::NextField | ScreenAction::SelectNext if !search.hits.is_empty() => {
+            search.selected = (search.selected + 1).min(search.hits.len() - 1);
+            show(state, &mut search, fx);
         }
-        ScreenAction::PrevField | ScreenAction::SelectPrev => {
+        ScreenAction::PrevField | ScreenAction::SelectPrev if !search.hits.is_empty() => {
             search.selected = search.selected.saturating_sub(1);
+            show(state, &mut search, fx);
         }
-        ScreenAction::Submit => {
-            if let Some(hit) = search.hits.get(search.selected) {
-                if jump_to(state, hit, &search.answered) {
-                    return; // the overlay closes on the hit
-                }
-                flash(
-                    state,
-                    "that message is older than the loaded history: scroll up to load more".into(),
-                    false,
-                );
-            }
+        ScreenAction::Submit if !search.hits.is_empty() => {
+            search.browsing = true;
+            show(state, &mut search, fx);
         }
-        ScreenAction::Close => return,
+        ScreenAction::Close => return go_back(state, search.back),
         _ => {}
     }
+    state.view.overlay = Overlay::Search(search);
+}
+
+/// Ctrl+F: an empty query, remembering where the view is for Esc.
+pub(super) fn open(state: &mut State) {
+    let back = Some(here(state));
+    state.view.overlay = Overlay::Search(SearchView {
+        back,
+        ..SearchView::default()
+    });
+}
+
+/// Where the view is now, for Esc to return to.
+pub(super) fn here(state: &State) -> Back {
+    let view = &state.view;
+    Back {
+        selection: view.selection,
+        scroll: view.scroll,
+        scroll_lines: view.scroll_lines,
+        at_top: view.at_top,
+        focus: view.focus,
+        unread_from: view.unread_from,
+        found: view.found.clone(),
+    }
+}
+
+/// Esc: the conversation and the scroll position from before the search.
+fn go_back(state: &mut State, back: Option<Back>) {
+    let Some(back) = back else { return };
+    select(state, back.selection);
+    let most = state.view_len().saturating_sub(1);
+    let view = &mut state.view;
+    view.scroll = back.scroll.min(most);
+    view.scroll_lines = back.scroll_lines;
+    view.at_top = back.at_top;
+    view.focus = back.focus;
+    view.unread_from = back.unread_from;
+    view.found = back.found;
+}
+
+/// Brings the chosen hit into view in its conversation. When it is older than the
+/// loaded log, older history is loaded (page by page, see `resume`) and it is shown
+/// once it is in.
+fn show(state: &mut State, search: &mut SearchView, fx: &mut Vec<Effect>) {
+    search.waiting = false;
+    let Some(hit) = search.hits.get(search.selected) else {
+        return;
+    };
+    if jump_to(state, hit, &search.answered) {
+        return;
+    }
+    match state.older_before {
+        Some(before) => {
+            search.waiting = true;
+            flash(
+                state,
+                "loading older history to show that message…".into(),
+                false,
+            );
+            if !state.loading_older {
+                state.loading_older = true;
+                fx.push(Effect::LoadOlder { before });
+            }
+        }
+        None => flash(
+            state,
+            "that message is not in the loaded history (its peer is not kept)".into(),
+            true,
+        ),
+    }
+}
+
+/// Older history came in: a search waiting for its hit tries again (and asks for the
+/// page before, until the hit is in or everything is loaded).
+pub(super) fn resume(state: &mut State, fx: &mut Vec<Effect>) {
+    let mut search = match std::mem::take(&mut state.view.overlay) {
+        Overlay::Search(search) if search.waiting => search,
+        other => {
+            state.view.overlay = other;
+            return;
+        }
+    };
+    show(state, &mut search, fx);
     state.view.overlay = Overlay::Search(search);
 }
 
@@ -65,6 +146,8 @@ pub(super) fn search_results(state: &mut State, query: String, hits: Vec<crate::
         search.answered = query;
         search.hits = hits;
         search.selected = 0;
+        search.browsing = false;
+        search.waiting = false;
     }
 }
 

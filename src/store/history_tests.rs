@@ -308,43 +308,11 @@ fn ctrl_f_searches_as_you_type_and_enter_jumps_to_the_hit() {
     );
     assert_eq!(search_hits(&h), 1);
     h.act(Action::Screen(ScreenAction::Submit));
-    assert!(matches!(h.state.view.overlay, Overlay::None));
+    assert!(matches!(&h.state.view.overlay, Overlay::Search(s) if s.browsing));
     assert_eq!(h.state.view.selection, Selection::Peer(PeerId(0)));
     // B's view: the arrival line, then the message, which is at the bottom.
     assert_eq!(h.state.view.scroll, 0);
     assert_eq!(h.state.view.focus, Focus::Log);
-}
-
-#[test]
-fn a_hit_older_than_the_loaded_log_says_so() {
-    let mut h = Harness::new();
-    h.act(Action::Screen(ScreenAction::OpenSearch));
-    h.act(Action::Screen(ScreenAction::Edit(
-        tui_input::InputRequest::InsertChar('x'),
-    )));
-    let old = Record {
-        at: Utc.timestamp_opt(5, 0).unwrap(),
-        peer: PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B"),
-        outgoing: false,
-        text: "x marks the spot".into(),
-        msg_id: None,
-        delivery: None,
-        claimed_ip: None,
-    };
-    let at = Utc.timestamp_opt(0, 0).unwrap();
-    update(
-        &mut h.state,
-        Event {
-            at,
-            kind: EventKind::SearchResults {
-                query: "x".into(),
-                hits: vec![old],
-            },
-        },
-    );
-    h.act(Action::Screen(ScreenAction::Submit));
-    assert!(matches!(h.state.view.overlay, Overlay::Search(_)));
-    assert!(h.state.view.flash.as_ref().unwrap().text.contains("older"));
 }
 
 #[test]

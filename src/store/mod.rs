@@ -1,11 +1,13 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
 mod clipboard;
+mod drafts;
 mod found;
 mod inbox;
 mod log;
 mod outbox;
 mod peers;
+mod quit;
 mod restore;
 mod screen;
 mod state;
@@ -16,7 +18,13 @@ mod view;
 #[cfg(test)]
 mod bounds_tests;
 #[cfg(test)]
+mod compose_tests;
+#[cfg(test)]
+mod found_tests;
+#[cfg(test)]
 mod history_tests;
+#[cfg(test)]
+mod quit_tests;
 #[cfg(test)]
 mod screen_tests;
 #[cfg(test)]
@@ -26,6 +34,7 @@ mod tests;
 #[cfg(test)]
 mod trust_tests;
 
+pub use drafts::{keep_drafts, restore_drafts};
 pub use restore::{next_id, restore};
 pub use screen::settle_scroll;
 pub use state::{

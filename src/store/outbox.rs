@@ -45,22 +45,46 @@ pub(super) fn send(
     send_to(state, at, &recipients, text, fx);
 }
 
-/// Sends `text` to each peer; `exit` disconnects them.
+/// Sends `text` to each peer; `exit` disconnects them. A message of several lines
+/// goes as one message per line, in order (see [`message_lines`]). False when it was
+/// refused (said in the log and the status line).
 pub(super) fn send_to(
     state: &mut State,
     at: DateTime<Utc>,
     recipients: &[PeerId],
     text: &str,
     fx: &mut Vec<Effect>,
-) {
-    for &id in recipients {
-        if is_exit(text) {
-            send_exit(state, at, id, fx);
-        } else {
-            state.peers[id.0].listed = true;
-            queue_send(state, at, id, text, fx);
+) -> bool {
+    let lines = message_lines(text);
+    if lines.len() > 1 && lines.iter().any(|l| is_exit(l)) {
+        let text = "a line of only `exit` would disconnect the peer: send it on its own";
+        error(state, at, text.into(), fx);
+        return false;
+    }
+    for line in lines {
+        for &id in recipients {
+            if is_exit(line) {
+                send_exit(state, at, id, fx);
+            } else {
+                state.peers[id.0].listed = true;
+                queue_send(state, at, id, line, fx);
+            }
         }
     }
+    true
+}
+
+/// The lines a message travels as. The classic protocol is one line per connection,
+/// and a receiver (brigade included) takes a line inside a text that starts like a
+/// header (`1.2.3.4:5 team ...`) as a new message from whoever it names; so each line
+/// is a message of its own, under our header, and no line can pose as another sender.
+/// Blank lines are left out (receivers refuse a header without text), a line's
+/// trailing `\r` too.
+pub fn message_lines(text: &str) -> Vec<&str> {
+    text.split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .filter(|l| !l.trim().is_empty())
+        .collect()
 }
 
 /// Sends `exit` and removes the peer from the list, as the original does.

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use super::log::{push_entry, reindex};
 use super::peers::add_peer;
 use super::state::{Body, Direction, LogEntry, MAX_PEERS, MAX_PEERS_PER_IP, PeerStatus, State};
+use super::view::{Overlay, SearchView, Selection};
 use crate::event::{Delivery, Effect, MsgId, PeerKey, Record};
 
 /// The peers restored from `records` (oldest first) when there are more than the table
@@ -157,7 +158,39 @@ pub(super) fn prepend(state: &mut State, records: Vec<Record>) {
             },
         });
     }
+    let added = state.log.len();
     state.log.extend(newer);
     reindex(state);
     state.view.scroll = scroll;
+    shift_positions(state, added);
+}
+
+/// After `added` entries went before the log: what points into it from the top (the
+/// highlighted hit, the unread marker, where a search returns to) moves down with it.
+fn shift_positions(state: &mut State, added: usize) {
+    let in_view = |state: &State, selection: Selection| match selection {
+        Selection::All => added,
+        Selection::Peer(p) => state.peer_log[p.0]
+            .iter()
+            .take_while(|&&i| i < added)
+            .count(),
+    };
+    let here = in_view(state, state.view.selection);
+    let there = match &state.view.overlay {
+        Overlay::Search(SearchView { back: Some(b), .. }) => in_view(state, b.selection),
+        _ => 0,
+    };
+    let view = &mut state.view;
+    let mut marks = vec![(&mut view.found, &mut view.unread_from, here)];
+    if let Overlay::Search(SearchView { back: Some(b), .. }) = &mut view.overlay {
+        marks.push((&mut b.found, &mut b.unread_from, there));
+    }
+    for (found, unread_from, in_view) in marks {
+        if let Some((i, _)) = found {
+            *i += added;
+        }
+        if let Some(i) = unread_from {
+            *i += in_view;
+        }
+    }
 }

@@ -11,8 +11,7 @@ use super::outbox::{send_exit, send_to};
 use super::peers::resolve_recipient;
 use super::state::{PeerId, State};
 use super::view::{
-    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, Settled,
-    single_line,
+    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, Selection, Settled, single_line,
 };
 use crate::discovery::invite::Invite;
 use crate::event::{Action, Effect};
@@ -52,6 +51,12 @@ pub(super) fn on_screen(
                 if state.peers[id.0].listed =>
             {
                 send_exit(state, at, id, fx)
+            }
+            _ => {}
+        },
+        Overlay::ConfirmQuit(_) => match action {
+            ScreenAction::Submit | ScreenAction::Edit(InputRequest::InsertChar('y' | 'Y')) => {
+                super::quit::quit(state, true, fx)
             }
             _ => {}
         },
@@ -124,7 +129,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             view.help_scroll = 0;
             view.overlay = Overlay::Help;
         }
-        ScreenAction::OpenSearch => view.overlay = Overlay::Search(SearchView::default()),
+        ScreenAction::OpenSearch => super::found::open(state),
         ScreenAction::OpenNewRecipient => {
             view.overlay = Overlay::NewRecipient(Form::new_recipient())
         }
@@ -313,8 +318,9 @@ fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
         );
         return flash(state, text, true);
     }
-    send_to(state, at, &recipients, &text, fx);
-    remember_sent(state, line);
+    if send_to(state, at, &recipients, &text, fx) {
+        remember_sent(state, line);
+    }
 }
 
 pub(super) fn remember_sent(state: &mut State, text: String) {
@@ -403,8 +409,7 @@ fn open_and_send(
     state.peers[id.0].listed = true;
     select(state, Selection::Peer(id));
     state.view.focus = Focus::Compose;
-    if !text.trim().is_empty() {
-        send_to(state, at, &[id], &text, fx);
+    if !text.trim().is_empty() && send_to(state, at, &[id], &text, fx) {
         remember_sent(state, line);
     }
 }

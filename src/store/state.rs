@@ -178,6 +178,8 @@ pub struct State {
     pub(super) log_bytes: usize,
     pub quitting: bool,
     pub view: View,
+    /// The drafts as the history last stored them (see `drafts`).
+    pub(super) saved_drafts: HashMap<Selection, String>,
 }
 
 impl State {
@@ -202,6 +204,7 @@ impl State {
             log_bytes: 0,
             quitting: false,
             view: View::default(),
+            saved_drafts: HashMap::new(),
         }
     }
 

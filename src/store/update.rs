@@ -12,7 +12,6 @@ use super::peers::{lost, resolve_listed};
 use super::screen::{remember_sent, typed_command};
 use super::state::{PeerId, PeerStatus, State};
 use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Query, Record};
-use crate::keymap::key_for;
 use crate::protocol::CONNECT_TEXT;
 use crate::slash::Command;
 use crate::store::ScreenAction;
@@ -36,9 +35,13 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         EventKind::SearchResults { query, hits } => {
             super::found::search_results(state, query, hits)
         }
-        EventKind::Older(records) => super::restore::prepend(state, records),
+        EventKind::Older(records) => {
+            super::restore::prepend(state, records);
+            super::found::resume(state, &mut fx);
+        }
         EventKind::Answer { query, result } => fx.push(Effect::Notify(answer(query, result))),
     }
+    super::drafts::keep_changed(state, &mut fx);
     fx
 }
 
@@ -78,23 +81,7 @@ pub(super) fn on_action(
             Ok(id) => send_exit(state, at, id, fx),
             Err(e) => error(state, at, e, fx),
         },
-        Action::Quit => {
-            let waiting = state.undelivered();
-            if waiting == 0 || state.quitting {
-                state.quitting = true;
-                fx.push(Effect::Quit);
-            } else {
-                state.quitting = true;
-                flash(
-                    state,
-                    format!(
-                        "quitting once {waiting} message(s) are delivered; {} again quits now",
-                        key_for(&Action::Quit)
-                    ),
-                    false,
-                );
-            }
-        }
+        Action::Quit => super::quit::quit(state, false, fx),
         Action::Retry { id } => {
             let ids = failed_ids(state, id);
             if ids.is_empty() {

@@ -130,6 +130,8 @@ pub enum Overlay {
     Search(SearchView),
     /// "Disconnect this peer?": y or Enter confirms, Esc (or anything else) cancels.
     Confirm(crate::event::screen::PeerId),
+    /// "N messages not delivered yet: quit anyway?": the same answers.
+    ConfirmQuit(usize),
 }
 
 /// Ctrl+F: a query over the whole history and its hits, newest first.
@@ -140,6 +142,27 @@ pub struct SearchView {
     pub answered: String,
     pub hits: Vec<crate::event::Record>,
     pub selected: usize,
+    /// Going through the hits in their conversations (after Enter): the query box is
+    /// put away, n/N and ↑/↓ jump from hit to hit, Esc goes back.
+    pub browsing: bool,
+    /// The chosen hit is older than the loaded log: older history is being loaded to
+    /// show it.
+    pub waiting: bool,
+    /// Where the view was when the search opened: Esc returns there.
+    pub back: Option<Back>,
+}
+
+/// Where the log was before a search moved it: the conversation and the exact scroll
+/// position in it (and its unread marker and highlight).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Back {
+    pub selection: Selection,
+    pub scroll: usize,
+    pub scroll_lines: isize,
+    pub at_top: bool,
+    pub focus: Focus,
+    pub unread_from: Option<usize>,
+    pub found: Option<(usize, String)>,
 }
 
 /// A short line in the status bar: the last error or hint, until the next key.
@@ -191,6 +214,9 @@ pub struct View {
     pub flash: Option<Flash>,
     /// Ring the bell for messages that arrive off screen.
     pub bell: bool,
+    /// Quitting with undelivered messages asks first (the terminal front end; the
+    /// headless one quits as before).
+    pub ask_before_quit: bool,
     /// Local time offset for timestamps (the store itself has no clock or zone).
     pub utc_offset: FixedOffset,
 }
@@ -217,6 +243,7 @@ impl Default for View {
             new_below: 0,
             flash: None,
             bell: false,
+            ask_before_quit: false,
             utc_offset: FixedOffset::east_opt(0).expect("zero is a valid offset"),
         }
     }

@@ -23,6 +23,9 @@ pub fn render(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
     frame.render_widget(block, area);
     let inner = area.inner(Margin::new(1, 0)).inner(Margin::new(0, 1));
     let show_cursor = focused && matches!(state.view.overlay, Overlay::None);
+    if state.view.compose.value().contains('\n') {
+        return input_lines(frame, &state.view.compose, inner, theme, show_cursor);
+    }
     input_line(
         frame,
         &state.view.compose,
@@ -99,6 +102,48 @@ pub fn input_line(
     if cursor {
         let x = area.x + 2 + (input.visual_cursor().saturating_sub(scroll)).min(room) as u16;
         frame.set_cursor_position(Position::new(x.min(area.right() - 1), area.y));
+    }
+}
+
+/// A message of several lines (Alt+Enter): as many lines as the box has rows, scrolled
+/// to keep the cursor's line in view; each line scrolls sideways like `input_line`
+/// when it is the cursor's, and is cut at the edge otherwise.
+fn input_lines(frame: &mut Frame, input: &Input, area: Rect, theme: Theme, cursor: bool) {
+    if area.width < 3 || area.height == 0 {
+        return;
+    }
+    let room = (area.width - 2) as usize;
+    let lines: Vec<&str> = input.value().split('\n').collect();
+    // The cursor (a character index) as a line and the text before it on that line.
+    let (mut line, mut left) = (0, input.cursor());
+    while line + 1 < lines.len() && left > lines[line].chars().count() {
+        left -= lines[line].chars().count() + 1;
+        line += 1;
+    }
+    let before: String = lines[line].chars().take(left).collect();
+    let column = width(&before);
+    let rows = area.height as usize;
+    let first = (line + 1).saturating_sub(rows);
+    for (row, (i, text)) in lines.iter().enumerate().skip(first).take(rows).enumerate() {
+        let prefix = match (i, row) {
+            (0, _) => Span::styled("> ", theme.accent()),
+            (_, 0) => Span::styled("↑ ", theme.dim()),
+            _ => Span::raw("  "),
+        };
+        let skip = if i == line {
+            column.saturating_sub(room.saturating_sub(1))
+        } else {
+            0
+        };
+        let spans = vec![prefix, Span::raw(visible_slice(text, skip, room))];
+        let rect = Rect::new(area.x, area.y + row as u16, area.width, 1);
+        frame.render_widget(Paragraph::new(Line::from(spans)), rect);
+    }
+    if cursor {
+        let skip = column.saturating_sub(room.saturating_sub(1));
+        let x = area.x + 2 + (column - skip).min(room) as u16;
+        let y = area.y + (line - first) as u16;
+        frame.set_cursor_position(Position::new(x.min(area.right() - 1), y));
     }
 }
 

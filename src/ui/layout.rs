@@ -28,12 +28,34 @@ pub struct Panes {
     pub status: Rect,
 }
 
+/// Rows the compose box grows to for a message of several lines (Alt+Enter); past
+/// them it scrolls.
+pub const COMPOSE_ROWS: u16 = 5;
+
+/// The panes with a one-line compose box.
 pub fn layout(area: Rect) -> Screen {
+    layout_with(area, 1)
+}
+
+/// The panes for this state: the compose box as tall as its lines (at most
+/// [`COMPOSE_ROWS`], and less in a short window).
+pub fn layout_of(state: &State, area: Rect) -> Screen {
+    let lines = state.view.compose.value().split('\n').count() as u16;
+    let room = area.height.saturating_sub(MIN_HEIGHT) + 1;
+    layout_with(area, lines.clamp(1, COMPOSE_ROWS).min(room))
+}
+
+fn layout_with(area: Rect, compose_rows: u16) -> Screen {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return Screen::TooSmall;
     }
     let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
-    let compose = Rect::new(area.x, status.y - 3, area.width, 3);
+    let compose = Rect::new(
+        area.x,
+        status.y - 2 - compose_rows,
+        area.width,
+        2 + compose_rows,
+    );
     let main = Rect::new(area.x, area.y, area.width, compose.y - area.y);
     if area.width < COMPACT_BELOW {
         let selector = Rect::new(main.x, main.y, main.width, 1);
@@ -126,7 +148,7 @@ pub enum Hit {
 }
 
 pub fn hit(state: &State, area: Rect, column: u16, row: u16) -> Hit {
-    let Screen::Panes(panes) = layout(area) else {
+    let Screen::Panes(panes) = layout_of(state, area) else {
         return Hit::Nothing;
     };
     let at = ratatui::layout::Position::new(column, row);

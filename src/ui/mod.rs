@@ -6,6 +6,7 @@ pub mod layout;
 mod log;
 mod overlay;
 mod peers;
+pub mod residue;
 pub mod theme;
 pub mod wrap;
 
@@ -14,13 +15,13 @@ use ratatui::Frame;
 pub use theme::Theme;
 
 use crate::store::{Form, Overlay, ScreenAction, State};
-use layout::{Screen, layout};
+use layout::{Screen, layout_of};
 
 /// Draws the whole screen. `extra` is a short note for the status line (counts of
 /// what the node refused), empty when there is nothing to say.
 pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
     let area = frame.area();
-    let Screen::Panes(panes) = layout(area) else {
+    let Screen::Panes(panes) = layout_of(state, area) else {
         overlay::render_too_small(frame, area, theme);
         return;
     };
@@ -42,6 +43,10 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
             overlay::render_help(frame, area, theme, scroll, state.me.key)
         }
         Overlay::Confirm(id) => overlay::render_confirm(frame, state, *id, area, theme),
+        Overlay::ConfirmQuit(n) => overlay::render_confirm_quit(frame, *n, area, theme),
+        Overlay::Search(search) if search.browsing => {
+            overlay::render_search_bar(frame, search, panes.compose, theme)
+        }
         Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(
             frame,
@@ -62,7 +67,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
 /// store (`store::settle_scroll`) before drawing, so that scrolling by lines stops at
 /// the oldest and the newest line. `None` when there is no log pane.
 pub fn settle(state: &State, area: ratatui::layout::Rect) -> Option<crate::store::Settled> {
-    let Screen::Panes(panes) = layout(area) else {
+    let Screen::Panes(panes) = layout_of(state, area) else {
         return None;
     };
     let inner = panes.log.inner(ratatui::layout::Margin::new(1, 1));
@@ -75,7 +80,7 @@ pub fn settle(state: &State, area: ratatui::layout::Rect) -> Option<crate::store
 /// The first entry the peer list shows at this screen size, for the front end to keep
 /// in `view.peer_top` (see [`layout::peer_first`]); `None` without a peer list.
 pub fn settle_peers(state: &State, area: ratatui::layout::Rect) -> Option<usize> {
-    let Screen::Panes(panes) = layout(area) else {
+    let Screen::Panes(panes) = layout_of(state, area) else {
         return None;
     };
     panes.peers.map(|list| layout::peer_first(state, list))

@@ -9,8 +9,9 @@ use super::compose::input_line;
 use super::layout::centered;
 use super::theme::Theme;
 use super::wrap::{pad, truncate};
+use crate::event::Action;
 use crate::event::PublicKey;
-use crate::keymap::{keymap, screen_key};
+use crate::keymap::{When, key_in, keymap, screen_key};
 use crate::store::{Form, PeerId, ScreenAction, SearchView, State};
 
 /// The help's section on slash commands, from the one table in `crate::slash`.
@@ -130,12 +131,47 @@ pub fn render_confirm(frame: &mut Frame, state: &State, id: PeerId, area: Rect, 
             theme.accent(),
         )),
     ];
-    let rect = centered(area, 56, lines.len() as u16 + 2);
+    question(frame, area, theme, (" Disconnect? ", 56), lines);
+}
+
+/// Quitting with undelivered messages: "N messages not delivered yet: quit anyway?"
+pub fn render_confirm_quit(frame: &mut Frame, undelivered: usize, area: Rect, theme: Theme) {
+    let lines = vec![
+        Line::from(Span::raw(format!(
+            "{undelivered} message{} not delivered yet: quit anyway?",
+            if undelivered == 1 { "" } else { "s" }
+        ))),
+        Line::from(Span::styled(
+            "brigade then waits for them; quitting again stops waiting.",
+            theme.dim(),
+        )),
+        Line::raw(""),
+        Line::from(Span::styled(
+            format!(
+                "y or {}: quit · {}: stay",
+                screen_key(ScreenAction::Submit),
+                screen_key(ScreenAction::Close)
+            ),
+            theme.accent(),
+        )),
+    ];
+    question(frame, area, theme, (" Quit? ", 62), lines);
+}
+
+/// A question in a centred box with a warning border.
+fn question(
+    frame: &mut Frame,
+    area: Rect,
+    theme: Theme,
+    (title, width): (&str, u16),
+    lines: Vec<Line>,
+) {
+    let rect = centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.error())
-        .title(Span::styled(" Disconnect? ", theme.bold()));
+        .title(Span::styled(title.to_string(), theme.bold()));
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -216,6 +252,30 @@ pub fn render_too_small(frame: &mut Frame, area: Rect, theme: Theme) {
     );
 }
 
+/// Going through a search's hits: the query box is put away and a bar over the
+/// compose box says which hit is shown and which keys move on.
+pub fn render_search_bar(frame: &mut Frame, search: &SearchView, area: Rect, theme: Theme) {
+    frame.render_widget(Clear, area);
+    let key = |action| key_in(When::Search, &Action::Screen(action));
+    let title = format!(" Search: {} ", truncate(&search.answered, 40));
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.accent())
+        .title(Span::styled(title, theme.bold()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let text = format!(
+        "hit {} of {} · n/N next/previous · {} stay · {} go back · {} new query",
+        search.selected + 1,
+        search.hits.len(),
+        key(ScreenAction::Submit),
+        key(ScreenAction::Close),
+        key(ScreenAction::OpenSearch),
+    );
+    let text = truncate(&text, inner.width as usize);
+    frame.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
+}
+
 /// Ctrl+F: the query, then one line per hit (newest first), the chosen one marked.
 pub fn render_search(
     frame: &mut Frame,
@@ -284,7 +344,7 @@ pub fn render_search(
     }
     frame.render_widget(Paragraph::new(lines), list);
     let footer = format!(
-        "↑↓ choose · {}: show it in its conversation · {}: close",
+        "↑↓ choose · {}: show it, then n / Shift+N for the others · {}: back where you were",
         screen_key(ScreenAction::Submit),
         screen_key(ScreenAction::Close)
     );
