@@ -48,6 +48,16 @@ const MIGRATIONS: &[&str] = &[
         offered INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (peer_ip, peer_port, team)
     );",
+    // 4: the user's notes on peers: a local alias, and when the peer was forgotten
+    // (its messages until then are not listed again at start-up).
+    "CREATE TABLE peer_notes (
+        peer_ip TEXT NOT NULL,
+        peer_port INTEGER NOT NULL,
+        team TEXT NOT NULL,
+        alias TEXT,
+        forgotten_ms INTEGER,
+        PRIMARY KEY (peer_ip, peer_port, team)
+    );",
 ];
 
 /// The schema version this build writes.
@@ -102,7 +112,7 @@ mod tests {
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 3);
+        assert_eq!(v, VERSION);
         let tables: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_master WHERE name IN ('pins', 'messages_tri') ORDER BY name")
             .unwrap()

@@ -4,6 +4,7 @@ mod clipboard;
 mod found;
 mod inbox;
 mod log;
+mod notes;
 mod outbox;
 mod peers;
 mod restore;
@@ -18,6 +19,8 @@ mod bounds_tests;
 #[cfg(test)]
 mod history_tests;
 #[cfg(test)]
+mod notes_tests;
+#[cfg(test)]
 mod screen_tests;
 #[cfg(test)]
 mod slash_tests;
@@ -26,6 +29,7 @@ mod tests;
 #[cfg(test)]
 mod trust_tests;
 
+pub use notes::{MAX_ALIAS, clean_alias, restore_notes};
 pub use restore::{next_id, restore};
 pub use screen::settle_scroll;
 pub use state::{

@@ -130,6 +130,8 @@ pub enum Overlay {
     Search(SearchView),
     /// "Disconnect this peer?": y or Enter confirms, Esc (or anything else) cancels.
     Confirm(crate::event::screen::PeerId),
+    /// "Forget this peer?": k keeps its history, d deletes it, Esc cancels.
+    Forget(crate::event::screen::PeerId),
 }
 
 /// Ctrl+F: a query over the whole history and its hits, newest first.

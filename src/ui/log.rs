@@ -133,8 +133,14 @@ fn title(state: &State, theme: Theme) -> Line<'static> {
         Selection::Peer(id) => {
             let peer = state.peer(id);
             Line::from(vec![
-                Span::styled(format!(" #{} ", peer.key.team_label()), theme.bold()),
-                Span::styled(format!(" {} · ", peer.key.addr()), theme.dim()),
+                Span::styled(format!(" #{} ", peer.name()), theme.bold()),
+                Span::styled(
+                    match peer.alias {
+                        Some(_) => format!(" {}/{} · ", peer.key.addr(), peer.key.team_label()),
+                        None => format!(" {} · ", peer.key.addr()),
+                    },
+                    theme.dim(),
+                ),
                 Span::styled(format!("{} ", status_label(peer.status)), theme.dim()),
             ])
         }
@@ -310,14 +316,16 @@ fn sender_spans(
     sender_w: usize,
     theme: Theme,
 ) -> Vec<Span<'static>> {
-    let team = state.peer(peer).key.team_label();
+    let peer = state.peer(peer);
+    // The colour follows the team (stable whatever the alias); the text, the alias.
+    let (name, team) = (peer.name(), peer.key.team_label());
     match dir {
         Direction::In { .. } => {
-            vec![Span::styled(elide_middle(team, sender_w), theme.peer(team))]
+            vec![Span::styled(elide_middle(name, sender_w), theme.peer(team))]
         }
         Direction::Out { .. } if state.view.selection == Selection::All => vec![
             Span::styled("you→", theme.accent()),
-            Span::styled(elide_middle(team, sender_w - 4), theme.peer(team)),
+            Span::styled(elide_middle(name, sender_w - 4), theme.peer(team)),
         ],
         Direction::Out { .. } => vec![Span::styled("you", theme.accent())],
     }

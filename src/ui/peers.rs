@@ -114,7 +114,7 @@ fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Ve
     };
     let right_width = width(status) + width(&badge);
     let name_room = (width_cells as usize).saturating_sub(right_width + 4);
-    let name = truncate(peer.key.team_label(), name_room);
+    let name = truncate(peer.name(), name_room);
     let left = format!("{}{}{name}", marker(selected), transport_symbol(peer));
     let pad = (width_cells as usize).saturating_sub(width(&left) + right_width);
     let status_style = if peer.trust.held() {
@@ -135,6 +135,10 @@ fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Ve
     } else {
         format!("{} (no port)", peer.key.ip)
     };
+    if peer.alias.is_some() {
+        // Under an alias, the team it really gave, so two peers never look alike.
+        address = format!("{address}/{}", peer.key.team_label());
+    }
     address.push_str(via_tag(peer.via));
     let second = Line::from(Span::styled(
         format!(
@@ -180,7 +184,7 @@ pub fn render_selector(frame: &mut Frame, state: &State, area: Rect, theme: Them
         Selection::Peer(id) => {
             let peer = state.peer(id);
             spans.push(Span::styled(
-                format!("{}{}", transport_symbol(peer), peer.key.team_label()),
+                format!("{}{}", transport_symbol(peer), peer.name()),
                 theme.bold(),
             ));
             spans.push(Span::styled(format!(" {} ", peer.key.addr()), theme.dim()));
