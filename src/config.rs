@@ -175,6 +175,9 @@ pub struct FileConfig {
     pub discovery: Option<String>,
     pub source_rate: Option<u32>,
     pub source_quota: Option<u64>,
+    /// Colours by role (`[theme]`).
+    #[serde(default)]
+    pub theme: crate::ui::Palette,
 }
 
 /// The settings brigade runs with.
@@ -199,6 +202,8 @@ pub struct Settings {
     pub source_rate: u32,
     /// MiB of text per source address per day (0: no limit).
     pub source_quota_mib: u64,
+    /// The config file's colours (`NO_COLOR` still wins).
+    pub theme: crate::ui::Palette,
 }
 
 /// How a message for a conversation not on screen is announced.
@@ -315,6 +320,7 @@ impl Settings {
                 .source_quota
                 .or(file.source_quota)
                 .unwrap_or(DEFAULT_SOURCE_QUOTA_MIB),
+            theme: file.theme,
         };
         if settings.invite && (settings.name.is_none() || settings.port.is_none()) {
             return Err("--invite needs --name TEAM and --port PORT (or both in the config file): the invite names them".into());
@@ -462,6 +468,46 @@ mod tests {
             let err = read_config(&path).unwrap_err();
             assert!(err.contains(at) && err.contains(says), "{text:?}: {err}");
             assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+
+    #[test]
+    fn theme_colours_are_read_and_bad_ones_name_their_place() {
+        let file: FileConfig =
+            toml::from_str("[theme]\nerror = \"light red\"\nborder = \"#00ff88\"\n").unwrap();
+        let s = Settings::merge(Args::default(), file).unwrap();
+        assert_eq!(
+            s.theme.error,
+            Some(crate::ui::Colour(ratatui::style::Color::LightRed))
+        );
+        assert_eq!(
+            s.theme.border,
+            Some(crate::ui::Colour(ratatui::style::Color::Rgb(0, 0xff, 0x88)))
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "name = \"A\"\n[theme]\nerror = \"mauve\"\n",
+                "line 3, column 9",
+                "not a colour",
+            ),
+            (
+                "[theme]\nborder = \"#12\"\n",
+                "line 2, column 10",
+                "#rrggbb",
+            ),
+            (
+                "[theme]\nborders = \"red\"\n",
+                "line 2, column 1",
+                "borders",
+            ),
+            ("[theme]\ntime = 3\n", "line 2, column 8", "string"),
+        ];
+        for (n, (text, at, says)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("{n}.toml"));
+            std::fs::write(&path, text).unwrap();
+            let err = read_config(&path).unwrap_err();
+            assert!(err.contains(at) && err.contains(says), "{text:?}: {err}");
         }
     }
 

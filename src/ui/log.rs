@@ -274,7 +274,7 @@ fn body_lines(
             for (n, piece) in wrapped.into_iter().enumerate() {
                 let mut spans = if n == 0 {
                     vec![
-                        Span::styled(time.clone(), theme.dim()),
+                        Span::styled(time.clone(), theme.time()),
                         Span::raw(" ".repeat(GAP)),
                     ]
                     .into_iter()
@@ -324,10 +324,10 @@ fn sender_spans(
             vec![Span::styled(elide_middle(name, sender_w), theme.peer(team))]
         }
         Direction::Out { .. } if state.view.selection == Selection::All => vec![
-            Span::styled("you→", theme.accent()),
+            Span::styled("you→", theme.own()),
             Span::styled(elide_middle(name, sender_w - 4), theme.peer(team)),
         ],
-        Direction::Out { .. } => vec![Span::styled("you", theme.accent())],
+        Direction::Out { .. } => vec![Span::styled("you", theme.own())],
     }
 }
 

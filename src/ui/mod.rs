@@ -11,7 +11,7 @@ pub mod wrap;
 
 use ratatui::Frame;
 
-pub use theme::Theme;
+pub use theme::{Colour, Palette, Theme};
 
 use crate::store::{Form, Overlay, ScreenAction, State};
 use layout::{Screen, layout};
