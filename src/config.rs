@@ -178,6 +178,9 @@ pub struct FileConfig {
     /// Colours by role (`[theme]`).
     #[serde(default)]
     pub theme: crate::ui::Palette,
+    /// Keys by action name (`[keys]`), checked for unknown names and conflicts.
+    #[serde(default)]
+    pub keys: crate::keymap::Rebinds,
 }
 
 /// The settings brigade runs with.
@@ -204,6 +207,8 @@ pub struct Settings {
     pub source_quota_mib: u64,
     /// The config file's colours (`NO_COLOR` still wins).
     pub theme: crate::ui::Palette,
+    /// The config file's key bindings over the built-in ones.
+    pub keys: crate::keymap::Rebinds,
 }
 
 /// How a message for a conversation not on screen is announced.
@@ -321,6 +326,7 @@ impl Settings {
                 .or(file.source_quota)
                 .unwrap_or(DEFAULT_SOURCE_QUOTA_MIB),
             theme: file.theme,
+            keys: file.keys,
         };
         if settings.invite && (settings.name.is_none() || settings.port.is_none()) {
             return Err("--invite needs --name TEAM and --port PORT (or both in the config file): the invite names them".into());
@@ -388,6 +394,8 @@ pub fn detect_advertise_ip() -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Action;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn args(list: &[&str]) -> Args {
         Args::try_parse_from(std::iter::once("brigade").chain(list.iter().copied())).unwrap()
@@ -509,6 +517,61 @@ mod tests {
             let err = read_config(&path).unwrap_err();
             assert!(err.contains(at) && err.contains(says), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn keys_are_rebound_by_action_name_and_bad_tables_name_their_place() {
+        let file: FileConfig =
+            toml::from_str("[keys]\nconnect = \"ctrl+o\"\nquit = [\"ctrl+c\", \"F10\"]\n").unwrap();
+        let map = Settings::merge(Args::default(), file)
+            .unwrap()
+            .keys
+            .keymap();
+        let connect = map.iter().find(|b| b.action == Action::ConnectAll).unwrap();
+        assert_eq!(connect.keys, [(KeyCode::Char('o'), KeyModifiers::CONTROL)]);
+        let quit = map.iter().find(|b| b.action == Action::Quit).unwrap();
+        assert_eq!(quit.keys_label(), "Ctrl+C F10");
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "[keys]\nconect = \"ctrl+o\"\n",
+                "line 1, column 1",
+                "\"conect\" is not an action",
+            ),
+            ("[keys]\nconnect = \"ctrl+\"\n", "line 1", "is not a key"),
+            (
+                "[keys]\nconnect = \"hyper+k\"\n",
+                "line 1",
+                "not ctrl, alt or shift",
+            ),
+            ("[keys]\nconnect = \"k\"\n", "line 1", "plain character"),
+            (
+                "[keys]\nconnect = \"f2\"\nsearch = \"F2\"\n",
+                "line 1",
+                "F2 is bound to both connect and search",
+            ),
+            (
+                "[keys]\ncopy = \"ctrl+w\"\n",
+                "line 1",
+                "Ctrl+W is bound to both copy and delete-word",
+            ),
+            (
+                "[keys]\nsearch = \"ctrl+k\"\n",
+                "line 1",
+                "Ctrl+K is bound to both connect and search",
+            ),
+            ("[keys]\nsend = []\n", "line 1", "at least one key"),
+        ];
+        for (n, (text, at, says)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("{n}.toml"));
+            std::fs::write(&path, text).unwrap();
+            let err = read_config(&path).unwrap_err();
+            assert!(err.contains(at) && err.contains(says), "{text:?}: {err}");
+        }
+        // Swapping two keys is no conflict.
+        let swap: FileConfig =
+            toml::from_str("[keys]\nconnect = \"ctrl+f\"\nsearch = \"ctrl+k\"\n").unwrap();
+        assert!(Settings::merge(Args::default(), swap).is_ok());
     }
 
     #[test]

@@ -71,6 +71,15 @@ impl Peer {
     pub fn name(&self) -> &str {
         self.alias.as_deref().unwrap_or(self.key.team_label())
     }
+
+    /// Its address, with the team it gave when an alias hides it, so two peers never
+    /// look alike: `10.0.0.2:8080` or `10.0.0.2:8080/B`.
+    pub fn place(&self) -> String {
+        match self.alias {
+            Some(_) => format!("{}/{}", self.key.addr(), self.key.team_label()),
+            None => self.key.addr().to_string(),
+        }
+    }
 }
 
 /// What we know of a peer's long-term key (trust on first use).

@@ -134,13 +134,7 @@ fn title(state: &State, theme: Theme) -> Line<'static> {
             let peer = state.peer(id);
             Line::from(vec![
                 Span::styled(format!(" #{} ", peer.name()), theme.bold()),
-                Span::styled(
-                    match peer.alias {
-                        Some(_) => format!(" {}/{} · ", peer.key.addr(), peer.key.team_label()),
-                        None => format!(" {} · ", peer.key.addr()),
-                    },
-                    theme.dim(),
-                ),
+                Span::styled(format!(" {} · ", peer.place()), theme.dim()),
                 Span::styled(format!("{} ", status_label(peer.status)), theme.dim()),
             ])
         }

@@ -131,14 +131,10 @@ fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Ve
         Span::styled(badge, theme.badge()),
     ]);
     let mut address = if peer.key.reachable() {
-        peer.key.addr().to_string()
+        peer.place()
     } else {
         format!("{} (no port)", peer.key.ip)
     };
-    if peer.alias.is_some() {
-        // Under an alias, the team it really gave, so two peers never look alike.
-        address = format!("{address}/{}", peer.key.team_label());
-    }
     address.push_str(via_tag(peer.via));
     let second = Line::from(Span::styled(
         format!(
