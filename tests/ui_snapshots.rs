@@ -598,3 +598,32 @@ fn forget_asks_whether_to_keep_the_history() {
     assert!(screen.contains("k: keep its history"), "{screen}");
     assert_snapshot!(screen);
 }
+
+/// After a restart the peers come back from the history as they were last known
+/// (Active: they wrote), with when each was last heard.
+#[test]
+fn after_a_restart_peers_show_when_they_were_last_heard() {
+    let mut s = Scene::new();
+    let heard = |peer: &str, team: &str, at: i64, text: &str| Record {
+        at: Utc.timestamp_opt(at, 0).unwrap(),
+        peer: brigade::event::PeerKey::new(peer.parse().unwrap(), 8080, team),
+        outgoing: false,
+        text: text.into(),
+        msg_id: None,
+        delivery: None,
+        claimed_ip: None,
+    };
+    // Oldest first, as the history loads them.
+    let records = vec![
+        heard("10.206.5.228", "Old", 1_770_000_000, "long ago"), // 2 Feb
+        heard("10.213.8.143", "B", 1_780_000_000, "see you tomorrow"), // 28 May
+        heard("10.206.4.122", "C", 1_780_045_000, "morning"),    // 29 May, 08:56
+    ];
+    brigade::store::restore(&mut s.state, records);
+    s.state.view.today = Some(chrono::NaiveDate::from_ymd_opt(2026, 5, 29).unwrap());
+    let screen = s.draw(130, 14);
+    for text in ["yesterday", "heard 08:56", "heard 2 Feb", "Active"] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
+    assert_snapshot!(screen);
+}

@@ -10,7 +10,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::peers::status_label;
 use super::theme::Theme;
 use super::wrap::{elide_middle, truncate, width, wrap};
 use crate::event::{Action, Delivery};
@@ -130,14 +129,7 @@ fn title(state: &State, theme: Theme) -> Line<'static> {
                 ),
             ])
         }
-        Selection::Peer(id) => {
-            let peer = state.peer(id);
-            Line::from(vec![
-                Span::styled(format!(" #{} ", peer.name()), theme.bold()),
-                Span::styled(format!(" {} · ", peer.place()), theme.dim()),
-                Span::styled(format!("{} ", status_label(peer.status)), theme.dim()),
-            ])
-        }
+        Selection::Peer(id) => super::peers::title(state, id, theme),
     }
 }
 
