@@ -124,6 +124,29 @@ mod tests {
     }
 
     #[test]
+    fn a_history_at_schema_3_gains_the_peer_notes_and_keeps_its_pins() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute(
+            "INSERT INTO pins (peer_ip, peer_port, team, key, verified) VALUES ('10.0.0.2', 80, 'B', x'00', 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let (notes, pins): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM peer_notes), (SELECT COUNT(*) FROM pins)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((notes, pins), (0, 1));
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", VERSION + 1)

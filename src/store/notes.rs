@@ -125,6 +125,7 @@ fn forget(state: &mut State, at: DateTime<Utc>, id: PeerId, delete: bool, fx: &m
         set_delivery(state, *msg, Delivery::Failed { reason }, fx);
     }
     let key = state.peers[id.0].key.clone();
+    let mut text = format!("forgot {} ({})", state.peers[id.0].name(), key.addr());
     if state.peers[id.0].trust.key.is_some() {
         fx.push(Effect::Transport {
             to: key.addr(),
@@ -154,7 +155,6 @@ fn forget(state: &mut State, at: DateTime<Utc>, id: PeerId, delete: bool, fx: &m
     peer.gone = false;
     unlist(state, id);
     state.view.unread_from = None;
-    let mut text = format!("forgot {} ({})", key.team_label(), key.addr());
     if !waiting.is_empty() {
         text.push_str(&format!(
             "; {} undelivered message(s) failed",
