@@ -535,16 +535,31 @@ mod tests {
         let cases = [
             (
                 "[keys]\nconect = \"ctrl+o\"\n",
-                "line 1, column 1",
+                "line 2, column 1",
                 "\"conect\" is not an action",
             ),
-            ("[keys]\nconnect = \"ctrl+\"\n", "line 1", "is not a key"),
+            (
+                "[keys]\nconnect = \"ctrl+\"\n",
+                "line 2, column 11",
+                "is not a key",
+            ),
             (
                 "[keys]\nconnect = \"hyper+k\"\n",
-                "line 1",
+                "line 2, column 11",
                 "not ctrl, alt or shift",
             ),
-            ("[keys]\nconnect = \"k\"\n", "line 1", "plain character"),
+            (
+                "[keys]\nconnect = [\"f2\", \"k\"]\n",
+                "line 2, column 11",
+                "plain character",
+            ),
+            ("[keys]\nconnect = 5\n", "line 2, column 11", "a key like"),
+            (
+                "[keys]\nsend = []\n",
+                "line 2, column 8",
+                "at least one key",
+            ),
+            // Two actions on one key: said at the table.
             (
                 "[keys]\nconnect = \"f2\"\nsearch = \"F2\"\n",
                 "line 1",
@@ -560,7 +575,6 @@ mod tests {
                 "line 1",
                 "Ctrl+K is bound to both connect and search",
             ),
-            ("[keys]\nsend = []\n", "line 1", "at least one key"),
         ];
         for (n, (text, at, says)) in cases.iter().enumerate() {
             let path = dir.path().join(format!("{n}.toml"));

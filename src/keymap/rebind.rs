@@ -64,6 +64,12 @@ fn row_of(name: &str) -> Option<usize> {
         .position(|b| b.when == when && b.action == action)
 }
 
+/// What is said of a name that is no action.
+fn unknown(name: &str) -> String {
+    let all: Vec<&str> = names().into_iter().map(|(n, ..)| n).collect();
+    format!("{name:?} is not an action: use one of {}", all.join(", "))
+}
+
 /// How an error names a row: its action name, else the built-in keys and what they do.
 fn describe(row: usize) -> String {
     let b = &KEYMAP[row];
@@ -128,12 +134,47 @@ pub fn parse_key(text: &str) -> Result<(KeyCode, KeyModifiers), String> {
     Ok((code, modifiers))
 }
 
-/// One or several keys for an action.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum KeyList {
-    One(String),
-    Many(Vec<String>),
+/// An action name of `[keys]`, read as its table row (an unknown name is an error
+/// at the name).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Row(usize);
+
+impl<'de> Deserialize<'de> for Row {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        row_of(&name)
+            .map(Row)
+            .ok_or_else(|| serde::de::Error::custom(unknown(&name)))
+    }
+}
+
+/// One key or a list of keys for an action (a bad key is an error at the key).
+struct Keys(Vec<(KeyCode, KeyModifiers)>);
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key like \"ctrl+k\" or a list of keys")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Keys, E> {
+                parse_key(v).map(|k| Keys(vec![k])).map_err(E::custom)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = seq.next_element::<String>()? {
+                    keys.push(parse_key(&k).map_err(serde::de::Error::custom)?);
+                }
+                if keys.is_empty() {
+                    return Err(serde::de::Error::custom("give at least one key"));
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 /// The `[keys]` table, checked: (table row, its new keys).
@@ -145,10 +186,7 @@ impl Rebinds {
     pub fn check(table: &BTreeMap<String, Vec<String>>) -> Result<Rebinds, String> {
         let mut rows = Vec::new();
         for (name, keys) in table {
-            let row = row_of(name).ok_or_else(|| {
-                let all: Vec<&str> = names().into_iter().map(|(n, ..)| n).collect();
-                format!("{name:?} is not an action: use one of {}", all.join(", "))
-            })?;
+            let row = row_of(name).ok_or_else(|| unknown(name))?;
             if keys.is_empty() {
                 return Err(format!("{name}: give at least one key"));
             }
@@ -242,14 +280,14 @@ impl Rebinds {
 
 impl<'de> Deserialize<'de> for Rebinds {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let table = BTreeMap::<String, KeyList>::deserialize(d)?
+        let rows = BTreeMap::<Row, Keys>::deserialize(d)?
             .into_iter()
-            .map(|(name, keys)| match keys {
-                KeyList::One(k) => (name, vec![k]),
-                KeyList::Many(ks) => (name, ks),
-            })
+            .map(|(Row(row), Keys(keys))| (row, keys))
             .collect();
-        Rebinds::check(&table).map_err(serde::de::Error::custom)
+        let rebinds = Rebinds(rows);
+        // Two actions on one key: an error at the whole table.
+        rebinds.conflicts().map_err(serde::de::Error::custom)?;
+        Ok(rebinds)
     }
 }
 
