@@ -130,7 +130,7 @@ fn msg(args: &str) -> Result<Command, String> {
 }
 
 /// What Tab makes of `line`: a command name after `/`, or a peer (`IP:PORT[/TEAM]`,
-/// matched by its start or its team's) after `/msg `. `None` when nothing fits or
+/// matched by its start or its team's) after `/msg ` or `/alias `. `None` when nothing fits or
 /// nothing would change; several fits complete to their common start.
 pub fn complete(line: &str, peers: &[String]) -> Option<String> {
     let rest = line.strip_prefix('/')?;
@@ -143,14 +143,14 @@ pub fn complete(line: &str, peers: &[String]) -> Option<String> {
                 .collect();
             ("/".into(), fits)
         }
-        Some(("msg", arg)) if !arg.contains(' ') => {
+        Some((command @ ("msg" | "alias"), arg)) if !arg.contains(' ') => {
             let team_of = |p: &str| p.split_once('/').map(|(_, t)| t.to_string());
             let fits = peers
                 .iter()
                 .filter(|p| p.starts_with(arg) || team_of(p).is_some_and(|t| t.starts_with(arg)))
                 .cloned()
                 .collect();
-            ("/msg ".into(), fits)
+            (format!("/{command} "), fits)
         }
         Some(_) => return None,
     };
@@ -285,5 +285,9 @@ mod tests {
         );
         assert_eq!(complete("/msg 10.0.0.", &peers), None);
         assert_eq!(complete("/msg 10.0.0.2:8080/Blue hi", &peers), None);
+        assert_eq!(
+            complete("/alias Cy", &peers).as_deref(),
+            Some("/alias 10.0.0.3:9/Cyan ")
+        );
     }
 }
