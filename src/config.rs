@@ -175,6 +175,12 @@ pub struct FileConfig {
     pub discovery: Option<String>,
     pub source_rate: Option<u32>,
     pub source_quota: Option<u64>,
+    /// Colours by role (`[theme]`).
+    #[serde(default)]
+    pub theme: crate::ui::Palette,
+    /// Keys by action name (`[keys]`), checked for unknown names and conflicts.
+    #[serde(default)]
+    pub keys: crate::keymap::Rebinds,
 }
 
 /// The settings brigade runs with.
@@ -199,6 +205,10 @@ pub struct Settings {
     pub source_rate: u32,
     /// MiB of text per source address per day (0: no limit).
     pub source_quota_mib: u64,
+    /// The config file's colours (`NO_COLOR` still wins).
+    pub theme: crate::ui::Palette,
+    /// The config file's key bindings over the built-in ones.
+    pub keys: crate::keymap::Rebinds,
 }
 
 /// How a message for a conversation not on screen is announced.
@@ -315,6 +325,8 @@ impl Settings {
                 .source_quota
                 .or(file.source_quota)
                 .unwrap_or(DEFAULT_SOURCE_QUOTA_MIB),
+            theme: file.theme,
+            keys: file.keys,
         };
         if settings.invite && (settings.name.is_none() || settings.port.is_none()) {
             return Err("--invite needs --name TEAM and --port PORT (or both in the config file): the invite names them".into());
@@ -382,6 +394,8 @@ pub fn detect_advertise_ip() -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Action;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn args(list: &[&str]) -> Args {
         Args::try_parse_from(std::iter::once("brigade").chain(list.iter().copied())).unwrap()
@@ -463,6 +477,115 @@ mod tests {
             assert!(err.contains(at) && err.contains(says), "{text:?}: {err}");
             assert!(!err.contains('\n'), "one line: {err}");
         }
+    }
+
+    #[test]
+    fn theme_colours_are_read_and_bad_ones_name_their_place() {
+        let file: FileConfig =
+            toml::from_str("[theme]\nerror = \"light red\"\nborder = \"#00ff88\"\n").unwrap();
+        let s = Settings::merge(Args::default(), file).unwrap();
+        assert_eq!(
+            s.theme.error,
+            Some(crate::ui::Colour(ratatui::style::Color::LightRed))
+        );
+        assert_eq!(
+            s.theme.border,
+            Some(crate::ui::Colour(ratatui::style::Color::Rgb(0, 0xff, 0x88)))
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "name = \"A\"\n[theme]\nerror = \"mauve\"\n",
+                "line 3, column 9",
+                "not a colour",
+            ),
+            (
+                "[theme]\nborder = \"#12\"\n",
+                "line 2, column 10",
+                "#rrggbb",
+            ),
+            (
+                "[theme]\nborders = \"red\"\n",
+                "line 2, column 1",
+                "borders",
+            ),
+            ("[theme]\ntime = 3\n", "line 2, column 8", "string"),
+        ];
+        for (n, (text, at, says)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("{n}.toml"));
+            std::fs::write(&path, text).unwrap();
+            let err = read_config(&path).unwrap_err();
+            assert!(err.contains(at) && err.contains(says), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn keys_are_rebound_by_action_name_and_bad_tables_name_their_place() {
+        let file: FileConfig =
+            toml::from_str("[keys]\nconnect = \"ctrl+o\"\nquit = [\"ctrl+c\", \"F10\"]\n").unwrap();
+        let map = Settings::merge(Args::default(), file)
+            .unwrap()
+            .keys
+            .keymap();
+        let connect = map.iter().find(|b| b.action == Action::ConnectAll).unwrap();
+        assert_eq!(connect.keys, [(KeyCode::Char('o'), KeyModifiers::CONTROL)]);
+        let quit = map.iter().find(|b| b.action == Action::Quit).unwrap();
+        assert_eq!(quit.keys_label(), "Ctrl+C F10");
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "[keys]\nconect = \"ctrl+o\"\n",
+                "line 2, column 1",
+                "\"conect\" is not an action",
+            ),
+            (
+                "[keys]\nconnect = \"ctrl+\"\n",
+                "line 2, column 11",
+                "is not a key",
+            ),
+            (
+                "[keys]\nconnect = \"hyper+k\"\n",
+                "line 2, column 11",
+                "not ctrl, alt or shift",
+            ),
+            (
+                "[keys]\nconnect = [\"f2\", \"k\"]\n",
+                "line 2, column 11",
+                "plain character",
+            ),
+            ("[keys]\nconnect = 5\n", "line 2, column 11", "a key like"),
+            (
+                "[keys]\nsend = []\n",
+                "line 2, column 8",
+                "at least one key",
+            ),
+            // Two actions on one key: said at the table.
+            (
+                "[keys]\nconnect = \"f2\"\nsearch = \"F2\"\n",
+                "line 1",
+                "F2 is bound to both connect and search",
+            ),
+            (
+                "[keys]\ncopy = \"ctrl+w\"\n",
+                "line 1",
+                "Ctrl+W is bound to both copy and delete-word",
+            ),
+            (
+                "[keys]\nsearch = \"ctrl+k\"\n",
+                "line 1",
+                "Ctrl+K is bound to both connect and search",
+            ),
+        ];
+        for (n, (text, at, says)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("{n}.toml"));
+            std::fs::write(&path, text).unwrap();
+            let err = read_config(&path).unwrap_err();
+            assert!(err.contains(at) && err.contains(says), "{text:?}: {err}");
+        }
+        // Swapping two keys is no conflict.
+        let swap: FileConfig =
+            toml::from_str("[keys]\nconnect = \"ctrl+f\"\nsearch = \"ctrl+k\"\n").unwrap();
+        assert!(Settings::merge(Args::default(), swap).is_ok());
     }
 
     #[test]

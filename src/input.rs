@@ -50,7 +50,8 @@ impl Context {
             Overlay::NewRecipient(_)
             | Overlay::Search(_)
             | Overlay::Confirm(_)
-            | Overlay::ConfirmQuit(_) => Context::Form,
+            | Overlay::ConfirmQuit(_)
+            | Overlay::Forget(_) => Context::Form,
         }
     }
 

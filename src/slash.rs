@@ -18,6 +18,16 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "send to that address, adding the peer",
     ),
     ("retry", "", "retry the failed messages on screen"),
+    (
+        "alias",
+        "[ADDR] [NAME]",
+        "your name for the selected peer (or ADDR)",
+    ),
+    (
+        "forget",
+        "",
+        "forget the selected peer (asks about history)",
+    ),
     ("help", "", "show the keys and these commands"),
     ("quit", "", "quit brigade"),
 ];
@@ -35,6 +45,12 @@ pub enum Command {
     Retry,
     Help,
     Quit,
+    /// A local name for the selected peer, or the one at `peer`; `None` removes it.
+    Alias {
+        peer: Option<(SocketAddr, Option<String>)>,
+        name: Option<String>,
+    },
+    Forget,
 }
 
 /// What a submitted compose line is: text to send, or a command.
@@ -68,8 +84,28 @@ pub fn parse(line: &str) -> Result<Line, String> {
         "retry" => bare(Command::Retry),
         "help" => bare(Command::Help),
         "quit" => bare(Command::Quit),
+        "forget" => bare(Command::Forget),
         "msg" => msg(args).map(Line::Command),
+        "alias" => Ok(Line::Command(alias(args))),
         _ => Err(format!("unknown command /{name}: /help lists them")),
+    }
+}
+
+/// `/alias [IP:PORT[/TEAM]] [NAME]`: a first word that reads as an address names the
+/// peer; the rest is the name (checked by the store, which bounds and cleans it).
+fn alias(args: &str) -> Command {
+    let (first, rest) = args.split_once(' ').unwrap_or((args, ""));
+    let (addr, team) = first.split_once('/').unwrap_or((first, ""));
+    let (peer, name) = match addr.parse::<SocketAddr>() {
+        Ok(addr) => (
+            Some((addr, (!team.is_empty()).then(|| team.to_string()))),
+            rest.trim(),
+        ),
+        Err(_) => (None, args),
+    };
+    Command::Alias {
+        peer,
+        name: (!name.is_empty()).then(|| name.to_string()),
     }
 }
 
@@ -94,7 +130,7 @@ fn msg(args: &str) -> Result<Command, String> {
 }
 
 /// What Tab makes of `line`: a command name after `/`, or a peer (`IP:PORT[/TEAM]`,
-/// matched by its start or its team's) after `/msg `. `None` when nothing fits or
+/// matched by its start or its team's) after `/msg ` or `/alias `. `None` when nothing fits or
 /// nothing would change; several fits complete to their common start.
 pub fn complete(line: &str, peers: &[String]) -> Option<String> {
     let rest = line.strip_prefix('/')?;
@@ -107,14 +143,14 @@ pub fn complete(line: &str, peers: &[String]) -> Option<String> {
                 .collect();
             ("/".into(), fits)
         }
-        Some(("msg", arg)) if !arg.contains(' ') => {
+        Some((command @ ("msg" | "alias"), arg)) if !arg.contains(' ') => {
             let team_of = |p: &str| p.split_once('/').map(|(_, t)| t.to_string());
             let fits = peers
                 .iter()
                 .filter(|p| p.starts_with(arg) || team_of(p).is_some_and(|t| t.starts_with(arg)))
                 .cloned()
                 .collect();
-            ("/msg ".into(), fits)
+            (format!("/{command} "), fits)
         }
         Some(_) => return None,
     };
@@ -157,6 +193,27 @@ mod tests {
         assert_eq!(command("/retry"), Command::Retry);
         assert_eq!(command("/help "), Command::Help);
         assert_eq!(command("/quit"), Command::Quit);
+        assert_eq!(command("/forget"), Command::Forget);
+        assert!(parse("/forget all").is_err());
+    }
+
+    #[test]
+    fn alias_reads_an_optional_peer_and_an_optional_name() {
+        let alias = |peer: Option<(&str, Option<&str>)>, name: Option<&str>| Command::Alias {
+            peer: peer.map(|(a, t)| (a.parse().unwrap(), t.map(String::from))),
+            name: name.map(String::from),
+        };
+        assert_eq!(command("/alias Bob"), alias(None, Some("Bob")));
+        assert_eq!(command("/alias Big  Bob "), alias(None, Some("Big  Bob")));
+        assert_eq!(command("/alias"), alias(None, None));
+        assert_eq!(
+            command("/alias 10.0.0.2:80/B Bob"),
+            alias(Some(("10.0.0.2:80", Some("B"))), Some("Bob"))
+        );
+        assert_eq!(
+            command("/alias 10.0.0.2:80"),
+            alias(Some(("10.0.0.2:80", None)), None)
+        );
     }
 
     #[test]
@@ -228,5 +285,9 @@ mod tests {
         );
         assert_eq!(complete("/msg 10.0.0.", &peers), None);
         assert_eq!(complete("/msg 10.0.0.2:8080/Blue hi", &peers), None);
+        assert_eq!(
+            complete("/alias Cy", &peers).as_deref(),
+            Some("/alias 10.0.0.3:9/Cyan ")
+        );
     }
 }

@@ -585,3 +585,84 @@ fn discovered_peers_show_how_they_were_found() {
     });
     assert_snapshot!(s.draw(100, 30));
 }
+
+/// Types a line into the compose box and submits it.
+fn submit(s: &mut Scene, line: &str) {
+    for c in line.chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    s.screen(ScreenAction::Submit);
+}
+
+#[test]
+fn help_and_hints_show_the_keys_the_config_bound() {
+    let mut s = conversation();
+    let table = [("connect", "f5"), ("search", "ctrl+k"), ("help", "f2")]
+        .into_iter()
+        .map(|(a, k)| (a.to_string(), vec![k.to_string()]))
+        .collect();
+    let map = brigade::keymap::Rebinds::check(&table).unwrap().keymap();
+    let main = brigade::keymap::scoped(map, || s.draw(100, 30));
+    let status = main.lines().last().unwrap();
+    assert!(status.contains("F2 help"), "{status}");
+    assert!(!main.contains("F1"), "{main}");
+    s.screen(ScreenAction::OpenHelp);
+    let help = brigade::keymap::scoped(map, || s.draw(100, 30));
+    assert!(help.contains("F5                connect"), "{help}");
+    assert!(help.contains("Ctrl+K            search"), "{help}");
+    assert_snapshot!(help);
+}
+
+#[test]
+fn an_alias_shows_with_the_address_and_team_under_it() {
+    let mut s = conversation();
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    submit(&mut s, "/alias Bob");
+    let screen = s.draw(100, 30);
+    assert!(screen.contains("Bob"), "{screen}");
+    assert!(screen.contains("10.213.8.143:8080/B"), "{screen}");
+    assert_snapshot!(screen);
+}
+
+#[test]
+fn forget_asks_whether_to_keep_the_history() {
+    let mut s = conversation();
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    submit(&mut s, "/forget");
+    let screen = s.draw(80, 24);
+    assert!(
+        screen.contains("Forget B at 10.213.8.143:8080?"),
+        "{screen}"
+    );
+    assert!(screen.contains("k: keep its history"), "{screen}");
+    assert_snapshot!(screen);
+}
+
+/// After a restart the peers come back from the history as they were last known
+/// (Active: they wrote), with when each was last heard.
+#[test]
+fn after_a_restart_peers_show_when_they_were_last_heard() {
+    let mut s = Scene::new();
+    let heard = |peer: &str, team: &str, at: i64, text: &str| Record {
+        at: Utc.timestamp_opt(at, 0).unwrap(),
+        peer: brigade::event::PeerKey::new(peer.parse().unwrap(), 8080, team),
+        outgoing: false,
+        text: text.into(),
+        msg_id: None,
+        delivery: None,
+        claimed_ip: None,
+    };
+    // Oldest first, as the history loads them.
+    let records = vec![
+        heard("10.206.5.228", "Old", 1_770_000_000, "long ago"), // 2 Feb
+        heard("10.213.8.143", "B", 1_780_000_000, "see you tomorrow"), // 28 May
+        heard("10.206.4.122", "C", 1_780_045_000, "morning"),    // 29 May, 08:56
+    ];
+    brigade::store::restore(&mut s.state, records);
+    s.state.view.today = Some(chrono::NaiveDate::from_ymd_opt(2026, 5, 29).unwrap());
+    let screen = s.draw(130, 14);
+    for text in ["yesterday", "heard 08:56", "heard 2 Feb", "Active"] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
+    assert_snapshot!(screen);
+}

@@ -119,7 +119,9 @@ impl Session {
         let history = history.map(|opened| {
             // The pins first: resumed sends must go the way the store chose.
             resume = crate::store::trust::restore_pins(&mut state, opened.pins);
-            resume.extend(restore(&mut state, opened.records));
+            let mut records = opened.records;
+            crate::store::restore_notes(&mut state, opened.notes, &mut records);
+            resume.extend(restore(&mut state, records));
             crate::store::restore_drafts(&mut state, opened.drafts);
             state.older_before = opened.older_before;
             HistoryHandle {

@@ -28,7 +28,8 @@ const DRAIN: usize = 1024;
 type Term = Terminal<CrosstermBackend<io::Stdout>>;
 
 pub async fn run(settings: Settings) -> Result<(), Failure> {
-    let theme = Theme::from_env();
+    let theme = Theme::from_env().with_palette(settings.theme);
+    crate::keymap::install(settings.keys.keymap());
     let mut guard = TerminalGuard::enter().map_err(|e| Failure::Usage(e.to_string()))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(crash)?;
     let mut input = TermInput::start().map_err(crash)?;

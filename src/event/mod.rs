@@ -320,6 +320,15 @@ pub struct Pin {
     pub offered: bool,
 }
 
+/// What the user noted about a peer, as the history keeps it: a local alias, and when
+/// it was forgotten (`/forget`): its messages until then are not listed again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerNote {
+    pub peer: PeerKey,
+    pub alias: Option<String>,
+    pub forgotten: Option<DateTime<Utc>>,
+}
+
 /// A write the history must make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Persist {
@@ -334,6 +343,18 @@ pub enum Persist {
     Unpin(PeerKey),
     /// Keep (or, empty, forget) the compose draft of a conversation.
     Draft(Draft),
+    /// Set (or with `None` remove) the user's alias for a peer.
+    Alias {
+        peer: PeerKey,
+        alias: Option<String>,
+    },
+    /// The user forgot a peer at `at`: its pin and alias go, and with `delete` its
+    /// messages too (from the search index as well, overwritten on disk).
+    Forget {
+        peer: PeerKey,
+        at: DateTime<Utc>,
+        delete: bool,
+    },
 }
 
 /// The compose draft of a conversation as the history keeps it.

@@ -3,6 +3,7 @@
 //! groups; reads use their own connection. One running brigade per data directory.
 
 mod drafts;
+mod notes;
 mod pins;
 mod schema;
 mod search;
@@ -46,6 +47,8 @@ pub struct Opened {
     pub pins: Vec<crate::event::Pin>,
     /// The compose drafts kept from the last run, one per conversation.
     pub drafts: Vec<crate::event::Draft>,
+    /// The user's aliases and forgotten peers.
+    pub notes: Vec<crate::event::PeerNote>,
     /// Where the loaded window of recent messages starts, when older ones exist.
     pub older_before: Option<DateTime<Utc>>,
     pub writer_conn: Connection,
@@ -114,6 +117,9 @@ pub fn open(dir: &Path) -> Result<Opened, OpenError> {
     // moments. FULL would fsync every group commit.
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(|e| damaged(e.to_string()))?;
+    // A forgotten peer's deleted messages are overwritten, not left in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(|e| damaged(e.to_string()))?;
     schema::migrate(&mut conn).map_err(damaged)?;
     // A write now, so a read-only file or directory shows up here and not later.
     conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
@@ -121,12 +127,14 @@ pub fn open(dir: &Path) -> Result<Opened, OpenError> {
     let (records, older_before) = load(&conn).map_err(|e| damaged(e.to_string()))?;
     let pins = pins::load(&conn).map_err(|e| damaged(e.to_string()))?;
     let drafts = drafts::load(&conn).map_err(|e| damaged(e.to_string()))?;
+    let notes = notes::load(&conn).map_err(|e| damaged(e.to_string()))?;
     let reader = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| damaged(e.to_string()))?;
     Ok(Opened {
         records,
         pins,
         drafts,
+        notes,
         older_before,
         writer_conn: conn,
         reader: Reader(Arc::new(Mutex::new(reader))),

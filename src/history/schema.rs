@@ -57,6 +57,16 @@ const MIGRATIONS: &[&str] = &[
         text TEXT NOT NULL,
         PRIMARY KEY (peer_ip, peer_port, team)
     );",
+    // 5: the user's notes on peers: a local alias, and when the peer was forgotten
+    // (its messages until then are not listed again at start-up).
+    "CREATE TABLE peer_notes (
+        peer_ip TEXT NOT NULL,
+        peer_port INTEGER NOT NULL,
+        team TEXT NOT NULL,
+        alias TEXT,
+        forgotten_ms INTEGER,
+        PRIMARY KEY (peer_ip, peer_port, team)
+    );",
 ];
 
 /// The schema version this build writes.
@@ -120,6 +130,29 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(tables, ["messages_tri", "pins"]);
+    }
+
+    #[test]
+    fn a_history_at_schema_3_gains_the_peer_notes_and_keeps_its_pins() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute(
+            "INSERT INTO pins (peer_ip, peer_port, team, key, verified) VALUES ('10.0.0.2', 80, 'B', x'00', 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let (notes, pins): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM peer_notes), (SELECT COUNT(*) FROM pins)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((notes, pins), (0, 1));
     }
 
     #[test]

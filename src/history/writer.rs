@@ -260,6 +260,7 @@ fn write(conn: &mut Connection, writes: &[Persist]) -> rusqlite::Result<()> {
         return Ok(());
     }
     let tx = conn.transaction()?;
+    let mut erased = false;
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO messages (at_ms, peer_ip, peer_port, team, outgoing, text, msg_id, status, reason, claimed_ip)
@@ -290,10 +291,21 @@ fn write(conn: &mut Connection, writes: &[Persist]) -> rusqlite::Result<()> {
                 Persist::Pin(pin) => super::pins::write(&tx, pin)?,
                 Persist::Unpin(peer) => super::pins::delete(&tx, peer)?,
                 Persist::Draft(draft) => super::drafts::write(&tx, draft)?,
+                Persist::Alias { peer, alias } => super::notes::alias(&tx, peer, alias.as_deref())?,
+                Persist::Forget { peer, at, delete } => {
+                    super::notes::forget(&tx, peer, *at, *delete)?;
+                    erased |= *delete;
+                }
             }
         }
     }
-    tx.commit()
+    tx.commit()?;
+    if erased {
+        // Deleted messages must not linger in the write-ahead log either (the pages
+        // themselves are zeroed: `secure_delete` is on).
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    }
+    Ok(())
 }
 
 /// For tests: the record as it would be written.

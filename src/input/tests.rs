@@ -381,3 +381,30 @@ fn key_labels_read_as_the_help_shows_them() {
     assert_eq!(key_label(PageDown, KeyModifiers::NONE), "PgDn");
     assert_eq!(key_label(BackTab, KeyModifiers::SHIFT), "Shift+Tab");
 }
+
+#[test]
+fn a_rebound_key_fires_its_action_and_the_old_key_does_not() {
+    let table = [
+        ("connect".to_string(), vec!["f5".to_string()]),
+        ("copy".to_string(), vec!["ctrl+o".to_string()]),
+    ]
+    .into_iter()
+    .collect();
+    let map = crate::keymap::Rebinds::check(&table).unwrap().keymap();
+    let state = state_with_peers(1);
+    let press = |code, mods| key_action(&key(code, mods), &state);
+    crate::keymap::scoped(map, || {
+        assert_eq!(press(F(5), NONE), Some(Action::ConnectAll));
+        assert_eq!(press(Char('o'), CTRL), sa(ScreenAction::CopyMessage));
+        // The old keys: Ctrl+K is free (nothing), Alt+W types nothing either.
+        assert_eq!(press(Char('k'), CTRL), None);
+        assert_eq!(press(Char('w'), ALT), None);
+        // What was not rebound keeps its keys.
+        assert_eq!(press(Char('f'), CTRL), sa(ScreenAction::OpenSearch));
+        // Texts that name keys follow.
+        assert_eq!(crate::keymap::key_for(&Action::ConnectAll), "F5");
+    });
+    // Outside the scope, the built-in table again.
+    assert_eq!(press(Char('k'), CTRL), Some(Action::ConnectAll));
+    assert_eq!(press(F(5), NONE), None);
+}

@@ -3,20 +3,23 @@
 //! what the screen says is what the keys do.
 
 mod binding;
+mod rebind;
 mod table;
 
 use crate::event::{Action, ScreenAction};
 pub use binding::{ALT, Binding, CTRL, NONE, SHIFT, When, edit, key_label};
+pub use rebind::{Rebinds, install, names, parse_key, scoped};
 pub use table::KEYMAP;
 
-/// Every binding, in the order the help lists them.
+/// Every binding in force (the built-in table, or as the config file rebound it), in
+/// the order the help lists them.
 pub fn keymap() -> &'static [Binding] {
-    KEYMAP
+    rebind::current()
 }
 
 /// The status line's hints, most useful first: `F1 help`, `Ctrl+C quit`, ...
 pub fn hints() -> Vec<String> {
-    let mut hints: Vec<&Binding> = KEYMAP.iter().filter(|b| b.hint.0 > 0).collect();
+    let mut hints: Vec<&Binding> = keymap().iter().filter(|b| b.hint.0 > 0).collect();
     hints.sort_by_key(|b| b.hint.0);
     hints
         .iter()
@@ -33,7 +36,7 @@ pub fn key_for(action: &Action) -> String {
 /// The first key bound to `action` where `when` applies (bindings for everywhere
 /// included), as the help shows it.
 pub fn key_in(when: When, action: &Action) -> String {
-    KEYMAP
+    keymap()
         .iter()
         .find(|b| &b.action == action && (b.when == when || b.when == When::Always))
         .map(|b| key_label(b.keys[0].0, b.keys[0].1))
@@ -42,7 +45,7 @@ pub fn key_in(when: When, action: &Action) -> String {
 
 /// How the help names the keys of `action` on the main screen (`Alt+↑ Alt+↓`).
 pub fn keys_for(action: &Action) -> String {
-    KEYMAP
+    keymap()
         .iter()
         .find(|b| &b.action == action && (b.when == When::Main || b.when == When::Always))
         .map(Binding::keys_label)

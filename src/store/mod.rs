@@ -5,6 +5,7 @@ mod drafts;
 mod found;
 mod inbox;
 mod log;
+mod notes;
 mod outbox;
 mod peers;
 mod quit;
@@ -24,6 +25,8 @@ mod found_tests;
 #[cfg(test)]
 mod history_tests;
 #[cfg(test)]
+mod notes_tests;
+#[cfg(test)]
 mod quit_tests;
 #[cfg(test)]
 mod screen_tests;
@@ -35,6 +38,7 @@ mod tests;
 mod trust_tests;
 
 pub use drafts::{keep_drafts, restore_drafts};
+pub use notes::{MAX_ALIAS, clean_alias, restore_notes};
 pub use restore::{next_id, restore};
 pub use screen::settle_scroll;
 pub use state::{

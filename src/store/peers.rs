@@ -158,6 +158,7 @@ pub(super) fn add_peer(
         via: Via::Manual,
         gone: false,
         last_heard: None,
+        alias: None,
     };
     let id = match victim {
         Some(id) => {

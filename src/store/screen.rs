@@ -60,6 +60,7 @@ pub(super) fn on_screen(
             }
             _ => {}
         },
+        Overlay::Forget(id) => super::notes::on_forget(state, at, id, action, fx),
         Overlay::NewRecipient(mut form) => {
             match action {
                 ScreenAction::Edit(request) => form.edit(request),

@@ -62,6 +62,24 @@ pub struct Peer {
     pub gone: bool,
     /// When a message from it last arrived (this run or, restored, from the history).
     pub last_heard: Option<DateTime<Utc>>,
+    /// The user's local name for it (`/alias`), shown instead of its team name.
+    pub alias: Option<String>,
+}
+
+impl Peer {
+    /// How the screen names it: the user's alias, else its team.
+    pub fn name(&self) -> &str {
+        self.alias.as_deref().unwrap_or(self.key.team_label())
+    }
+
+    /// Its address, with the team it gave when an alias hides it, so two peers never
+    /// look alike: `10.0.0.2:8080` or `10.0.0.2:8080/B`.
+    pub fn place(&self) -> String {
+        match self.alias {
+            Some(_) => format!("{}/{}", self.key.addr(), self.key.team_label()),
+            None => self.key.addr().to_string(),
+        }
+    }
 }
 
 /// What we know of a peer's long-term key (trust on first use).

@@ -142,6 +142,8 @@ fn run(state: &mut State, at: DateTime<Utc>, command: Command, fx: &mut Vec<Effe
         Command::Quit => on_action(state, at, Action::Quit, fx),
         Command::Disconnect => on_action(state, at, screen(ScreenAction::DisconnectSelected), fx),
         Command::Help => on_action(state, at, screen(ScreenAction::OpenHelp), fx),
+        Command::Alias { peer, name } => super::notes::alias(state, peer, name, fx),
+        Command::Forget => super::notes::ask_forget(state),
         Command::Msg { addr, team, text } => {
             return super::screen::msg(state, at, (addr, team, text), fx);
         }

@@ -132,6 +132,8 @@ pub enum Overlay {
     Confirm(crate::event::screen::PeerId),
     /// "N messages not delivered yet: quit anyway?": the same answers.
     ConfirmQuit(usize),
+    /// "Forget this peer?": k keeps its history, d deletes it, Esc cancels.
+    Forget(crate::event::screen::PeerId),
 }
 
 /// Ctrl+F: a query over the whole history and its hits, newest first.

@@ -58,20 +58,16 @@ pub fn recipient(state: &State) -> String {
             let peer = state.peer(id);
             let key = &peer.key;
             if peer.trust.held() {
-                format!(
-                    "To {} ({}): KEY CHANGED, held",
-                    key.team_label(),
-                    key.addr()
-                )
+                format!("To {} ({}): KEY CHANGED, held", peer.name(), key.addr())
             } else if key.reachable() {
                 let how = if peer.trust.key.is_some() {
                     "encrypted"
                 } else {
                     "plaintext"
                 };
-                format!("To {} ({}), {how}", key.team_label(), key.addr())
+                format!("To {} ({}), {how}", peer.name(), key.addr())
             } else {
-                format!("To {} ({}): no reply port", key.team_label(), key.ip)
+                format!("To {} ({}): no reply port", peer.name(), key.ip)
             }
         }
     }

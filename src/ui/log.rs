@@ -10,7 +10,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::peers::status_label;
 use super::theme::Theme;
 use super::wrap::{elide_middle, truncate, width, wrap};
 use crate::event::{Action, Delivery};
@@ -130,14 +129,7 @@ fn title(state: &State, theme: Theme) -> Line<'static> {
                 ),
             ])
         }
-        Selection::Peer(id) => {
-            let peer = state.peer(id);
-            Line::from(vec![
-                Span::styled(format!(" #{} ", peer.key.team_label()), theme.bold()),
-                Span::styled(format!(" {} · ", peer.key.addr()), theme.dim()),
-                Span::styled(format!("{} ", status_label(peer.status)), theme.dim()),
-            ])
-        }
+        Selection::Peer(id) => super::peers::title(state, id, theme),
     }
 }
 
@@ -268,7 +260,7 @@ fn body_lines(
             for (n, piece) in wrapped.into_iter().enumerate() {
                 let mut spans = if n == 0 {
                     vec![
-                        Span::styled(time.clone(), theme.dim()),
+                        Span::styled(time.clone(), theme.time()),
                         Span::raw(" ".repeat(GAP)),
                     ]
                     .into_iter()
@@ -310,16 +302,18 @@ fn sender_spans(
     sender_w: usize,
     theme: Theme,
 ) -> Vec<Span<'static>> {
-    let team = state.peer(peer).key.team_label();
+    let peer = state.peer(peer);
+    // The colour follows the team (stable whatever the alias); the text, the alias.
+    let (name, team) = (peer.name(), peer.key.team_label());
     match dir {
         Direction::In { .. } => {
-            vec![Span::styled(elide_middle(team, sender_w), theme.peer(team))]
+            vec![Span::styled(elide_middle(name, sender_w), theme.peer(team))]
         }
         Direction::Out { .. } if state.view.selection == Selection::All => vec![
-            Span::styled("you→", theme.accent()),
-            Span::styled(elide_middle(team, sender_w - 4), theme.peer(team)),
+            Span::styled("you→", theme.own()),
+            Span::styled(elide_middle(name, sender_w - 4), theme.peer(team)),
         ],
-        Direction::Out { .. } => vec![Span::styled("you", theme.accent())],
+        Direction::Out { .. } => vec![Span::styled("you", theme.own())],
     }
 }
 

@@ -12,7 +12,7 @@ pub mod wrap;
 
 use ratatui::Frame;
 
-pub use theme::Theme;
+pub use theme::{Colour, Palette, Theme};
 
 use crate::store::{Form, Overlay, ScreenAction, State};
 use layout::{Screen, layout_of};
@@ -47,6 +47,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
         Overlay::Search(search) if search.browsing => {
             overlay::render_search_bar(frame, search, panes.compose, theme)
         }
+        Overlay::Forget(id) => overlay::render_forget(frame, state, *id, area, theme),
         Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(
             frame,

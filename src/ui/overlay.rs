@@ -114,7 +114,7 @@ pub fn render_confirm(frame: &mut Frame, state: &State, id: PeerId, area: Rect, 
     let lines = vec![
         Line::from(vec![
             Span::raw("Disconnect "),
-            Span::styled(peer.key.team_label().to_string(), theme.bold()),
+            Span::styled(peer.name().to_string(), theme.bold()),
             Span::raw(format!(" at {}?", peer.key.addr())),
         ]),
         Line::from(Span::styled(
@@ -158,6 +158,32 @@ pub fn render_confirm_quit(frame: &mut Frame, undelivered: usize, area: Rect, th
     question(frame, area, theme, (" Quit? ", 62), lines);
 }
 
+/// "Forget B?" before `/forget`: keep or delete its history.
+pub fn render_forget(frame: &mut Frame, state: &State, id: PeerId, area: Rect, theme: Theme) {
+    let peer = state.peer(id);
+    let lines = vec![
+        Line::from(vec![
+            Span::raw("Forget "),
+            Span::styled(peer.name().to_string(), theme.bold()),
+            Span::raw(format!(" at {}?", peer.key.addr())),
+        ]),
+        Line::from(Span::styled(
+            "It leaves your list; should it write again, it comes back as new. \
+             Its undelivered messages fail.",
+            theme.dim(),
+        )),
+        Line::raw(""),
+        Line::from(Span::styled(
+            format!(
+                "k: keep its history · d: delete its history · {}: cancel",
+                screen_key(ScreenAction::Close)
+            ),
+            theme.accent(),
+        )),
+    ];
+    question(frame, area, theme, (" Forget? ", 56), lines);
+}
+
 /// A question in a centred box with a warning border.
 fn question(
     frame: &mut Frame,
@@ -166,7 +192,11 @@ fn question(
     (title, width): (&str, u16),
     lines: Vec<Line>,
 ) {
-    let rect = centered(area, width, lines.len() as u16 + 2);
+    let width = width.min(area.width);
+    // Wrapped lines take more rows than there are lines: count them at this width.
+    let inner = width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let rect = centered(area, width, rows as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)

@@ -11,7 +11,7 @@ use super::theme::Theme;
 use super::wrap::{truncate, width};
 use crate::event::Via;
 use crate::keymap::screen_key;
-use crate::store::{Focus, Peer, PeerStatus, ScreenAction, Selection, State};
+use crate::store::{Focus, Peer, PeerId, PeerStatus, ScreenAction, Selection, State};
 
 pub fn render_list(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
     let focused = state.view.focus == Focus::Peers;
@@ -25,7 +25,10 @@ pub fn render_list(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
         let selected = selection == state.view.selection;
         let lines = match selection {
             Selection::All => vec![all_line(state, rect.width, theme)],
-            Selection::Peer(id) => peer_lines(state.peer(id), selected, rect.width, theme),
+            Selection::Peer(id) => {
+                let heard = heard(state.peer(id), state);
+                peer_lines(state.peer(id), selected, rect.width, theme, heard)
+            }
         };
         let mut paragraph = Paragraph::new(lines);
         if selected {
@@ -99,7 +102,41 @@ pub fn transport_symbol(peer: &Peer) -> &'static str {
     }
 }
 
-fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Vec<Line<'static>> {
+/// The log's title for one peer's conversation: its name, address (and team under an
+/// alias), status and when it was last heard.
+pub fn title(state: &State, id: PeerId, theme: Theme) -> Line<'static> {
+    let peer = state.peer(id);
+    let heard = heard(peer, state).map_or_else(String::new, |h| format!("· heard {h} "));
+    Line::from(vec![
+        Span::styled(format!(" #{} ", peer.name()), theme.bold()),
+        Span::styled(format!(" {} · ", peer.place()), theme.dim()),
+        Span::styled(format!("{} ", status_label(peer.status)), theme.dim()),
+        Span::styled(heard, theme.dim()),
+    ])
+}
+
+/// When a peer was last heard (this run or, restored, from the history), for its
+/// address line: the time if today, "yesterday", else the date (with the year when
+/// not this one). Nothing until the front end has said what day it is.
+pub fn heard(peer: &Peer, state: &State) -> Option<String> {
+    use chrono::Datelike;
+    let at = peer.last_heard?.with_timezone(&state.view.utc_offset);
+    let (day, today) = (at.date_naive(), state.view.today?);
+    Some(match day {
+        d if d == today => at.format("%H:%M").to_string(),
+        d if today.pred_opt() == Some(d) => "yesterday".into(),
+        d if d.year() == today.year() => at.format("%-d %b").to_string(),
+        _ => at.format("%-d %b %Y").to_string(),
+    })
+}
+
+fn peer_lines(
+    peer: &Peer,
+    selected: bool,
+    width_cells: u16,
+    theme: Theme,
+    heard: Option<String>,
+) -> Vec<Line<'static>> {
     let status = if peer.trust.held() {
         "KEY CHANGED"
     } else if peer.gone {
@@ -114,7 +151,7 @@ fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Ve
     };
     let right_width = width(status) + width(&badge);
     let name_room = (width_cells as usize).saturating_sub(right_width + 4);
-    let name = truncate(peer.key.team_label(), name_room);
+    let name = truncate(peer.name(), name_room);
     let left = format!("{}{}{name}", marker(selected), transport_symbol(peer));
     let pad = (width_cells as usize).saturating_sub(width(&left) + right_width);
     let status_style = if peer.trust.held() {
@@ -131,18 +168,23 @@ fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Ve
         Span::styled(badge, theme.badge()),
     ]);
     let mut address = if peer.key.reachable() {
-        peer.key.addr().to_string()
+        peer.place()
     } else {
         format!("{} (no port)", peer.key.ip)
     };
     address.push_str(via_tag(peer.via));
-    let second = Line::from(Span::styled(
-        format!(
-            "  {}",
-            truncate(&address, (width_cells as usize).saturating_sub(2))
-        ),
-        theme.dim(),
-    ));
+    let address = format!(
+        "  {}",
+        truncate(&address, (width_cells as usize).saturating_sub(2))
+    );
+    // Right-aligned when it fits: "heard 14:02", else just "14:02".
+    let room = (width_cells as usize).saturating_sub(width(&address) + 1);
+    let heard = heard
+        .into_iter()
+        .flat_map(|h| [format!("heard {h}"), h])
+        .find(|h| width(h) <= room)
+        .unwrap_or_default();
+    let second = justify(address, theme.dim(), heard, theme.dim(), width_cells);
     vec![first, second]
 }
 
@@ -180,7 +222,7 @@ pub fn render_selector(frame: &mut Frame, state: &State, area: Rect, theme: Them
         Selection::Peer(id) => {
             let peer = state.peer(id);
             spans.push(Span::styled(
-                format!("{}{}", transport_symbol(peer), peer.key.team_label()),
+                format!("{}{}", transport_symbol(peer), peer.name()),
                 theme.bold(),
             ));
             spans.push(Span::styled(format!(" {} ", peer.key.addr()), theme.dim()));
