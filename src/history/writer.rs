@@ -9,7 +9,9 @@
 //! succeeds again reports the recovery.
 
 use std::collections::HashSet;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, channel, sync_channel};
+use std::sync::mpsc::{
+    Receiver, RecvTimeoutError, SyncSender, TryRecvError, channel, sync_channel,
+};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
@@ -20,6 +22,13 @@ use crate::net::{NodeSender, Receipt};
 
 /// Most operations in one transaction.
 const BATCH: usize = 4096;
+/// Rows written before the search index catches up while messages keep coming; below
+/// that it catches up once the writer has had nothing to do for [`INDEX_IDLE`]. Each
+/// index transaction is a commit of its own and flushes a new FTS5 segment, so fewer,
+/// larger ones cost less per message (README, Performance). Search scans the rows not
+/// indexed yet, so it is complete meanwhile.
+const INDEX_AFTER_ROWS: usize = 1024;
+const INDEX_IDLE: Duration = Duration::from_millis(20);
 /// Operations waiting for the writer. When the disk cannot keep up and this fills, the
 /// app waits for room (backpressure reaches the senders) rather than grow without end.
 pub const QUEUE: usize = 16 * 1024;
@@ -128,9 +137,15 @@ fn run(
 ) {
     let mut faulty = false;
     let mut ledger = Ledger::default();
-    // Rows committed but not yet in the search index (an older history at start-up).
-    let mut unindexed = true;
-    while let Ok(first) = next_op(&rx, unindexed) {
+    // Rows committed but maybe not yet in the search index; a backlog (an older history
+    // at start-up) is indexed chunk after chunk, the fresh rows as they add up.
+    let mut index = Index {
+        unindexed: true,
+        backlog: true,
+        fresh: 0,
+    };
+    while let Ok(first) = next_op(&rx, &index) {
+        let idle = first.is_none();
         let mut batch: Vec<Op> = first.into_iter().collect();
         while batch.len() < BATCH {
             match rx.try_recv() {
@@ -153,7 +168,8 @@ fn run(
                 writes.push(p);
             }
         }
-        unindexed |= !writes.is_empty();
+        index.unindexed |= !writes.is_empty();
+        index.fresh += writes.len();
         let failed = match write(&mut conn, &writes) {
             Ok(()) => {
                 if faulty && !writes.is_empty() {
@@ -178,14 +194,30 @@ fn run(
             ledger.settle(op, failed, &node, &notes);
         }
         // Indexing for search follows in its own transaction, after the acks.
-        if !failed && unindexed {
-            unindexed = super::search::index_step(&mut conn, super::search::INDEX_CHUNK)
+        let due = idle || index.backlog || index.fresh >= INDEX_AFTER_ROWS;
+        if !failed && index.unindexed && due {
+            let more = super::search::index_step(&mut conn, super::search::INDEX_CHUNK)
                 .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "indexing the history for search failed");
                     false
                 });
+            index = Index {
+                unindexed: more,
+                backlog: more,
+                fresh: 0,
+            };
         }
     }
+}
+
+/// Where the search index stands, as the writer sees it.
+struct Index {
+    /// Committed rows may be missing from the index.
+    unindexed: bool,
+    /// A chunk left more to index: go on as soon as nothing else waits.
+    backlog: bool,
+    /// Rows written since the last index step.
+    fresh: usize,
 }
 
 /// What a failed batch leaves behind for the operations that follow it.
@@ -241,14 +273,21 @@ impl Ledger {
     }
 }
 
-/// The next operation: blocks for work, but with rows to index not at all (`None`:
-/// nothing waiting, index a chunk). `Err` when every handle is gone.
-fn next_op(rx: &Receiver<Op>, indexing: bool) -> Result<Option<Op>, ()> {
-    if indexing {
+/// The next operation: blocks for work; with a backlog to index not at all, with
+/// fresh rows to index at most [`INDEX_IDLE`] (`None`: nothing came, index a chunk).
+/// `Err` when every handle is gone.
+fn next_op(rx: &Receiver<Op>, index: &Index) -> Result<Option<Op>, ()> {
+    if index.backlog {
         match rx.try_recv() {
             Ok(op) => Ok(Some(op)),
             Err(TryRecvError::Empty) => Ok(None),
             Err(TryRecvError::Disconnected) => Err(()),
+        }
+    } else if index.unindexed {
+        match rx.recv_timeout(INDEX_IDLE) {
+            Ok(op) => Ok(Some(op)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(()),
         }
     } else {
         rx.recv().map(Some).map_err(|_| ())
