@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use crate::event::{Delivery, Effect, Event, EventKind, NetEvent, Notice, Query, Record};
+use crate::event::{Delivery, Effect, Event, EventKind, NetEvent, Notice, Persist, Query, Record};
 use crate::history::{Reader, Writer};
 use crate::net::{Node, Receipt};
 
@@ -43,7 +43,24 @@ impl Sink {
     /// applied in turn. A message is reported failed, never dropped. With a history,
     /// `pending` is told and the message sent only after its row is committed (the sends
     /// go last, after the notice).
-    pub fn run(&self, effects: Vec<Effect>, rest: &mut Vec<Effect>, back: &mut Vec<Event>) {
+    ///
+    /// `receipt`: the acknowledgement of the received message these effects answer.
+    /// The one rule for it: its sender sees a clean close only once what it brought is
+    /// committed (in memory without a history): with a history the receipt goes along
+    /// with the message's write, and its connection closes itself when the writer's
+    /// watermark covers that write (`net::receipt`). What the store did not take (no
+    /// received message to persist: a full peer table, unusable input) and what the
+    /// writer could not commit are refused: the listener resets the connection.
+    pub fn run(
+        &self,
+        effects: Vec<Effect>,
+        mut receipt: Option<Receipt>,
+        rest: &mut Vec<Effect>,
+        back: &mut Vec<Event>,
+    ) {
+        let accepted = effects
+            .iter()
+            .any(|e| matches!(e, Effect::Persist(Persist::Message(r)) if !r.outgoing));
         let mut sends = Vec::new();
         for effect in effects {
             match effect {
@@ -63,7 +80,8 @@ impl Sink {
                 send @ Effect::Send { .. } if self.history.is_some() => sends.push(send),
                 Effect::Persist(p) => {
                     if let Some(h) = &self.history {
-                        h.writer.persist(p);
+                        let received = matches!(&p, Persist::Message(r) if !r.outgoing);
+                        h.writer.persist(p, receipt.take().filter(|_| received));
                     }
                 }
                 Effect::Send { id, to, text } => {
@@ -85,16 +103,9 @@ impl Sink {
                 h.writer.send(id, to, text);
             }
         }
-    }
-
-    /// The one rule for a received connection: its sender sees a clean close only once
-    /// what it brought is committed (in memory without a history). What the store did
-    /// not take (`accepted` false: a full peer table, unusable input) and what the
-    /// writer could not commit are refused: the listener resets the connection.
-    pub fn ack(&self, receipt: Receipt, accepted: bool) {
-        match &self.history {
-            Some(h) if accepted => h.writer.ack(receipt),
-            _ => receipt.ack(accepted),
+        // Not taken by a write: stored now without a history, else refused.
+        if let Some(receipt) = receipt {
+            receipt.ack(accepted && self.history.is_none());
         }
     }
 

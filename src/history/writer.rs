@@ -1,17 +1,19 @@
-//! The writer thread: takes writes, receipts and sends in order, commits whatever has
-//! queued up as one transaction (group commit: no waiting, no per-message fsync), and
-//! only then acks the receipts (the senders see their close) and hands the sends to
-//! the node (a message is stored before its first attempt). A failed commit (a full or
-//! failing disk, a lock held too long) is given up at once: nothing is kept to be
-//! written later, the receipts of its messages are refused (their senders see a reset
-//! and may retry; a refused message never appears in the history afterwards), and its
-//! outgoing messages are reported failed instead of sent. The first write that
-//! succeeds again reports the recovery.
+//! The writer thread: takes writes and sends in order, commits whatever has queued up
+//! as one transaction (group commit: no waiting, no per-message fsync), and only then
+//! publishes the number of the last write it settled (the node's connections waiting
+//! on those writes close themselves: one wake-up per batch, see `net::receipt`) and
+//! hands the sends to the node (a message is stored before its first attempt). A
+//! failed commit (a full or failing disk, a lock held too long) is given up at once:
+//! nothing is kept to be written later, its writes are published as failed (their
+//! senders see a reset and may retry; a refused message never appears in the history
+//! afterwards), and its outgoing messages are reported failed instead of sent. The
+//! first write that succeeds again reports the recovery.
 
 use std::collections::HashSet;
 use std::sync::mpsc::{
     Receiver, RecvTimeoutError, SyncSender, TryRecvError, channel, sync_channel,
 };
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
@@ -35,7 +37,6 @@ pub const QUEUE: usize = 16 * 1024;
 
 enum Op {
     Persist(Persist),
-    Ack(Receipt),
     Send {
         id: MsgId,
         to: std::net::SocketAddr,
@@ -81,6 +82,9 @@ pub enum HistoryNote {
 #[derive(Clone)]
 pub struct Writer {
     ops: SyncSender<Op>,
+    /// The number of the last write queued: writes are numbered in queue order (the
+    /// lock is held while one is queued), as the thread counts them.
+    queued: Arc<Mutex<u64>>,
 }
 
 impl Writer {
@@ -94,19 +98,23 @@ impl Writer {
             .name("history-writer".into())
             .spawn(move || run(conn, rx, node, notes))
             .expect("spawning the history writer thread");
-        Writer { ops }
+        Writer {
+            ops,
+            queued: Arc::default(),
+        }
     }
 
-    pub fn persist(&self, p: Persist) {
-        let _ = self.ops.send(Op::Persist(p));
-    }
-
-    /// Acks the receipt once everything queued before it is committed.
-    pub fn ack(&self, receipt: Receipt) {
-        if let Err(e) = self.ops.send(Op::Ack(receipt))
-            && let Op::Ack(r) = e.0
-        {
-            r.ack(false);
+    /// Queues a write. A received message's `receipt` says stored once this write is
+    /// committed: it is answered before the write is queued, so the watermark that
+    /// covers the write reaches its connection after the answer (no wake-up for it).
+    pub fn persist(&self, p: Persist, receipt: Option<Receipt>) {
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = *queued + 1;
+        if let Some(receipt) = receipt {
+            receipt.after(seq);
+        }
+        if self.ops.send(Op::Persist(p)).is_ok() {
+            *queued = seq;
         }
     }
 
@@ -137,6 +145,8 @@ fn run(
 ) {
     let mut faulty = false;
     let mut ledger = Ledger::default();
+    // The number of the last write taken, as `Writer::persist` numbered it.
+    let mut seq = 0u64;
     // Rows committed but maybe not yet in the search index; a backlog (an older history
     // at start-up) is indexed chunk after chunk, the fresh rows as they add up.
     let mut index = Index {
@@ -156,6 +166,7 @@ fn run(
         let mut writes = Vec::new();
         for op in &mut batch {
             if let Op::Persist(_) = op {
+                seq += 1;
                 let Op::Persist(p) = std::mem::replace(op, Op::Wrote(Written::Status)) else {
                     unreachable!()
                 };
@@ -190,6 +201,11 @@ fn run(
                 true
             }
         };
+        if !writes.is_empty() {
+            let first = seq + 1 - writes.len() as u64;
+            let given_up = failed.then_some(first..=seq);
+            node.settled().send_modify(|s| s.settle(seq, given_up));
+        }
         for op in batch {
             ledger.settle(op, failed, &node, &notes);
         }
@@ -223,9 +239,6 @@ struct Index {
 /// What a failed batch leaves behind for the operations that follow it.
 #[derive(Default)]
 struct Ledger {
-    /// Received messages since the last receipt were in a failed batch: that receipt
-    /// is refused.
-    unstored: bool,
     /// Outgoing messages whose row was not written: never sent, reported failed.
     lost: HashSet<MsgId>,
 }
@@ -240,15 +253,10 @@ impl Ledger {
         notes: &UnboundedSender<HistoryNote>,
     ) {
         match op {
-            Op::Wrote(written) if failed => match written {
-                Written::Received => self.unstored = true,
-                Written::Sent(id) => {
-                    self.lost.insert(id);
-                }
-                Written::Status => {}
-            },
+            Op::Wrote(Written::Sent(id)) if failed => {
+                self.lost.insert(id);
+            }
             Op::Wrote(_) => {}
-            Op::Ack(receipt) => receipt.ack(!std::mem::take(&mut self.unstored)),
             Op::Notify(notice) => {
                 let held = matches!(&notice, Notice::Delivery { id, .. } if self.lost.contains(id));
                 if !held {
