@@ -52,12 +52,10 @@ enum Op {
 
 /// What a persist taken out of the batch stored.
 enum Written {
-    /// A received message: its receipt follows.
-    Received,
     /// An outgoing message: its send follows.
     Sent(MsgId),
-    /// A delivery state.
-    Status,
+    /// A received message, a delivery state, a pin.
+    Other,
 }
 
 /// What the writer tells the app.
@@ -163,22 +161,8 @@ fn run(
                 Err(_) => break,
             }
         }
-        let mut writes = Vec::new();
-        for op in &mut batch {
-            if let Op::Persist(_) = op {
-                seq += 1;
-                let Op::Persist(p) = std::mem::replace(op, Op::Wrote(Written::Status)) else {
-                    unreachable!()
-                };
-                if let Persist::Message(r) = &p {
-                    *op = Op::Wrote(match r.msg_id {
-                        Some(id) if r.outgoing => Written::Sent(id),
-                        _ => Written::Received,
-                    });
-                }
-                writes.push(p);
-            }
-        }
+        let writes = take_writes(&mut batch);
+        seq += writes.len() as u64;
         index.unindexed |= !writes.is_empty();
         index.fresh += writes.len();
         let failed = match write(&mut conn, &writes) {
@@ -210,20 +194,30 @@ fn run(
             ledger.settle(op, failed, &node, &notes);
         }
         // Indexing for search follows in its own transaction, after the acks.
-        let due = idle || index.backlog || index.fresh >= INDEX_AFTER_ROWS;
-        if !failed && index.unindexed && due {
-            let more = super::search::index_step(&mut conn, super::search::INDEX_CHUNK)
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "indexing the history for search failed");
-                    false
-                });
-            index = Index {
-                unindexed: more,
-                backlog: more,
-                fresh: 0,
-            };
+        if !failed {
+            index.step(&mut conn, idle);
         }
     }
+}
+
+/// Takes the writes out of a batch, in order, leaving where each was (an outgoing
+/// message's send depends on its row).
+fn take_writes(batch: &mut [Op]) -> Vec<Persist> {
+    let mut writes = Vec::new();
+    for op in batch {
+        if let Op::Persist(_) = op {
+            let Op::Persist(p) = std::mem::replace(op, Op::Wrote(Written::Other)) else {
+                unreachable!()
+            };
+            if let Persist::Message(r) = &p
+                && let (Some(id), true) = (r.msg_id, r.outgoing)
+            {
+                *op = Op::Wrote(Written::Sent(id));
+            }
+            writes.push(p);
+        }
+    }
+    writes
 }
 
 /// Where the search index stands, as the writer sees it.
@@ -234,6 +228,27 @@ struct Index {
     backlog: bool,
     /// Rows written since the last index step.
     fresh: usize,
+}
+
+impl Index {
+    /// Indexes a chunk if one is due: a backlog at once, fresh rows once enough have
+    /// gathered or the writer is `idle`.
+    fn step(&mut self, conn: &mut Connection, idle: bool) {
+        let due = idle || self.backlog || self.fresh >= INDEX_AFTER_ROWS;
+        if !(self.unindexed && due) {
+            return;
+        }
+        let more =
+            super::search::index_step(conn, super::search::INDEX_CHUNK).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "indexing the history for search failed");
+                false
+            });
+        *self = Index {
+            unindexed: more,
+            backlog: more,
+            fresh: 0,
+        };
+    }
 }
 
 /// What a failed batch leaves behind for the operations that follow it.
