@@ -83,6 +83,8 @@ pub struct Writer {
     /// The number of the last write queued: writes are numbered in queue order (the
     /// lock is held while one is queued), as the thread counts them.
     queued: Arc<Mutex<u64>>,
+    /// Where the thread publishes what it settled (see `net::receipt`).
+    settled: crate::net::Publisher,
 }
 
 impl Writer {
@@ -92,6 +94,7 @@ impl Writer {
         notes: UnboundedSender<HistoryNote>,
     ) -> Writer {
         let (ops, rx) = sync_channel(QUEUE);
+        let settled = node.settled().clone();
         std::thread::Builder::new()
             .name("history-writer".into())
             .spawn(move || run(conn, rx, node, notes))
@@ -99,6 +102,7 @@ impl Writer {
         Writer {
             ops,
             queued: Arc::default(),
+            settled,
         }
     }
 
@@ -113,6 +117,10 @@ impl Writer {
         }
         if self.ops.send(Op::Persist(p)).is_ok() {
             *queued = seq;
+        } else {
+            // The writer thread is gone: nothing more will be committed, and a waiting
+            // connection is reset now rather than at its timeout.
+            self.settled.send_modify(|s| s.settle(seq, Some(seq..=seq)));
         }
     }
 
