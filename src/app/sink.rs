@@ -81,7 +81,9 @@ impl Sink {
                 Effect::Persist(p) => {
                     if let Some(h) = &self.history {
                         let received = matches!(&p, Persist::Message(r) if !r.outgoing);
-                        h.writer.persist(p, receipt.take().filter(|_| received));
+                        // Only the received message's own write takes the receipt.
+                        let takes = if received { receipt.take() } else { None };
+                        h.writer.persist(p, takes);
                     }
                 }
                 Effect::Send { id, to, text } => {
@@ -171,5 +173,78 @@ impl Sink {
             }
             let _ = tx.send(answer(result));
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{PeerKey, Persist};
+    use crate::net::{Identity, Limits, NodeConfig, RetryPolicy, bind_listener};
+
+    fn record(text: &str) -> Record {
+        Record {
+            at: Utc::now(),
+            peer: PeerKey::new("10.0.0.2".parse().unwrap(), 7000, "C"),
+            outgoing: false,
+            text: text.into(),
+            msg_id: None,
+            delivery: None,
+            claimed_ip: None,
+        }
+    }
+
+    /// The receipt goes with the received message's own write, wherever it is among
+    /// the effects: a write before it (a delivery state) must neither take it nor
+    /// refuse it; without a message to persist the receipt is refused.
+    #[tokio::test]
+    async fn the_receipt_follows_the_received_messages_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let opened = crate::history::open(dir.path()).unwrap();
+        let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
+        let config = NodeConfig {
+            identity: Identity {
+                advertise_ip: "127.0.0.1".parse().unwrap(),
+                team: "A".into(),
+            },
+            limits: Limits::default(),
+            retry: RetryPolicy::default(),
+            keys: crate::secure::Keypair::generate(),
+        };
+        let (node, _events) = Node::start(listener, config).unwrap();
+        let (notes, _notes) = mpsc::unbounded_channel();
+        let writer = Writer::start(opened.writer_conn, node.sender(), notes);
+        let watermark = node.watermark();
+        let (jobs, _jobs) = mpsc::unbounded_channel();
+        let history = HistoryHandle {
+            writer,
+            reader: opened.reader,
+            _lock: opened.lock,
+        };
+        let sink = Sink {
+            node,
+            history: Some(history),
+            jobs,
+        };
+        let wait = Duration::from_secs(10);
+        let status = Persist::Status {
+            id: crate::event::MsgId(1),
+            status: Delivery::Delivered,
+        };
+        let effects = vec![
+            Effect::Persist(status),
+            Effect::Persist(Persist::Message(record("kept"))),
+        ];
+        let (receipt, stored) = Receipt::pair(&watermark);
+        sink.run(effects, Some(receipt), &mut Vec::new(), &mut Vec::new());
+        assert!(tokio::time::timeout(wait, stored.stored()).await.unwrap());
+
+        let (receipt, refused) = Receipt::pair(&watermark);
+        let effects = vec![Effect::Persist(Persist::Status {
+            id: crate::event::MsgId(1),
+            status: Delivery::Delivered,
+        })];
+        sink.run(effects, Some(receipt), &mut Vec::new(), &mut Vec::new());
+        assert!(!tokio::time::timeout(wait, refused.stored()).await.unwrap());
     }
 }
