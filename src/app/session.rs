@@ -14,9 +14,9 @@ use super::HistoryOpen;
 use super::sink::{HistoryHandle, Sink};
 use crate::config::{PeerSpec, Settings};
 use crate::discovery::{self, Discovery, Means};
-use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Persist, Target};
+use crate::event::{Action, Delivery, Effect, Event, EventKind, NetEvent, Notice, Target};
 use crate::history::{HistoryNote, Writer};
-use crate::net::{Limits, NetMsg, Node, NodeConfig, RetryPolicy, Stats};
+use crate::net::{Limits, NetMsg, Node, NodeConfig, Receipt, RetryPolicy, Stats};
 use crate::protocol::CONNECT_TEXT;
 use crate::store::{State, restore, update};
 
@@ -154,7 +154,7 @@ impl Session {
             hints,
             _discovery: None,
         };
-        let mut shown = session.run(resume, Vec::new());
+        let mut shown = session.run(resume);
         // The listening event comes first, then anything about the history, the greetings.
         if let Some(msg) = session.events.recv().await {
             shown.extend(session.on_net(msg));
@@ -266,22 +266,15 @@ impl Session {
         effects
     }
 
-    /// Applies a message from the node, then acknowledges it once it is stored; a
-    /// message the store did not take (no received message to persist) is refused.
+    /// Applies a message from the node; its receipt goes to the sink with the effects
+    /// (see `Sink::run`: acknowledged once stored, refused if the store did not take it).
     fn on_net(&mut self, msg: NetMsg) -> Vec<Effect> {
         let event = Event {
             at: Utc::now(),
             kind: EventKind::Net(msg.event),
         };
         let effects = update(&mut self.state, event);
-        let accepted = effects
-            .iter()
-            .any(|e| matches!(e, Effect::Persist(Persist::Message(r)) if !r.outgoing));
-        let shown = self.run(effects, Vec::new());
-        if let Some(receipt) = msg.receipt {
-            self.sink.ack(receipt, accepted);
-        }
-        shown
+        self.run_with(effects, msg.receipt)
     }
 
     /// Applies what the history writer reports.
@@ -307,17 +300,22 @@ impl Session {
                 kind,
             },
         );
-        self.run(effects, Vec::new())
+        self.run(effects)
     }
 
     /// Runs effects through the sink, and applies in turn the facts they cause.
-    fn run(&mut self, effects: Vec<Effect>, mut rest: Vec<Effect>) -> Vec<Effect> {
-        let mut back = Vec::new();
-        self.sink.run(effects, &mut rest, &mut back);
+    fn run(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+        self.run_with(effects, None)
+    }
+
+    /// [`Session::run`] for the effects of a received message, with its receipt.
+    fn run_with(&mut self, effects: Vec<Effect>, receipt: Option<Receipt>) -> Vec<Effect> {
+        let (mut rest, mut back) = (Vec::new(), Vec::new());
+        self.sink.run(effects, receipt, &mut rest, &mut back);
         while !back.is_empty() {
             for event in std::mem::take(&mut back) {
                 let effects = update(&mut self.state, event);
-                self.sink.run(effects, &mut rest, &mut back);
+                self.sink.run(effects, None, &mut rest, &mut back);
             }
         }
         rest

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use crate::event::{Delivery, Effect, Event, EventKind, NetEvent, Notice, Query, Record};
+use crate::event::{Delivery, Effect, Event, EventKind, NetEvent, Notice, Persist, Query, Record};
 use crate::history::{Reader, Writer};
 use crate::net::{Node, Receipt};
 
@@ -43,7 +43,24 @@ impl Sink {
     /// applied in turn. A message is reported failed, never dropped. With a history,
     /// `pending` is told and the message sent only after its row is committed (the sends
     /// go last, after the notice).
-    pub fn run(&self, effects: Vec<Effect>, rest: &mut Vec<Effect>, back: &mut Vec<Event>) {
+    ///
+    /// `receipt`: the acknowledgement of the received message these effects answer.
+    /// The one rule for it: its sender sees a clean close only once what it brought is
+    /// committed (in memory without a history): with a history the receipt goes along
+    /// with the message's write, and its connection closes itself when the writer's
+    /// watermark covers that write (`net::receipt`). What the store did not take (no
+    /// received message to persist: a full peer table, unusable input) and what the
+    /// writer could not commit are refused: the listener resets the connection.
+    pub fn run(
+        &self,
+        effects: Vec<Effect>,
+        mut receipt: Option<Receipt>,
+        rest: &mut Vec<Effect>,
+        back: &mut Vec<Event>,
+    ) {
+        let accepted = effects
+            .iter()
+            .any(|e| matches!(e, Effect::Persist(Persist::Message(r)) if !r.outgoing));
         let mut sends = Vec::new();
         for effect in effects {
             match effect {
@@ -63,7 +80,10 @@ impl Sink {
                 send @ Effect::Send { .. } if self.history.is_some() => sends.push(send),
                 Effect::Persist(p) => {
                     if let Some(h) = &self.history {
-                        h.writer.persist(p);
+                        let received = matches!(&p, Persist::Message(r) if !r.outgoing);
+                        // Only the received message's own write takes the receipt.
+                        let takes = if received { receipt.take() } else { None };
+                        h.writer.persist(p, takes);
                     }
                 }
                 Effect::Send { id, to, text } => {
@@ -85,16 +105,9 @@ impl Sink {
                 h.writer.send(id, to, text);
             }
         }
-    }
-
-    /// The one rule for a received connection: its sender sees a clean close only once
-    /// what it brought is committed (in memory without a history). What the store did
-    /// not take (`accepted` false: a full peer table, unusable input) and what the
-    /// writer could not commit are refused: the listener resets the connection.
-    pub fn ack(&self, receipt: Receipt, accepted: bool) {
-        match &self.history {
-            Some(h) if accepted => h.writer.ack(receipt),
-            _ => receipt.ack(accepted),
+        // Not taken by a write: stored now without a history, else refused.
+        if let Some(receipt) = receipt {
+            receipt.ack(accepted && self.history.is_none());
         }
     }
 
@@ -160,5 +173,78 @@ impl Sink {
             }
             let _ = tx.send(answer(result));
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{PeerKey, Persist};
+    use crate::net::{Identity, Limits, NodeConfig, RetryPolicy, bind_listener};
+
+    fn record(text: &str) -> Record {
+        Record {
+            at: Utc::now(),
+            peer: PeerKey::new("10.0.0.2".parse().unwrap(), 7000, "C"),
+            outgoing: false,
+            text: text.into(),
+            msg_id: None,
+            delivery: None,
+            claimed_ip: None,
+        }
+    }
+
+    /// The receipt goes with the received message's own write, wherever it is among
+    /// the effects: a write before it (a delivery state) must neither take it nor
+    /// refuse it; without a message to persist the receipt is refused.
+    #[tokio::test]
+    async fn the_receipt_follows_the_received_messages_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let opened = crate::history::open(dir.path()).unwrap();
+        let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
+        let config = NodeConfig {
+            identity: Identity {
+                advertise_ip: "127.0.0.1".parse().unwrap(),
+                team: "A".into(),
+            },
+            limits: Limits::default(),
+            retry: RetryPolicy::default(),
+            keys: crate::secure::Keypair::generate(),
+        };
+        let (node, _events) = Node::start(listener, config).unwrap();
+        let (notes, _notes) = mpsc::unbounded_channel();
+        let writer = Writer::start(opened.writer_conn, node.sender(), notes);
+        let watermark = node.watermark();
+        let (jobs, _jobs) = mpsc::unbounded_channel();
+        let history = HistoryHandle {
+            writer,
+            reader: opened.reader,
+            _lock: opened.lock,
+        };
+        let sink = Sink {
+            node,
+            history: Some(history),
+            jobs,
+        };
+        let wait = Duration::from_secs(10);
+        let status = Persist::Status {
+            id: crate::event::MsgId(1),
+            status: Delivery::Delivered,
+        };
+        let effects = vec![
+            Effect::Persist(status),
+            Effect::Persist(Persist::Message(record("kept"))),
+        ];
+        let (receipt, stored) = Receipt::pair(&watermark);
+        sink.run(effects, Some(receipt), &mut Vec::new(), &mut Vec::new());
+        assert!(tokio::time::timeout(wait, stored.stored()).await.unwrap());
+
+        let (receipt, refused) = Receipt::pair(&watermark);
+        let effects = vec![Effect::Persist(Persist::Status {
+            id: crate::event::MsgId(1),
+            status: Delivery::Delivered,
+        })];
+        sink.run(effects, Some(receipt), &mut Vec::new(), &mut Vec::new());
+        assert!(!tokio::time::timeout(wait, refused.stored()).await.unwrap());
     }
 }

@@ -223,12 +223,13 @@ async fn a_full_disk_is_reported_and_receipts_are_refused() {
     let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
     let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
     let big = "x".repeat(64 * 1024);
-    writer.persist(Persist::Message(rec(1, false, &big, None, None)));
-    let (receipt, answer) = Receipt::pair();
-    writer.ack(receipt);
-    let stored = tokio::time::timeout(std::time::Duration::from_secs(10), answer)
+    let (receipt, answer) = Receipt::pair(&node.watermark());
+    writer.persist(
+        Persist::Message(rec(1, false, &big, None, None)),
+        Some(receipt),
+    );
+    let stored = tokio::time::timeout(std::time::Duration::from_secs(10), answer.stored())
         .await
-        .unwrap()
         .unwrap();
     assert!(
         !stored,
@@ -275,10 +276,14 @@ async fn a_failed_write_is_given_up_and_the_next_good_write_recovers() {
     let (node, _events) = Node::start(listener, config).unwrap();
     let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
     let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
-    let receipt = |writer: &Writer| {
-        let (receipt, answer) = Receipt::pair();
-        writer.ack(receipt);
-        answer
+    // A received message's write, with its receipt: what the connection waits on.
+    let received = |writer: &Writer, n: i64, text: &str| {
+        let (receipt, answer) = Receipt::pair(&node.watermark());
+        writer.persist(
+            Persist::Message(rec(n, false, text, None, None)),
+            Some(receipt),
+        );
+        answer.stored()
     };
     let count = |c: &Connection, text: &str| -> i64 {
         c.query_row(
@@ -289,21 +294,15 @@ async fn a_failed_write_is_given_up_and_the_next_good_write_recovers() {
         .unwrap()
     };
 
-    // Stored before the lock: its receipt is honoured even if it is taken with a
-    // batch that fails.
-    writer.persist(Persist::Message(rec(1, false, "stored first", None, None)));
+    // Stored before the lock: its receipt is honoured, even when its connection
+    // looks only after a later batch failed.
+    let first = received(&writer, 1, "stored first");
     writer.flush(wait);
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
-    assert!(
-        tokio::time::timeout(wait, receipt(&writer))
-            .await
-            .unwrap()
-            .unwrap()
-    );
 
-    writer.persist(Persist::Message(rec(2, false, "given up", None, None)));
-    let refused = receipt(&writer);
-    assert!(!tokio::time::timeout(wait, refused).await.unwrap().unwrap());
+    let refused = received(&writer, 2, "given up");
+    assert!(!tokio::time::timeout(wait, refused).await.unwrap());
+    assert!(tokio::time::timeout(wait, first).await.unwrap());
     let note = tokio::time::timeout(wait, notes.recv()).await.unwrap();
     assert!(
         matches!(&note, Some(HistoryNote::Fault(t)) if t.contains("locked")),
@@ -312,7 +311,10 @@ async fn a_failed_write_is_given_up_and_the_next_good_write_recovers() {
     // An outgoing message whose row fails: not sent, reported failed, no `pending`.
     let id = MsgId(7);
     let to: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
-    writer.persist(Persist::Message(rec(3, true, "not sent", Some(7), None)));
+    writer.persist(
+        Persist::Message(rec(3, true, "not sent", Some(7), None)),
+        None,
+    );
     writer.notify(Notice::Delivery {
         to,
         id,
@@ -327,13 +329,8 @@ async fn a_failed_write_is_given_up_and_the_next_good_write_recovers() {
     assert_eq!(count(&other, "given up"), 0);
 
     other.execute_batch("ROLLBACK").unwrap();
-    writer.persist(Persist::Message(rec(4, false, "after", None, None)));
-    assert!(
-        tokio::time::timeout(wait, receipt(&writer))
-            .await
-            .unwrap()
-            .unwrap()
-    );
+    let after = received(&writer, 4, "after");
+    assert!(tokio::time::timeout(wait, after).await.unwrap());
     let note = tokio::time::timeout(wait, notes.recv()).await.unwrap();
     assert_eq!(
         note,

@@ -1,15 +1,19 @@
-//! The writer thread: takes writes, receipts and sends in order, commits whatever has
-//! queued up as one transaction (group commit: no waiting, no per-message fsync), and
-//! only then acks the receipts (the senders see their close) and hands the sends to
-//! the node (a message is stored before its first attempt). A failed commit (a full or
-//! failing disk, a lock held too long) is given up at once: nothing is kept to be
-//! written later, the receipts of its messages are refused (their senders see a reset
-//! and may retry; a refused message never appears in the history afterwards), and its
-//! outgoing messages are reported failed instead of sent. The first write that
-//! succeeds again reports the recovery.
+//! The writer thread: takes writes and sends in order, commits whatever has queued up
+//! as one transaction (group commit: no waiting, no per-message fsync), and only then
+//! publishes the number of the last write it settled (the node's connections waiting
+//! on those writes close themselves: one wake-up per batch, see `net::receipt`) and
+//! hands the sends to the node (a message is stored before its first attempt). A
+//! failed commit (a full or failing disk, a lock held too long) is given up at once:
+//! nothing is kept to be written later, its writes are published as failed (their
+//! senders see a reset and may retry; a refused message never appears in the history
+//! afterwards), and its outgoing messages are reported failed instead of sent. The
+//! first write that succeeds again reports the recovery.
 
 use std::collections::HashSet;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, channel, sync_channel};
+use std::sync::mpsc::{
+    Receiver, RecvTimeoutError, SyncSender, TryRecvError, channel, sync_channel,
+};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
@@ -20,13 +24,19 @@ use crate::net::{NodeSender, Receipt};
 
 /// Most operations in one transaction.
 const BATCH: usize = 4096;
+/// Rows written before the search index catches up while messages keep coming; below
+/// that it catches up once the writer has had nothing to do for [`INDEX_IDLE`]. Each
+/// index transaction is a commit of its own and flushes a new FTS5 segment, so fewer,
+/// larger ones cost less per message (README, Performance). Search scans the rows not
+/// indexed yet, so it is complete meanwhile.
+const INDEX_AFTER_ROWS: usize = 1024;
+const INDEX_IDLE: Duration = Duration::from_millis(20);
 /// Operations waiting for the writer. When the disk cannot keep up and this fills, the
 /// app waits for room (backpressure reaches the senders) rather than grow without end.
 pub const QUEUE: usize = 16 * 1024;
 
 enum Op {
     Persist(Persist),
-    Ack(Receipt),
     Send {
         id: MsgId,
         to: std::net::SocketAddr,
@@ -42,12 +52,10 @@ enum Op {
 
 /// What a persist taken out of the batch stored.
 enum Written {
-    /// A received message: its receipt follows.
-    Received,
     /// An outgoing message: its send follows.
     Sent(MsgId),
-    /// A delivery state.
-    Status,
+    /// A received message, a delivery state, a pin.
+    Other,
 }
 
 /// What the writer tells the app.
@@ -72,6 +80,11 @@ pub enum HistoryNote {
 #[derive(Clone)]
 pub struct Writer {
     ops: SyncSender<Op>,
+    /// The number of the last write queued: writes are numbered in queue order (the
+    /// lock is held while one is queued), as the thread counts them.
+    queued: Arc<Mutex<u64>>,
+    /// Where the thread publishes what it settled (see `net::receipt`).
+    settled: crate::net::Publisher,
 }
 
 impl Writer {
@@ -81,23 +94,33 @@ impl Writer {
         notes: UnboundedSender<HistoryNote>,
     ) -> Writer {
         let (ops, rx) = sync_channel(QUEUE);
+        let settled = node.settled().clone();
         std::thread::Builder::new()
             .name("history-writer".into())
             .spawn(move || run(conn, rx, node, notes))
             .expect("spawning the history writer thread");
-        Writer { ops }
+        Writer {
+            ops,
+            queued: Arc::default(),
+            settled,
+        }
     }
 
-    pub fn persist(&self, p: Persist) {
-        let _ = self.ops.send(Op::Persist(p));
-    }
-
-    /// Acks the receipt once everything queued before it is committed.
-    pub fn ack(&self, receipt: Receipt) {
-        if let Err(e) = self.ops.send(Op::Ack(receipt))
-            && let Op::Ack(r) = e.0
-        {
-            r.ack(false);
+    /// Queues a write. A received message's `receipt` says stored once this write is
+    /// committed: it is answered before the write is queued, so the watermark that
+    /// covers the write reaches its connection after the answer (no wake-up for it).
+    pub fn persist(&self, p: Persist, receipt: Option<Receipt>) {
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = *queued + 1;
+        if let Some(receipt) = receipt {
+            receipt.after(seq);
+        }
+        if self.ops.send(Op::Persist(p)).is_ok() {
+            *queued = seq;
+        } else {
+            // The writer thread is gone: nothing more will be committed, and a waiting
+            // connection is reset now rather than at its timeout.
+            self.settled.send_modify(|s| s.settle(seq, Some(seq..=seq)));
         }
     }
 
@@ -128,9 +151,17 @@ fn run(
 ) {
     let mut faulty = false;
     let mut ledger = Ledger::default();
-    // Rows committed but not yet in the search index (an older history at start-up).
-    let mut unindexed = true;
-    while let Ok(first) = next_op(&rx, unindexed) {
+    // The number of the last write taken, as `Writer::persist` numbered it.
+    let mut seq = 0u64;
+    // Rows committed but maybe not yet in the search index; a backlog (an older history
+    // at start-up) is indexed chunk after chunk, the fresh rows as they add up.
+    let mut index = Index {
+        unindexed: true,
+        backlog: true,
+        fresh: 0,
+    };
+    while let Ok(first) = next_op(&rx, &index) {
+        let idle = first.is_none();
         let mut batch: Vec<Op> = first.into_iter().collect();
         while batch.len() < BATCH {
             match rx.try_recv() {
@@ -138,22 +169,10 @@ fn run(
                 Err(_) => break,
             }
         }
-        let mut writes = Vec::new();
-        for op in &mut batch {
-            if let Op::Persist(_) = op {
-                let Op::Persist(p) = std::mem::replace(op, Op::Wrote(Written::Status)) else {
-                    unreachable!()
-                };
-                if let Persist::Message(r) = &p {
-                    *op = Op::Wrote(match r.msg_id {
-                        Some(id) if r.outgoing => Written::Sent(id),
-                        _ => Written::Received,
-                    });
-                }
-                writes.push(p);
-            }
-        }
-        unindexed |= !writes.is_empty();
+        let writes = take_writes(&mut batch);
+        seq += writes.len() as u64;
+        index.unindexed |= !writes.is_empty();
+        index.fresh += writes.len();
         let failed = match write(&mut conn, &writes) {
             Ok(()) => {
                 if faulty && !writes.is_empty() {
@@ -174,26 +193,75 @@ fn run(
                 true
             }
         };
+        if !writes.is_empty() {
+            let first = seq + 1 - writes.len() as u64;
+            let given_up = failed.then_some(first..=seq);
+            node.settled().send_modify(|s| s.settle(seq, given_up));
+        }
         for op in batch {
             ledger.settle(op, failed, &node, &notes);
         }
         // Indexing for search follows in its own transaction, after the acks.
-        if !failed && unindexed {
-            unindexed = super::search::index_step(&mut conn, super::search::INDEX_CHUNK)
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "indexing the history for search failed");
-                    false
-                });
+        if !failed {
+            index.step(&mut conn, idle);
         }
+    }
+}
+
+/// Takes the writes out of a batch, in order, leaving where each was (an outgoing
+/// message's send depends on its row).
+fn take_writes(batch: &mut [Op]) -> Vec<Persist> {
+    let mut writes = Vec::new();
+    for op in batch {
+        if let Op::Persist(_) = op {
+            let Op::Persist(p) = std::mem::replace(op, Op::Wrote(Written::Other)) else {
+                unreachable!()
+            };
+            if let Persist::Message(r) = &p
+                && let (Some(id), true) = (r.msg_id, r.outgoing)
+            {
+                *op = Op::Wrote(Written::Sent(id));
+            }
+            writes.push(p);
+        }
+    }
+    writes
+}
+
+/// Where the search index stands, as the writer sees it.
+struct Index {
+    /// Committed rows may be missing from the index.
+    unindexed: bool,
+    /// A chunk left more to index: go on as soon as nothing else waits.
+    backlog: bool,
+    /// Rows written since the last index step.
+    fresh: usize,
+}
+
+impl Index {
+    /// Indexes a chunk if one is due: a backlog at once, fresh rows once enough have
+    /// gathered or the writer is `idle`.
+    fn step(&mut self, conn: &mut Connection, idle: bool) {
+        let due = idle || self.backlog || self.fresh >= INDEX_AFTER_ROWS;
+        if !(self.unindexed && due) {
+            return;
+        }
+        let more =
+            super::search::index_step(conn, super::search::INDEX_CHUNK).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "indexing the history for search failed");
+                false
+            });
+        *self = Index {
+            unindexed: more,
+            backlog: more,
+            fresh: 0,
+        };
     }
 }
 
 /// What a failed batch leaves behind for the operations that follow it.
 #[derive(Default)]
 struct Ledger {
-    /// Received messages since the last receipt were in a failed batch: that receipt
-    /// is refused.
-    unstored: bool,
     /// Outgoing messages whose row was not written: never sent, reported failed.
     lost: HashSet<MsgId>,
 }
@@ -208,15 +276,10 @@ impl Ledger {
         notes: &UnboundedSender<HistoryNote>,
     ) {
         match op {
-            Op::Wrote(written) if failed => match written {
-                Written::Received => self.unstored = true,
-                Written::Sent(id) => {
-                    self.lost.insert(id);
-                }
-                Written::Status => {}
-            },
+            Op::Wrote(Written::Sent(id)) if failed => {
+                self.lost.insert(id);
+            }
             Op::Wrote(_) => {}
-            Op::Ack(receipt) => receipt.ack(!std::mem::take(&mut self.unstored)),
             Op::Notify(notice) => {
                 let held = matches!(&notice, Notice::Delivery { id, .. } if self.lost.contains(id));
                 if !held {
@@ -241,14 +304,21 @@ impl Ledger {
     }
 }
 
-/// The next operation: blocks for work, but with rows to index not at all (`None`:
-/// nothing waiting, index a chunk). `Err` when every handle is gone.
-fn next_op(rx: &Receiver<Op>, indexing: bool) -> Result<Option<Op>, ()> {
-    if indexing {
+/// The next operation: blocks for work; with a backlog to index not at all, with
+/// fresh rows to index at most [`INDEX_IDLE`] (`None`: nothing came, index a chunk).
+/// `Err` when every handle is gone.
+fn next_op(rx: &Receiver<Op>, index: &Index) -> Result<Option<Op>, ()> {
+    if index.backlog {
         match rx.try_recv() {
             Ok(op) => Ok(Some(op)),
             Err(TryRecvError::Empty) => Ok(None),
             Err(TryRecvError::Disconnected) => Err(()),
+        }
+    } else if index.unindexed {
+        match rx.recv_timeout(INDEX_IDLE) {
+            Ok(op) => Ok(Some(op)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(()),
         }
     } else {
         rx.recv().map(Some).map_err(|_| ())

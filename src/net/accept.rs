@@ -13,7 +13,7 @@ use super::admission::{self, PerSource, SharedAdmission};
 use super::encrypted::encrypted_first;
 use super::listener::{Connection, Pending};
 use super::notices::{Notices, inform};
-use super::{Limits, NetMsg, Stats};
+use super::{Limits, NetMsg, Stats, Watermark};
 use crate::event::NetEvent;
 
 /// Closes an accepted connection with a reset (SO_LINGER 0), never a clean close: a
@@ -33,7 +33,7 @@ pub(super) async fn run(
     listener: TcpListener,
     limits: Limits,
     keys: crate::secure::Keypair,
-    events: mpsc::Sender<NetMsg>,
+    (events, settled): (mpsc::Sender<NetMsg>, Watermark),
     stats: Arc<Stats>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -97,6 +97,7 @@ pub(super) async fn run(
             notices: notices.clone(),
             admission: admission.clone(),
             pending: pending.clone(),
+            settled: settled.clone(),
         };
         tokio::spawn(async move {
             route(stream, from, shared).await;
@@ -114,6 +115,8 @@ struct Shared {
     notices: Notices,
     admission: SharedAdmission,
     pending: Pending,
+    /// How far the history has committed: connections close when it covers them.
+    settled: Watermark,
 }
 
 /// An accepted connection goes to the encrypted reader if its first byte says so, to
@@ -122,11 +125,11 @@ async fn route(stream: TcpStream, from: SocketAddr, s: Shared) {
     // A reset until stored, from the very first moment (see `Connection::serve`).
     let _ = stream.set_zero_linger();
     if encrypted_first(&stream, &s.limits).await {
-        let node = (&*s.limits, &s.events, &*s.stats, &s.admission);
+        let node = (&*s.limits, &s.events, &*s.stats, &s.admission, &s.settled);
         super::encrypted::serve(stream, from, &s.keys, node).await;
     } else {
         let limits = &s.limits;
-        let shared = (s.admission, s.pending);
+        let shared = (s.admission, s.pending, s.settled);
         Connection::new(from, limits, &s.events, &s.stats, &s.notices, shared)
             .serve(stream)
             .await;

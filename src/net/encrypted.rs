@@ -11,7 +11,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 
 use super::admission::{self, SharedAdmission};
 use super::notices::inform;
-use super::{Limits, NetMsg, Receipt, Stats};
+use super::{Limits, NetMsg, Receipt, Stats, Watermark};
 use crate::event::{NetEvent, PublicKey};
 use crate::protocol::inbound::PREVIEW_CHARS;
 use crate::protocol::{Header, Parsed, parse_message, preview};
@@ -40,13 +40,14 @@ pub(super) type Node<'a> = (
     &'a mpsc::Sender<NetMsg>,
     &'a Stats,
     &'a SharedAdmission,
+    &'a Watermark,
 );
 
 /// Serves a connection whose first byte says it is encrypted. Anything wrong (a bad
 /// preamble or handshake, a frame out of bounds, a replay, a limit, a store that did
 /// not commit) ends it with a reset, and nothing else happens.
 pub(super) async fn serve(stream: TcpStream, from: SocketAddr, keys: &Keypair, node: Node<'_>) {
-    let (limits, events, stats, _) = node;
+    let (limits, events, stats, _, settled) = node;
     let _ = stream.set_zero_linger();
     // One small frame each way per message: without this, Nagle and delayed ACKs
     // cost milliseconds per message.
@@ -82,7 +83,7 @@ pub(super) async fn serve(stream: TcpStream, from: SocketAddr, keys: &Keypair, n
                 // The key first: a known key at a new address moves its peer there
                 // before the message finds it.
                 tell_key(events, from, &message.header, chan.remote(), &mut told).await;
-                let (receipt, rx) = Receipt::pair();
+                let (receipt, awaiting) = Receipt::pair(settled);
                 let event = NetEvent::Received {
                     from,
                     message,
@@ -95,7 +96,7 @@ pub(super) async fn serve(stream: TcpStream, from: SocketAddr, keys: &Keypair, n
                 if events.send(msg).await.is_err() {
                     return;
                 }
-                matches!(timeout(RECEIPT_TIMEOUT, rx).await, Ok(Ok(true)))
+                matches!(timeout(RECEIPT_TIMEOUT, awaiting.stored()).await, Ok(true))
             }
             Parsed::Empty => true,
             Parsed::Rejected { reason, .. } => {
@@ -123,7 +124,7 @@ pub(super) async fn serve(stream: TcpStream, from: SocketAddr, keys: &Keypair, n
 /// The per-source rate and quota, as for a classic connection; a refusal is reported
 /// (at most once a minute per source and reason).
 fn admit(header: &Header, bytes: usize, from: SocketAddr, node: Node<'_>) -> bool {
-    let (limits, events, stats, admission) = node;
+    let (limits, events, stats, admission, _) = node;
     let identity = (header.port, header.team.as_deref());
     let admitted = admission::admit(admission, from.ip(), identity, bytes);
     if let Err(over) = admitted

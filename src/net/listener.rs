@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-use tokio::sync::{Semaphore, mpsc, oneshot};
-use tokio::time::{Instant, timeout, timeout_at};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::time::{Instant, timeout_at};
 
 use super::admission::{self, SharedAdmission};
 use super::notices::{Notices, counted, inform, lock};
-use super::{Limits, NetMsg, Receipt, Stats};
+use super::{Awaiting, Limits, NetMsg, Receipt, Stats, Watermark};
 use crate::event::NetEvent;
 use crate::protocol::inbound::{PREVIEW_CHARS, starts_with_header};
 use crate::protocol::{Header, Parsed, cut_messages, parse_message, preview};
@@ -49,7 +49,9 @@ pub(super) struct Connection<'a> {
     messages: usize,
     /// More messages came than the limit allows; the first one dropped, for the preview.
     over_limit: Option<Vec<u8>>,
-    receipts: Vec<oneshot::Receiver<bool>>,
+    receipts: Vec<Awaiting>,
+    /// How far the history has committed (see `net::receipt`).
+    settled: Watermark,
     /// Some input on this connection was rejected (so it was not delivered).
     rejected: bool,
     admission: SharedAdmission,
@@ -67,7 +69,7 @@ impl<'a> Connection<'a> {
         events: &'a mpsc::Sender<NetMsg>,
         stats: &'a Stats,
         notices: &'a Notices,
-        (admission, pending): (SharedAdmission, Pending),
+        (admission, pending, settled): (SharedAdmission, Pending, Watermark),
     ) -> Self {
         Self {
             from,
@@ -82,6 +84,7 @@ impl<'a> Connection<'a> {
             messages: 0,
             over_limit: None,
             receipts: Vec::new(),
+            settled,
             rejected: false,
             admission,
             over: None,
@@ -125,8 +128,9 @@ impl<'a> Connection<'a> {
         // Close cleanly only once every message is acknowledged as stored: the clean
         // close is the sender's delivery signal. Anything else ends in a reset.
         let mut all_stored = !cut && !self.rejected;
+        let deadline = Instant::now() + RECEIPT_TIMEOUT;
         for receipt in self.receipts.drain(..) {
-            if !matches!(timeout(RECEIPT_TIMEOUT, receipt).await, Ok(Ok(true))) {
+            if !matches!(timeout_at(deadline, receipt.stored()).await, Ok(true)) {
                 all_stored = false;
             }
         }
@@ -256,8 +260,8 @@ impl<'a> Connection<'a> {
                     if let Ok(p) = self.pending.clone().acquire_many_owned(kib).await {
                         self.held.push(p);
                     }
-                    let (receipt, rx) = Receipt::pair();
-                    self.receipts.push(rx);
+                    let (receipt, awaiting) = Receipt::pair(&self.settled);
+                    self.receipts.push(awaiting);
                     let event = NetEvent::Received {
                         from: self.from,
                         message,

@@ -10,18 +10,20 @@ mod encrypted;
 mod limits;
 mod listener;
 mod notices;
+mod receipt;
 mod sender;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use bind::{BindError, bind_listener};
 pub use encrypted::Secure;
 pub use limits::{Limits, MAX_MESSAGES_PER_CONNECTION, RetryPolicy};
+pub use receipt::{Awaiting, Publisher, Receipt, Settled, Watermark};
 
 use crate::event::{MsgId, NetEvent};
 
@@ -67,25 +69,6 @@ impl Pins {
     }
 }
 
-/// A received message's acknowledgement. The connection it came on is closed (the
-/// sender's delivery signal) only once the receipt is acked or dropped; `ack(false)`
-/// resets the connection instead, so a careful sender retries.
-#[derive(Debug)]
-pub struct Receipt(oneshot::Sender<bool>);
-
-impl Receipt {
-    /// A receipt and the receiver its answer arrives on (the listener makes these; tests
-    /// of what acks them do too).
-    pub fn pair() -> (Receipt, oneshot::Receiver<bool>) {
-        let (tx, rx) = oneshot::channel();
-        (Receipt(tx), rx)
-    }
-
-    pub fn ack(self, stored: bool) {
-        let _ = self.0.send(stored);
-    }
-}
-
 /// One fact from the node, with a receipt when it is a received message.
 #[derive(Debug)]
 pub struct NetMsg {
@@ -123,11 +106,17 @@ enum Command {
     },
 }
 
-/// A cloneable, non-blocking way to queue messages on a node.
+/// A cloneable, non-blocking way to queue messages on a node, and where the history
+/// writer publishes how far it has committed (the node's connections wait on that).
 #[derive(Clone)]
-pub struct NodeSender(mpsc::Sender<Command>);
+pub struct NodeSender(mpsc::Sender<Command>, Publisher);
 
 impl NodeSender {
+    /// Where the history writer publishes what it has settled.
+    pub fn settled(&self) -> &Publisher {
+        &self.1
+    }
+
     pub fn send(&self, id: MsgId, to: SocketAddr, text: String) -> Result<(), String> {
         self.0
             .try_send(Command::Send { id, to, text })
@@ -146,6 +135,7 @@ pub struct Node {
     local_addr: SocketAddr,
     stats: Arc<Stats>,
     pins: Pins,
+    settled: (Publisher, Watermark),
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -164,11 +154,12 @@ impl Node {
         let outbox = events_tx.clone();
         let listening = events_tx.clone();
         let pins = Pins::default();
+        let settled = receipt::watermark();
         let accept = tokio::spawn(accept::run(
             listener,
             config.limits.clone(),
             config.keys.clone(),
-            events_tx,
+            (events_tx, settled.1.clone()),
             stats.clone(),
         ));
         let wire = sender::Wire {
@@ -194,6 +185,7 @@ impl Node {
                 local_addr,
                 stats,
                 pins,
+                settled,
                 tasks: vec![accept, send],
             },
             events_rx,
@@ -208,7 +200,12 @@ impl Node {
 
     /// A handle for sending from elsewhere (the history writer sends after commits).
     pub fn sender(&self) -> NodeSender {
-        NodeSender(self.commands.clone())
+        NodeSender(self.commands.clone(), self.settled.0.clone())
+    }
+
+    /// How far the history has committed, as the node's connections see it.
+    pub fn watermark(&self) -> Watermark {
+        self.settled.1.clone()
     }
 
     /// How messages to `addr` travel from now on (`None`: classic plaintext).
