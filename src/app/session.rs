@@ -244,7 +244,7 @@ impl Session {
     /// Before exiting: the compose drafts go to the history with the rest.
     pub fn keep_drafts(&mut self) {
         let effects = crate::store::keep_drafts(&mut self.state);
-        self.run(effects, Vec::new());
+        self.run(effects);
     }
 
     /// Before exiting: let the history commit what it has (bounded).
