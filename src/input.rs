@@ -44,7 +44,10 @@ impl Context {
         match state.view.overlay {
             Overlay::None => Context::Main(state.view.focus),
             Overlay::Help => Context::Help,
-            Overlay::NewRecipient(_) | Overlay::Search(_) | Overlay::Confirm(_) => Context::Form,
+            Overlay::NewRecipient(_)
+            | Overlay::Search(_)
+            | Overlay::Confirm(_)
+            | Overlay::ConfirmTrust(_) => Context::Form,
         }
     }
 

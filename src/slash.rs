@@ -18,6 +18,16 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "send to that address, adding the peer",
     ),
     ("retry", "", "retry the failed messages on screen"),
+    (
+        "verify",
+        "[IP:PORT]",
+        "mark the selected (or named) peer verified",
+    ),
+    (
+        "trust",
+        "[IP:PORT]",
+        "trust the selected (or named) peer's changed key (asks first)",
+    ),
     ("help", "", "show the keys and these commands"),
     ("quit", "", "quit brigade"),
 ];
@@ -33,6 +43,10 @@ pub enum Command {
         text: String,
     },
     Retry,
+    /// Marks a peer verified: the one named, else the selected one.
+    Verify(Option<SocketAddr>),
+    /// Trusts a peer's changed key, after a confirm: the one named, else the selected.
+    Trust(Option<SocketAddr>),
     Help,
     Quit,
 }
@@ -69,8 +83,20 @@ pub fn parse(line: &str) -> Result<Line, String> {
         "help" => bare(Command::Help),
         "quit" => bare(Command::Quit),
         "msg" => msg(args).map(Line::Command),
+        "verify" => peer_arg(name, args).map(|a| Line::Command(Command::Verify(a))),
+        "trust" => peer_arg(name, args).map(|a| Line::Command(Command::Trust(a))),
         _ => Err(format!("unknown command /{name}: /help lists them")),
     }
+}
+
+/// The optional `IP:PORT` of `/verify` and `/trust`.
+fn peer_arg(name: &str, args: &str) -> Result<Option<SocketAddr>, String> {
+    if args.is_empty() {
+        return Ok(None);
+    }
+    args.parse().map(Some).map_err(|_| {
+        format!("/{name}: {args} is not IP:PORT: write /{name} alone for the selected peer")
+    })
 }
 
 fn msg(args: &str) -> Result<Command, String> {
@@ -94,7 +120,8 @@ fn msg(args: &str) -> Result<Command, String> {
 }
 
 /// What Tab makes of `line`: a command name after `/`, or a peer (`IP:PORT[/TEAM]`,
-/// matched by its start or its team's) after `/msg `. `None` when nothing fits or
+/// matched by its start or its team's) after `/msg ` (after `/verify ` and `/trust `,
+/// its `IP:PORT`). `None` when nothing fits or
 /// nothing would change; several fits complete to their common start.
 pub fn complete(line: &str, peers: &[String]) -> Option<String> {
     let rest = line.strip_prefix('/')?;
@@ -107,14 +134,18 @@ pub fn complete(line: &str, peers: &[String]) -> Option<String> {
                 .collect();
             ("/".into(), fits)
         }
-        Some(("msg", arg)) if !arg.contains(' ') => {
+        Some((name @ ("msg" | "verify" | "trust"), arg)) if !arg.contains(' ') => {
             let team_of = |p: &str| p.split_once('/').map(|(_, t)| t.to_string());
             let fits = peers
                 .iter()
                 .filter(|p| p.starts_with(arg) || team_of(p).is_some_and(|t| t.starts_with(arg)))
-                .cloned()
+                // `/verify` and `/trust` take the address alone.
+                .map(|p| match name {
+                    "msg" => p.clone(),
+                    _ => p.split_once('/').map_or(p.as_str(), |(a, _)| a).to_string(),
+                })
                 .collect();
-            ("/msg ".into(), fits)
+            (format!("/{name} "), fits)
         }
         Some(_) => return None,
     };
@@ -157,6 +188,16 @@ mod tests {
         assert_eq!(command("/retry"), Command::Retry);
         assert_eq!(command("/help "), Command::Help);
         assert_eq!(command("/quit"), Command::Quit);
+        assert_eq!(command("/verify"), Command::Verify(None));
+        assert_eq!(command("/trust"), Command::Trust(None));
+    }
+
+    #[test]
+    fn verify_and_trust_take_an_optional_address() {
+        let at: SocketAddr = "10.0.0.2:8080".parse().unwrap();
+        assert_eq!(command("/verify 10.0.0.2:8080"), Command::Verify(Some(at)));
+        assert_eq!(command("/trust  10.0.0.2:8080 "), Command::Trust(Some(at)));
+        assert!(parse("/verify B").unwrap_err().contains("not IP:PORT"));
     }
 
     #[test]
@@ -228,5 +269,9 @@ mod tests {
         );
         assert_eq!(complete("/msg 10.0.0.", &peers), None);
         assert_eq!(complete("/msg 10.0.0.2:8080/Blue hi", &peers), None);
+        assert_eq!(
+            complete("/trust Cy", &peers).as_deref(),
+            Some("/trust 10.0.0.3:9 ")
+        );
     }
 }

@@ -546,3 +546,28 @@ fn discovered_peers_show_how_they_were_found() {
     });
     assert_snapshot!(s.draw(100, 30));
 }
+
+/// Issue 16: the trust key on a peer whose key changed asks first, showing the old and
+/// the new safety number and what accepting means.
+#[test]
+fn trusting_a_changed_key_asks_first_with_both_safety_numbers() {
+    use brigade::event::PublicKey;
+    let mut s = conversation();
+    let (old, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    for key in [old, new] {
+        s.net(NetEvent::PeerKey {
+            addr: "10.213.8.143:8080".parse().unwrap(),
+            team: Some("B".into()),
+            key,
+            inbound: false,
+        });
+    }
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    s.screen(ScreenAction::TrustSelected);
+    let screen = s.draw(100, 30);
+    for number in [old, new].map(|k| k.safety_number().to_string()) {
+        assert!(screen.contains(&number), "{number}\n{screen}");
+    }
+    assert!(screen.contains("keep holding"), "{screen}");
+    assert_snapshot!(screen);
+}

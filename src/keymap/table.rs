@@ -48,7 +48,7 @@ pub static KEYMAP: &[Binding] = &[
         &[(Char('t'), CTRL)],
         Main,
         screen(ScreenAction::TrustSelected),
-        "trust the selected peer's new key (after a key change)",
+        "trust the selected peer's changed key (asks first)",
         "",
     ),
     bind(

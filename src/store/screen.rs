@@ -55,6 +55,13 @@ pub(super) fn on_screen(
             }
             _ => {}
         },
+        Overlay::ConfirmTrust(id) => match action {
+            ScreenAction::Submit | ScreenAction::Edit(InputRequest::InsertChar('y' | 'Y')) => {
+                let peer = state.peers[id.0].key.addr();
+                super::trust::trust(state, at, peer, None, fx)
+            }
+            _ => {}
+        },
         Overlay::NewRecipient(mut form) => {
             match action {
                 ScreenAction::Edit(request) => form.edit(request),
@@ -145,11 +152,10 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
                 let text = "select a peer first (its view shows its safety number)";
                 return flash(state, text.into(), true);
             };
-            let peer = state.peers[id.0].key.addr();
             if action == ScreenAction::TrustSelected {
-                super::trust::trust(state, at, peer, None, fx)
+                super::trust::ask_trust(state, at, id, fx)
             } else {
-                super::trust::verify(state, at, peer, fx)
+                super::trust::verify_peer(state, at, id, fx)
             }
         }
         ScreenAction::Suspend => fx.push(Effect::Suspend),

@@ -1,6 +1,10 @@
 //! Trust on first use, a changed key that holds messages, trust and verify.
 
+use tui_input::InputRequest;
+
+use super::state::PeerId;
 use super::tests::{Harness, addr, notices, sends};
+use super::view::{Overlay, ScreenAction, Selection};
 use crate::event::{Action, Delivery, Effect, Hint, NetEvent, Notice, PublicKey, Secure, Via};
 
 fn seen(h: &mut Harness, at: &str, team: Option<&str>, key: PublicKey) -> Vec<Effect> {
@@ -208,4 +212,69 @@ fn an_announcement_without_a_key_leaves_the_peer_classic() {
     let fx = hint(&mut h, None, Via::Beacon);
     assert!(transports(&fx).is_empty());
     assert_eq!(h.state.peer_summaries()[0].transport, "plain");
+}
+
+/// A peer whose key changed while messages to it wait, selected in the TUI.
+fn changed_and_selected() -> (Harness, PublicKey) {
+    let mut h = Harness::new();
+    let (old, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    seen(&mut h, "10.0.0.2:8080", Some("B"), old);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    seen(&mut h, "10.0.0.2:8080", Some("B"), new);
+    h.send("10.0.0.2:8080", Some("B"), "wait for me");
+    h.act(screen(ScreenAction::Select(Selection::Peer(PeerId(0)))));
+    (h, new)
+}
+
+fn screen(action: ScreenAction) -> Action {
+    Action::Screen(action)
+}
+
+#[test]
+fn the_trust_key_asks_before_accepting_a_changed_key_and_esc_keeps_holding() {
+    let (mut h, _) = changed_and_selected();
+    let fx = h.act(screen(ScreenAction::TrustSelected));
+    assert!(sends(&fx).is_empty(), "nothing goes before the confirm");
+    assert!(transports(&fx).is_empty());
+    assert!(matches!(
+        h.state.view.overlay,
+        Overlay::ConfirmTrust(PeerId(0))
+    ));
+    let fx = h.act(screen(ScreenAction::Close));
+    assert!(sends(&fx).is_empty() && transports(&fx).is_empty());
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+    assert!(h.state.peer_summaries()[0].key_changed, "still held");
+    // Any other key also cancels.
+    h.act(screen(ScreenAction::TrustSelected));
+    let fx = h.act(screen(ScreenAction::Edit(InputRequest::InsertChar('n'))));
+    assert!(sends(&fx).is_empty());
+    assert!(h.state.peer_summaries()[0].key_changed);
+}
+
+#[test]
+fn y_or_enter_in_the_confirm_trusts_the_new_key_and_the_held_messages_go() {
+    for accept in [
+        ScreenAction::Submit,
+        ScreenAction::Edit(InputRequest::InsertChar('y')),
+    ] {
+        let (mut h, new) = changed_and_selected();
+        h.act(screen(ScreenAction::TrustSelected));
+        let fx = h.act(screen(accept));
+        assert_eq!(transports(&fx), [Some(Secure::Pinned(new))]);
+        assert_eq!(sends(&fx)[0].2, "wait for me");
+        assert!(!h.state.peer_summaries()[0].key_changed);
+        assert!(matches!(h.state.view.overlay, Overlay::None));
+        assert_eq!(h.state.view.compose.value(), "", "the y typed nothing");
+    }
+}
+
+#[test]
+fn the_trust_key_on_a_settled_peer_says_there_is_nothing_to_trust() {
+    let mut h = Harness::new();
+    seen(&mut h, "10.0.0.2:8080", Some("B"), PublicKey([5; 32]));
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    h.act(screen(ScreenAction::Select(Selection::Peer(PeerId(0)))));
+    let fx = h.act(screen(ScreenAction::TrustSelected));
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+    assert!(matches!(fx[..], [Effect::Notify(Notice::Error { .. })]));
 }

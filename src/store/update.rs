@@ -155,6 +155,12 @@ fn run(state: &mut State, at: DateTime<Utc>, command: Command, fx: &mut Vec<Effe
         Command::Quit => on_action(state, at, Action::Quit, fx),
         Command::Disconnect => on_action(state, at, screen(ScreenAction::DisconnectSelected), fx),
         Command::Help => on_action(state, at, screen(ScreenAction::OpenHelp), fx),
+        Command::Verify(peer) | Command::Trust(peer) => {
+            let trust = matches!(command, Command::Trust(_));
+            if !super::trust::by_command(state, at, peer, trust, fx) {
+                return;
+            }
+        }
         Command::Msg { addr, team, text } => {
             return super::screen::msg(state, at, (addr, team, text), fx);
         }

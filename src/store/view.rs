@@ -130,6 +130,9 @@ pub enum Overlay {
     Search(SearchView),
     /// "Disconnect this peer?": y or Enter confirms, Esc (or anything else) cancels.
     Confirm(crate::event::screen::PeerId),
+    /// "Trust this peer's new key?" (or, after a downgrade, "accept plaintext?"): y or
+    /// Enter accepts, Esc (or anything else) cancels and the messages stay held.
+    ConfirmTrust(crate::event::screen::PeerId),
 }
 
 /// Ctrl+F: a query over the whole history and its hits, newest first.
