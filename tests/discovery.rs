@@ -328,6 +328,78 @@ async fn inner_doctor() {
     assert!(!text.contains("nobody heard"), "{text}");
 }
 
+#[test]
+fn a_forged_beacon_key_only_warns_until_the_handshake_settles_it() {
+    in_namespace("inner_forged_key");
+}
+
+/// B pinned A's key (from an invite). A beacon in A's name with another key is only a
+/// warning on B: messages still go, encrypted to the pinned key, and the delivery over
+/// that key settles it.
+#[tokio::test]
+#[ignore = "runs inside a network namespace, from a_forged_beacon_key_only_warns_until_the_handshake_settles_it"]
+async fn inner_forged_key() {
+    use brigade::discovery::beacon::{BEACON_PORT, Beacon, Kind};
+    inside_namespace();
+    let mut a = brigade("A", &["--no-discovery"]).await;
+    let key = a.listening["key"].as_str().unwrap().to_string();
+    let invite = format!("brigade://v1/A@{}?key={key}", a.addr);
+    let mut b = brigade("B", &["--discovery", "beacon", "--peer", &invite]).await;
+    b.delivered(&a.addr).await;
+    a.expect("message", |v| v["team"] == "B").await;
+
+    let a_addr: std::net::SocketAddr = a.addr.parse().unwrap();
+    let forged = Beacon {
+        kind: Kind::Announce,
+        nonce: 7,
+        port: a_addr.port(),
+        team: "A".into(),
+        key: Some(brigade::event::PublicKey([0x66; 32])),
+    }
+    .encode();
+    let socket = std::net::UdpSocket::bind((a_addr.ip(), 0)).unwrap();
+    socket.set_broadcast(true).unwrap();
+    // Until B has heard it (its beacon socket may still be starting): repeats are
+    // deduplicated, so B warns once.
+    let sender = tokio::spawn(async move {
+        loop {
+            socket
+                .send_to(&forged, ("10.77.0.255", BEACON_PORT))
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    });
+    let warning = b
+        .expect("error", |v| {
+            v["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("names another key"))
+        })
+        .await;
+    sender.abort();
+    println!("{warning}");
+    b.cmd(json!({"cmd": "peers"})).await;
+    let peers = b.expect("peers", |_| true).await;
+    let entry = &peers["peers"][0];
+    assert_eq!(entry["announced_key_differs"], true, "{peers}");
+    assert_eq!(entry["key_changed"], false, "{peers}");
+    assert_eq!(entry["fingerprint"], a.listening["fingerprint"], "{peers}");
+
+    // Not held, not redirected: it goes to A, encrypted to the pinned key.
+    let to = a.addr.clone();
+    b.cmd(json!({"cmd": "send", "to": to, "text": "despite the forgery"}))
+        .await;
+    b.delivered(&to).await;
+    a.expect("message", |v| v["text"] == "despite the forgery")
+        .await;
+    b.cmd(json!({"cmd": "peers"})).await;
+    let peers = b.expect("peers", |_| true).await;
+    let entry = &peers["peers"][0];
+    assert!(entry.get("announced_key_differs").is_none(), "{peers}");
+    assert_eq!(entry["key_changed"], false, "{peers}");
+    assert_eq!(entry["transport"], "encrypted", "{peers}");
+}
+
 /// On loopback, discovery off: the invite one brigade prints connects another to it.
 #[tokio::test]
 async fn an_invite_connects_two_brigades_with_discovery_off() {

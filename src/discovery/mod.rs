@@ -138,11 +138,13 @@ pub enum Report {
     },
 }
 
-/// Deduplicates sightings (a brigade is told once, and again only after it was lost),
-/// bounds how many are tracked, and expires beacon peers that went silent.
+/// Deduplicates sightings (a brigade is told once, and again only after it was lost
+/// or when it announces another key), bounds how many are tracked, and expires beacon
+/// peers that went silent.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    seen: HashMap<(Via, SocketAddr, String), Instant>,
+    /// When each was last heard, and the key it last announced.
+    seen: HashMap<(Via, SocketAddr, String), (Instant, Option<PublicKey>)>,
 }
 
 impl Tracker {
@@ -151,14 +153,20 @@ impl Tracker {
         match report {
             Report::Seen(hint) => {
                 let key = (hint.via, hint.addr, hint.team.clone());
-                if let Some(at) = self.seen.get_mut(&key) {
+                if let Some((at, announced)) = self.seen.get_mut(&key) {
                     *at = now;
-                    return None;
+                    // Another key for the same brigade: the store must judge it (the
+                    // per-IP rate limit of the means bounds how often).
+                    if *announced == hint.key {
+                        return None;
+                    }
+                    *announced = hint.key;
+                    return Some(NetEvent::Discovered(hint));
                 }
                 if self.seen.len() >= MAX_DISCOVERED {
                     return None;
                 }
-                self.seen.insert(key, now);
+                self.seen.insert(key, (now, hint.key));
                 Some(NetEvent::Discovered(hint))
             }
             Report::Gone { addr, team, via } => self
@@ -173,8 +181,8 @@ impl Tracker {
         let stale: Vec<_> = self
             .seen
             .iter()
-            .filter(|((via, _, _), at)| {
-                *via == Via::Beacon && now.duration_since(**at) > max_silence
+            .filter(|((via, _, _), (at, _))| {
+                *via == Via::Beacon && now.duration_since(*at) > max_silence
             })
             .map(|(k, _)| k.clone())
             .collect();
@@ -423,6 +431,23 @@ mod tests {
         ));
         assert_eq!(t.report(gone, now), None);
         assert!(t.report(Report::Seen(hint(Via::Beacon)), now).is_some());
+    }
+
+    #[test]
+    fn another_announced_key_is_told_again() {
+        let mut t = Tracker::default();
+        let now = Instant::now();
+        let keyed = |k: u8| Hint {
+            key: Some(PublicKey([k; 32])),
+            ..hint(Via::Beacon)
+        };
+        assert!(t.report(Report::Seen(keyed(1)), now).is_some());
+        assert_eq!(t.report(Report::Seen(keyed(1)), now), None);
+        assert_eq!(
+            t.report(Report::Seen(keyed(2)), now),
+            Some(NetEvent::Discovered(keyed(2)))
+        );
+        assert_eq!(t.report(Report::Seen(keyed(2)), now), None);
     }
 
     #[test]

@@ -90,6 +90,9 @@ fn key_seen_on(
     fx: &mut Vec<Effect>,
 ) {
     let peer = &mut state.peers[id.0];
+    // A handshake settles what an announcement claimed: the pinned key (a stale or
+    // forged announcement) or another (the change below holds the peer).
+    peer.trust.announced = None;
     match peer.trust.key {
         None => {
             peer.trust.key = Some(key);
@@ -298,8 +301,40 @@ fn hinted(
             to: addr,
             secure: Some(Secure::Learn),
         }),
+        (Some(k), Via::Mdns | Via::Beacon) if pinned != Some(k) => {
+            announced_other(state, at, id, k, via, fx)
+        }
         _ => {}
     }
+}
+
+/// An announcement for a pinned peer named another key. It proves nothing (anyone can
+/// send one), so it neither moves nor holds the peer: messages still go to the pinned
+/// key only, and the next handshake decides. A warning, once per announced key; not
+/// for the key the peer already presented (that one is held already).
+fn announced_other(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    key: PublicKey,
+    via: Via,
+    fx: &mut Vec<Effect>,
+) {
+    let trust = &mut state.peers[id.0].trust;
+    if trust.announced == Some(key) || trust.changed == Some(key) {
+        return;
+    }
+    trust.announced = Some(key);
+    let label = state.peer(id).key.team_label().to_string();
+    let text = format!(
+        "WARNING: an announcement ({}) for {label} names another key (safety number {}) \
+         than the one pinned. Announcements are unauthenticated: messages still go \
+         encrypted to the pinned key only, and the next connection proves which key \
+         {label} holds",
+        via.label(),
+        key.safety_number()
+    );
+    error(state, at, text, fx);
 }
 
 fn trust_peer(

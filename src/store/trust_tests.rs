@@ -278,3 +278,62 @@ fn the_trust_key_on_a_settled_peer_says_there_is_nothing_to_trust() {
     assert!(matches!(h.state.view.overlay, Overlay::None));
     assert!(matches!(fx[..], [Effect::Notify(Notice::Error { .. })]));
 }
+
+#[test]
+fn an_announcement_naming_another_key_only_warns_until_a_handshake_settles_it() {
+    let mut h = Harness::new();
+    let (pinned, forged) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    seen(&mut h, "10.0.0.2:8080", Some("B"), pinned);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    let fx = hint(&mut h, Some(forged), Via::Beacon);
+    // A warning, and nothing else: the transport keeps the pinned key, nothing is held.
+    assert!(transports(&fx).is_empty(), "{fx:?}");
+    let [Notice::Error { text }] = &notices(&fx)[..] else {
+        panic!("{fx:?}")
+    };
+    assert!(text.contains(&forged.safety_number().to_string()), "{text}");
+    let peer = &h.state.peer_summaries()[0];
+    assert!(peer.announced_key_differs && !peer.key_changed);
+    assert_eq!(peer.fingerprint, Some(pinned.safety_number().to_string()));
+    let fx = h.send("10.0.0.2:8080", Some("B"), "still goes");
+    assert_eq!(sends(&fx).len(), 1, "a forged beacon blocks nothing");
+    assert_eq!(held(&fx), 0);
+    // The same announcement again warns no more (mDNS and beacon repeat themselves).
+    assert!(notices(&hint(&mut h, Some(forged), Via::Mdns)).is_empty());
+    // The handshake proves the pinned key: the announcement was stale or forged.
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), pinned);
+    assert!(notices(&fx).is_empty());
+    assert!(!h.state.peer_summaries()[0].announced_key_differs);
+    // An announcement of the pinned key is no news.
+    assert!(notices(&hint(&mut h, Some(pinned), Via::Beacon)).is_empty());
+    assert!(!h.state.peer_summaries()[0].announced_key_differs);
+}
+
+#[test]
+fn an_announced_key_the_handshake_then_proves_is_a_key_change() {
+    let mut h = Harness::new();
+    let (pinned, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    seen(&mut h, "10.0.0.2:8080", Some("B"), pinned);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    hint(&mut h, Some(new), Via::Mdns);
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), new);
+    assert_eq!(transports(&fx), [Some(Secure::Held)]);
+    let peer = &h.state.peer_summaries()[0];
+    assert!(peer.key_changed && !peer.announced_key_differs);
+    // Announcing the key it already presented adds no second warning.
+    assert!(notices(&hint(&mut h, Some(new), Via::Beacon)).is_empty());
+    assert!(!h.state.peer_summaries()[0].announced_key_differs);
+}
+
+#[test]
+fn an_encrypted_delivery_to_the_pinned_key_settles_an_odd_announcement() {
+    let mut h = Harness::new();
+    let pinned = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), pinned);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    hint(&mut h, Some(PublicKey([6; 32])), Via::Beacon);
+    let fx = h.send("10.0.0.2:8080", Some("B"), "over the open session");
+    assert!(h.state.peer_summaries()[0].announced_key_differs);
+    h.delivered(sends(&fx)[0].0, "10.0.0.2:8080");
+    assert!(!h.state.peer_summaries()[0].announced_key_differs);
+}

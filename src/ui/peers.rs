@@ -102,6 +102,8 @@ pub fn transport_symbol(peer: &Peer) -> &'static str {
 fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Vec<Line<'static>> {
     let status = if peer.trust.held() {
         "KEY CHANGED"
+    } else if peer.trust.announced.is_some() {
+        "KEY DIFFERS?"
     } else if peer.gone {
         "Gone"
     } else {
@@ -117,7 +119,7 @@ fn peer_lines(peer: &Peer, selected: bool, width_cells: u16, theme: Theme) -> Ve
     let name = truncate(peer.key.team_label(), name_room);
     let left = format!("{}{}{name}", marker(selected), transport_symbol(peer));
     let pad = (width_cells as usize).saturating_sub(width(&left) + right_width);
-    let status_style = if peer.trust.held() {
+    let status_style = if peer.trust.held() || peer.trust.announced.is_some() {
         theme.error()
     } else if peer.gone {
         theme.dim()
