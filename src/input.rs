@@ -43,7 +43,7 @@ impl Context {
     pub fn of(state: &State) -> Context {
         match state.view.overlay {
             Overlay::None => Context::Main(state.view.focus),
-            Overlay::Help => Context::Help,
+            Overlay::Help | Overlay::Doctor(_) => Context::Help,
             Overlay::NewRecipient(_)
             | Overlay::Search(_)
             | Overlay::Confirm(_)

@@ -29,6 +29,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "trust the selected (or named) peer's changed key (asks first)",
     ),
     ("help", "", "show the keys and these commands"),
+    ("doctor", "", "why can't I see a peer? discovery's report"),
     ("quit", "", "quit brigade"),
 ];
 
@@ -48,6 +49,8 @@ pub enum Command {
     /// Trusts a peer's changed key, after a confirm: the one named, else the selected.
     Trust(Option<SocketAddr>),
     Help,
+    /// The doctor view (discovery's report).
+    Doctor,
     Quit,
 }
 
@@ -81,6 +84,7 @@ pub fn parse(line: &str) -> Result<Line, String> {
         "disconnect" => bare(Command::Disconnect),
         "retry" => bare(Command::Retry),
         "help" => bare(Command::Help),
+        "doctor" => bare(Command::Doctor),
         "quit" => bare(Command::Quit),
         "msg" => msg(args).map(Line::Command),
         "verify" => peer_arg(name, args).map(|a| Line::Command(Command::Verify(a))),
@@ -246,7 +250,10 @@ mod tests {
     fn tab_completes_command_names() {
         let none: Vec<String> = Vec::new();
         assert_eq!(complete("/co", &none).as_deref(), Some("/connect "));
-        assert_eq!(complete("/d", &none).as_deref(), Some("/disconnect "));
+        assert_eq!(complete("/di", &none).as_deref(), Some("/disconnect "));
+        assert_eq!(complete("/do", &none).as_deref(), Some("/doctor "));
+        // Several fits and no longer common start: nothing to complete.
+        assert_eq!(complete("/d", &none), None);
         assert_eq!(complete("/connect", &none).as_deref(), Some("/connect "));
         assert_eq!(complete("/zz", &none), None);
         assert_eq!(complete("hello", &none), None);

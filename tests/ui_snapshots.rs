@@ -571,3 +571,64 @@ fn trusting_a_changed_key_asks_first_with_both_safety_numbers() {
     assert!(screen.contains("keep holding"), "{screen}");
     assert_snapshot!(screen);
 }
+
+/// Issue 16: F2 shows the running discovery's report, written by the same code as
+/// `brigade --doctor` (here from fixed findings, so the snapshot is deterministic).
+#[test]
+fn the_doctor_view_shows_discoverys_report() {
+    use brigade::discovery::beacon::Interface;
+    use brigade::discovery::doctor::Findings;
+    use std::time::Duration;
+    let mut findings = Findings {
+        interfaces: vec![
+            Interface {
+                name: "lo".into(),
+                ip: "127.0.0.1".parse().unwrap(),
+                broadcast: None,
+                netmask: "255.0.0.0".parse().unwrap(),
+                loopback: true,
+            },
+            Interface {
+                name: "wlan0".into(),
+                ip: "10.206.7.5".parse().unwrap(),
+                broadcast: Some("10.206.7.255".parse().unwrap()),
+                netmask: "255.255.255.0".parse().unwrap(),
+                loopback: false,
+            },
+        ],
+        beacon_sends: vec![(
+            "10.206.7.255:47789".parse().unwrap(),
+            Err("Network is unreachable (os error 101)".into()),
+        )],
+        sent: "last beacon",
+        ..Findings::default()
+    };
+    findings.heard.insert(
+        ("mdns", "10.206.7.9:9000".parse().unwrap(), "B".into()),
+        Some(Duration::from_secs(12)),
+    );
+    let mut s = conversation();
+    s.screen(ScreenAction::OpenDoctor);
+    let at = s.at();
+    update(
+        &mut s.state,
+        Event {
+            at,
+            kind: EventKind::Doctor(findings.text()),
+        },
+    );
+    let screen = s.draw(100, 30);
+    assert!(
+        screen.contains("B at 10.206.7.9:9000 by mdns, 12 s ago"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("last beacon to 10.206.7.255:47789: FAILED"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
+    // A short window scrolls it, as the help does.
+    s.screen(ScreenAction::Scroll(Scroll::Bottom));
+    let short = s.draw(80, 12);
+    assert!(short.contains("more above"), "{short}");
+}

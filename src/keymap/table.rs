@@ -96,6 +96,13 @@ pub static KEYMAP: &[Binding] = &[
     )
     .hint(1, "help"),
     bind(
+        &[(F(2), NONE)],
+        Main,
+        screen(ScreenAction::OpenDoctor),
+        "why can't I see a peer? discovery's live report",
+        "",
+    ),
+    bind(
         &[(Esc, NONE)],
         Always,
         screen(ScreenAction::Close),

@@ -34,6 +34,6 @@ pub use state::{
 };
 pub use update::update;
 pub use view::{
-    Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll, SearchView,
-    Selection, Settled, View, single_line,
+    DoctorView, Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll,
+    SearchView, Selection, Settled, View, single_line,
 };

@@ -207,3 +207,11 @@ fn tab_completes_verify_and_its_peer_address() {
     h.act(Action::Screen(ScreenAction::FocusNext));
     assert_eq!(h.state.view.compose.value(), "/verify 10.0.0.2:8080 ");
 }
+
+#[test]
+fn doctor_asks_for_discoverys_report_like_its_key() {
+    let mut h = Harness::new();
+    let fx = submit(&mut h, "/doctor");
+    assert_eq!(fx, [Effect::Doctor]);
+    assert_eq!(h.state.view.compose.value(), "");
+}

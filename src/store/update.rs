@@ -38,6 +38,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         }
         EventKind::Older(records) => super::restore::prepend(state, records),
         EventKind::Answer { query, result } => fx.push(Effect::Notify(answer(query, result))),
+        EventKind::Doctor(report) => super::screen::show_doctor(state, &report),
     }
     fx
 }
@@ -155,6 +156,7 @@ fn run(state: &mut State, at: DateTime<Utc>, command: Command, fx: &mut Vec<Effe
         Command::Quit => on_action(state, at, Action::Quit, fx),
         Command::Disconnect => on_action(state, at, screen(ScreenAction::DisconnectSelected), fx),
         Command::Help => on_action(state, at, screen(ScreenAction::OpenHelp), fx),
+        Command::Doctor => on_action(state, at, screen(ScreenAction::OpenDoctor), fx),
         Command::Verify(peer) | Command::Trust(peer) => {
             let trust = matches!(command, Command::Trust(_));
             if !super::trust::by_command(state, at, peer, trust, fx) {

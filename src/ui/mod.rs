@@ -42,6 +42,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
             overlay::render_help(frame, area, theme, scroll, state.me.key)
         }
         Overlay::Confirm(id) => overlay::render_confirm(frame, state, *id, area, theme),
+        Overlay::Doctor(doctor) => overlay::render_doctor(frame, area, theme, doctor),
         Overlay::ConfirmTrust(id) => overlay::render_confirm_trust(frame, state, *id, area, theme),
         Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(

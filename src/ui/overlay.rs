@@ -8,10 +8,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::compose::input_line;
 use super::layout::centered;
 use super::theme::Theme;
-use super::wrap::{pad, truncate};
+use super::wrap::{pad, truncate, wrap};
 use crate::event::PublicKey;
 use crate::keymap::{keymap, screen_key};
-use crate::store::{Form, PeerId, ScreenAction, SearchView, State};
+use crate::store::{DoctorView, Form, PeerId, ScreenAction, SearchView, State};
 
 /// The help's section on slash commands, from the one table in `crate::slash`.
 fn slash_lines(theme: Theme) -> Vec<Line<'static>> {
@@ -102,6 +102,69 @@ pub fn render_help(
         .border_style(theme.accent())
         .title(Span::styled(
             " Help: every menu option is one key ",
+            theme.bold(),
+        ));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// F2, `/doctor`: the running discovery's report (the `brigade --doctor` text), one
+/// line each, scrolled like the help in a short window.
+pub fn render_doctor(frame: &mut Frame, area: Rect, theme: Theme, doctor: &DoctorView) {
+    let width = 90u16.min(area.width);
+    let inner = usize::from(width.saturating_sub(2));
+    let style = |l: &str| {
+        if l.contains("FAILED") {
+            theme.error()
+        } else if l.starts_with(' ') {
+            ratatui::style::Style::default()
+        } else {
+            theme.bold()
+        }
+    };
+    let footer = format!(
+        "↑ ↓ PgUp PgDn scroll · {} closes · brigade --doctor listens afresh",
+        screen_key(ScreenAction::Close)
+    );
+    // Long hints wrap, indented under their start.
+    let rows: Vec<Line> = doctor
+        .lines
+        .iter()
+        .flat_map(|l| {
+            let indent = l.len() - l.trim_start_matches([' ', '-']).len();
+            let rest = inner.saturating_sub(indent).max(8);
+            wrap(&l[indent..], rest)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, part)| {
+                    let lead = if i == 0 {
+                        l[..indent].to_string()
+                    } else {
+                        " ".repeat(indent)
+                    };
+                    Line::from(Span::styled(lead + &part, style(l)))
+                })
+        })
+        .collect();
+    // The report scrolls; the footer (and a "more" line when needed) stays.
+    let room = usize::from(area.height.saturating_sub(4)).max(1);
+    let first = doctor.scroll.min(rows.len().saturating_sub(room));
+    let more = first + room < rows.len();
+    let mut lines: Vec<Line> = rows.into_iter().skip(first).take(room).collect();
+    if more || first > 0 {
+        let text = if more { "↓ more" } else { "↑ more above" };
+        lines.push(Line::from(Span::styled(text, theme.dim())));
+    }
+    lines.push(Line::from(Span::styled(
+        truncate(&footer, inner),
+        theme.dim(),
+    )));
+    let rect = centered(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.accent())
+        .title(Span::styled(
+            " Doctor: why can't I see a peer? ",
             theme.bold(),
         ));
     frame.render_widget(Paragraph::new(lines).block(block), rect);
