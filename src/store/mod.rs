@@ -1,6 +1,7 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
 mod clipboard;
+mod doctor;
 mod found;
 mod inbox;
 mod log;
@@ -11,6 +12,7 @@ mod screen;
 mod state;
 pub mod trust;
 mod update;
+mod verify;
 mod view;
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use super::outbox::{send_exit, send_to};
 use super::peers::resolve_recipient;
 use super::state::{PeerId, State};
 use super::view::{
-    DoctorView, Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection,
-    Settled, single_line,
+    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, SearchView, Selection, Settled,
+    single_line,
 };
 use crate::discovery::invite::Invite;
 use crate::event::{Action, Effect};
@@ -34,22 +34,12 @@ pub(super) fn on_screen(
                 // The drawing clamps it to the help's length at the window's height.
                 let most = crate::keymap::keymap().len() + crate::slash::COMMANDS.len() + 5;
                 let page = state.view.page;
-                scroll_overlay(&mut state.view.help_scroll, by, page, most);
+                super::doctor::scroll_overlay(&mut state.view.help_scroll, by, page, most);
                 state.view.overlay = Overlay::Help;
             }
             _ => state.view.overlay = Overlay::Help,
         },
-        Overlay::Doctor(mut doctor) => match action {
-            ScreenAction::Close | ScreenAction::Submit | ScreenAction::OpenDoctor => {}
-            ScreenAction::Scroll(by) => {
-                // The drawing wraps long lines and clamps it; at 40 columns or more a
-                // line wraps to at most this many rows.
-                let most = doctor.lines.iter().map(|l| l.len() / 30 + 1).sum();
-                scroll_overlay(&mut doctor.scroll, by, state.view.page, most);
-                state.view.overlay = Overlay::Doctor(doctor);
-            }
-            _ => state.view.overlay = Overlay::Doctor(doctor),
-        },
+        Overlay::Doctor(doctor) => super::doctor::on_doctor(state, doctor, action),
         Overlay::Confirm(id) => match action {
             ScreenAction::Submit | ScreenAction::Edit(InputRequest::InsertChar('y' | 'Y'))
                 if state.peers[id.0].listed =>
@@ -156,36 +146,15 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
                 return flash(state, text.into(), true);
             };
             if action == ScreenAction::TrustSelected {
-                super::trust::ask_trust(state, at, id, fx)
+                super::verify::ask_trust(state, at, id, fx)
             } else {
-                super::trust::verify_peer(state, at, id, fx)
+                super::verify::verify_peer(state, at, id, fx)
             }
         }
         ScreenAction::Suspend => fx.push(Effect::Suspend),
         ScreenAction::Repaint => {}
         ScreenAction::CopyMessage => super::clipboard::copy_message(state, fx),
         ScreenAction::OpenDoctor => fx.push(Effect::Doctor),
-    }
-}
-
-/// Scrolls an overlay (the help, the doctor view) by `by`, at most to `most`.
-fn scroll_overlay(at: &mut usize, by: Scroll, page: usize, most: usize) {
-    *at = match by {
-        Scroll::Up(n) => at.saturating_sub(n),
-        Scroll::Down(n) => at.saturating_add(n).min(most),
-        Scroll::PageUp => at.saturating_sub(page),
-        Scroll::PageDown => at.saturating_add(page).min(most),
-        Scroll::Top => 0,
-        Scroll::Bottom => most,
-    };
-}
-
-/// The discovery report came back: shown in the doctor view (unless another overlay
-/// opened meanwhile).
-pub(super) fn show_doctor(state: &mut State, report: &str) {
-    if matches!(state.view.overlay, Overlay::None | Overlay::Doctor(_)) {
-        let lines = report.lines().map(str::to_string).collect();
-        state.view.overlay = Overlay::Doctor(DoctorView { lines, scroll: 0 });
     }
 }
 

@@ -38,7 +38,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         }
         EventKind::Older(records) => super::restore::prepend(state, records),
         EventKind::Answer { query, result } => fx.push(Effect::Notify(answer(query, result))),
-        EventKind::Doctor(report) => super::screen::show_doctor(state, &report),
+        EventKind::Doctor(report) => super::doctor::show_doctor(state, &report),
     }
     fx
 }
@@ -127,7 +127,7 @@ pub(super) fn on_action(
         }
         Action::Screen(action) => on_screen_or_command(state, at, action, fx),
         Action::Trust { peer, key } => super::trust::trust(state, at, peer, key, fx),
-        Action::Verify { peer } => super::trust::verify(state, at, peer, fx),
+        Action::Verify { peer } => super::verify::verify(state, at, peer, fx),
     }
 }
 
@@ -159,7 +159,7 @@ fn run(state: &mut State, at: DateTime<Utc>, command: Command, fx: &mut Vec<Effe
         Command::Doctor => on_action(state, at, screen(ScreenAction::OpenDoctor), fx),
         Command::Verify(peer) | Command::Trust(peer) => {
             let trust = matches!(command, Command::Trust(_));
-            if !super::trust::by_command(state, at, peer, trust, fx) {
+            if !super::verify::by_command(state, at, peer, trust, fx) {
                 return;
             }
         }

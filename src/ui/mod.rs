@@ -2,6 +2,7 @@
 //! panes are; mouse hit-testing uses the same one.
 
 mod compose;
+mod confirm;
 pub mod layout;
 mod log;
 mod overlay;
@@ -41,9 +42,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
             let scroll = state.view.help_scroll;
             overlay::render_help(frame, area, theme, scroll, state.me.key)
         }
-        Overlay::Confirm(id) => overlay::render_confirm(frame, state, *id, area, theme),
+        Overlay::Confirm(id) => confirm::render_confirm(frame, state, *id, area, theme),
         Overlay::Doctor(doctor) => overlay::render_doctor(frame, area, theme, doctor),
-        Overlay::ConfirmTrust(id) => overlay::render_confirm_trust(frame, state, *id, area, theme),
+        Overlay::ConfirmTrust(id) => confirm::render_confirm_trust(frame, state, *id, area, theme),
         Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(
             frame,
