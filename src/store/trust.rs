@@ -148,6 +148,10 @@ fn peer_for(
         .find(|id| state.peer(*id).trust.key == Some(key));
     if let Some(id) = moved {
         let old = state.peer(id).key.clone();
+        // Already here (the address alone was ambiguous: another team shares it).
+        if old.addr() == addr {
+            return Some(id);
+        }
         let team = team.unwrap_or_else(|| old.team.clone());
         rename(state, id, PeerKey::new(addr.ip(), addr.port(), team));
         fx_move(state, at, id, old.addr(), addr);

@@ -337,3 +337,23 @@ fn an_encrypted_delivery_to_the_pinned_key_settles_an_odd_announcement() {
     h.delivered(sends(&fx)[0].0, "10.0.0.2:8080");
     assert!(!h.state.peer_summaries()[0].announced_key_differs);
 }
+
+#[test]
+fn a_proved_key_at_an_address_two_teams_share_is_no_move() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    h.recv("10.0.0.2:2", "10.0.0.2:8080 C hi from C");
+    let peers = h.state.peers.len();
+    // An outbound handshake names no team: the address alone is ambiguous.
+    let fx = h.net(NetEvent::PeerKey {
+        addr: addr("10.0.0.2:8080"),
+        team: None,
+        key: k,
+        inbound: false,
+    });
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    assert_eq!(h.state.peers.len(), peers);
+    assert!(!h.last_system().contains("moved"), "{}", h.last_system());
+}
