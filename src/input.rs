@@ -45,11 +45,12 @@ impl Context {
     pub fn of(state: &State) -> Context {
         match state.view.overlay {
             Overlay::None => Context::Main(state.view.focus),
-            Overlay::Help => Context::Help,
+            Overlay::Help | Overlay::Doctor(_) => Context::Help,
             Overlay::Search(ref search) if search.browsing => Context::Search,
             Overlay::NewRecipient(_)
             | Overlay::Search(_)
             | Overlay::Confirm(_)
+            | Overlay::ConfirmTrust(_)
             | Overlay::ConfirmQuit(_)
             | Overlay::Forget(_) => Context::Form,
         }

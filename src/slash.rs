@@ -28,7 +28,18 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "",
         "forget the selected peer (asks about history)",
     ),
+    (
+        "verify",
+        "[IP:PORT]",
+        "mark the selected (or named) peer verified",
+    ),
+    (
+        "trust",
+        "[IP:PORT]",
+        "trust the selected (or named) peer's changed key (asks first)",
+    ),
     ("help", "", "show the keys and these commands"),
+    ("doctor", "", "why can't I see a peer? discovery's report"),
     ("quit", "", "quit brigade"),
 ];
 
@@ -43,7 +54,13 @@ pub enum Command {
         text: String,
     },
     Retry,
+    /// Marks a peer verified: the one named, else the selected one.
+    Verify(Option<SocketAddr>),
+    /// Trusts a peer's changed key, after a confirm: the one named, else the selected.
+    Trust(Option<SocketAddr>),
     Help,
+    /// The doctor view (discovery's report).
+    Doctor,
     Quit,
     /// A local name for the selected peer, or the one at `peer`; `None` removes it.
     Alias {
@@ -83,10 +100,13 @@ pub fn parse(line: &str) -> Result<Line, String> {
         "disconnect" => bare(Command::Disconnect),
         "retry" => bare(Command::Retry),
         "help" => bare(Command::Help),
+        "doctor" => bare(Command::Doctor),
         "quit" => bare(Command::Quit),
         "forget" => bare(Command::Forget),
         "msg" => msg(args).map(Line::Command),
         "alias" => Ok(Line::Command(alias(args))),
+        "verify" => peer_arg(name, args).map(|a| Line::Command(Command::Verify(a))),
+        "trust" => peer_arg(name, args).map(|a| Line::Command(Command::Trust(a))),
         _ => Err(format!("unknown command /{name}: /help lists them")),
     }
 }
@@ -107,6 +127,16 @@ fn alias(args: &str) -> Command {
         peer,
         name: (!name.is_empty()).then(|| name.to_string()),
     }
+}
+
+/// The optional `IP:PORT` of `/verify` and `/trust`.
+fn peer_arg(name: &str, args: &str) -> Result<Option<SocketAddr>, String> {
+    if args.is_empty() {
+        return Ok(None);
+    }
+    args.parse().map(Some).map_err(|_| {
+        format!("/{name}: {args} is not IP:PORT: write /{name} alone for the selected peer")
+    })
 }
 
 fn msg(args: &str) -> Result<Command, String> {
@@ -130,7 +160,8 @@ fn msg(args: &str) -> Result<Command, String> {
 }
 
 /// What Tab makes of `line`: a command name after `/`, or a peer (`IP:PORT[/TEAM]`,
-/// matched by its start or its team's) after `/msg ` or `/alias `. `None` when nothing fits or
+/// matched by its start or its team's) after `/msg ` or `/alias ` (after `/verify ` and
+/// `/trust `, its `IP:PORT`). `None` when nothing fits or
 /// nothing would change; several fits complete to their common start.
 pub fn complete(line: &str, peers: &[String]) -> Option<String> {
     let rest = line.strip_prefix('/')?;
@@ -143,14 +174,18 @@ pub fn complete(line: &str, peers: &[String]) -> Option<String> {
                 .collect();
             ("/".into(), fits)
         }
-        Some((command @ ("msg" | "alias"), arg)) if !arg.contains(' ') => {
+        Some((name @ ("msg" | "alias" | "verify" | "trust"), arg)) if !arg.contains(' ') => {
             let team_of = |p: &str| p.split_once('/').map(|(_, t)| t.to_string());
             let fits = peers
                 .iter()
                 .filter(|p| p.starts_with(arg) || team_of(p).is_some_and(|t| t.starts_with(arg)))
-                .cloned()
+                // `/verify` and `/trust` take the address alone.
+                .map(|p| match name {
+                    "msg" | "alias" => p.clone(),
+                    _ => p.split_once('/').map_or(p.as_str(), |(a, _)| a).to_string(),
+                })
                 .collect();
-            (format!("/{command} "), fits)
+            (format!("/{name} "), fits)
         }
         Some(_) => return None,
     };
@@ -195,6 +230,8 @@ mod tests {
         assert_eq!(command("/quit"), Command::Quit);
         assert_eq!(command("/forget"), Command::Forget);
         assert!(parse("/forget all").is_err());
+        assert_eq!(command("/verify"), Command::Verify(None));
+        assert_eq!(command("/trust"), Command::Trust(None));
     }
 
     #[test]
@@ -214,6 +251,14 @@ mod tests {
             command("/alias 10.0.0.2:80"),
             alias(Some(("10.0.0.2:80", None)), None)
         );
+    }
+
+    #[test]
+    fn verify_and_trust_take_an_optional_address() {
+        let at: SocketAddr = "10.0.0.2:8080".parse().unwrap();
+        assert_eq!(command("/verify 10.0.0.2:8080"), Command::Verify(Some(at)));
+        assert_eq!(command("/trust  10.0.0.2:8080 "), Command::Trust(Some(at)));
+        assert!(parse("/verify B").unwrap_err().contains("not IP:PORT"));
     }
 
     #[test]
@@ -262,7 +307,10 @@ mod tests {
     fn tab_completes_command_names() {
         let none: Vec<String> = Vec::new();
         assert_eq!(complete("/co", &none).as_deref(), Some("/connect "));
-        assert_eq!(complete("/d", &none).as_deref(), Some("/disconnect "));
+        assert_eq!(complete("/di", &none).as_deref(), Some("/disconnect "));
+        assert_eq!(complete("/do", &none).as_deref(), Some("/doctor "));
+        // Several fits and no longer common start: nothing to complete.
+        assert_eq!(complete("/d", &none), None);
         assert_eq!(complete("/connect", &none).as_deref(), Some("/connect "));
         assert_eq!(complete("/zz", &none), None);
         assert_eq!(complete("hello", &none), None);
@@ -288,6 +336,10 @@ mod tests {
         assert_eq!(
             complete("/alias Cy", &peers).as_deref(),
             Some("/alias 10.0.0.3:9/Cyan ")
+        );
+        assert_eq!(
+            complete("/trust Cy", &peers).as_deref(),
+            Some("/trust 10.0.0.3:9 ")
         );
     }
 }

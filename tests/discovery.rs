@@ -328,6 +328,78 @@ async fn inner_doctor() {
     assert!(!text.contains("nobody heard"), "{text}");
 }
 
+#[test]
+fn a_forged_beacon_key_only_warns_until_the_handshake_settles_it() {
+    in_namespace("inner_forged_key");
+}
+
+/// B pinned A's key (from an invite). A beacon in A's name with another key is only a
+/// warning on B: messages still go, encrypted to the pinned key, and the delivery over
+/// that key settles it.
+#[tokio::test]
+#[ignore = "runs inside a network namespace, from a_forged_beacon_key_only_warns_until_the_handshake_settles_it"]
+async fn inner_forged_key() {
+    use brigade::discovery::beacon::{BEACON_PORT, Beacon, Kind};
+    inside_namespace();
+    let mut a = brigade("A", &["--no-discovery"]).await;
+    let key = a.listening["key"].as_str().unwrap().to_string();
+    let invite = format!("brigade://v1/A@{}?key={key}", a.addr);
+    let mut b = brigade("B", &["--discovery", "beacon", "--peer", &invite]).await;
+    b.delivered(&a.addr).await;
+    a.expect("message", |v| v["team"] == "B").await;
+
+    let a_addr: std::net::SocketAddr = a.addr.parse().unwrap();
+    let forged = Beacon {
+        kind: Kind::Announce,
+        nonce: 7,
+        port: a_addr.port(),
+        team: "A".into(),
+        key: Some(brigade::event::PublicKey([0x66; 32])),
+    }
+    .encode();
+    let socket = std::net::UdpSocket::bind((a_addr.ip(), 0)).unwrap();
+    socket.set_broadcast(true).unwrap();
+    // Until B has heard it (its beacon socket may still be starting): repeats are
+    // deduplicated, so B warns once.
+    let sender = tokio::spawn(async move {
+        loop {
+            socket
+                .send_to(&forged, ("10.77.0.255", BEACON_PORT))
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    });
+    let warning = b
+        .expect("error", |v| {
+            v["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("names another key"))
+        })
+        .await;
+    sender.abort();
+    println!("{warning}");
+    b.cmd(json!({"cmd": "peers"})).await;
+    let peers = b.expect("peers", |_| true).await;
+    let entry = &peers["peers"][0];
+    assert_eq!(entry["announced_key_differs"], true, "{peers}");
+    assert_eq!(entry["key_changed"], false, "{peers}");
+    assert_eq!(entry["fingerprint"], a.listening["fingerprint"], "{peers}");
+
+    // Not held, not redirected: it goes to A, encrypted to the pinned key.
+    let to = a.addr.clone();
+    b.cmd(json!({"cmd": "send", "to": to, "text": "despite the forgery"}))
+        .await;
+    b.delivered(&to).await;
+    a.expect("message", |v| v["text"] == "despite the forgery")
+        .await;
+    b.cmd(json!({"cmd": "peers"})).await;
+    let peers = b.expect("peers", |_| true).await;
+    let entry = &peers["peers"][0];
+    assert!(entry.get("announced_key_differs").is_none(), "{peers}");
+    assert_eq!(entry["key_changed"], false, "{peers}");
+    assert_eq!(entry["transport"], "encrypted", "{peers}");
+}
+
 /// On loopback, discovery off: the invite one brigade prints connects another to it.
 #[tokio::test]
 async fn an_invite_connects_two_brigades_with_discovery_off() {
@@ -365,4 +437,154 @@ async fn an_invite_connects_two_brigades_with_discovery_off() {
         peers["peers"][0]["fingerprint"], a.listening["fingerprint"],
         "{peers}"
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_encrypted_message_is_not_in_a_packet_capture() {
+    in_namespace("inner_capture");
+}
+
+#[cfg(target_os = "linux")]
+/// Everything sent on the namespace's interfaces (loopback included), as captured by
+/// an AF_PACKET socket opened before the brigades start and drained at the end.
+struct Capture(std::os::fd::OwnedFd);
+
+#[cfg(target_os = "linux")]
+impl Capture {
+    fn open() -> Capture {
+        use std::os::fd::FromRawFd;
+        let all = (libc::ETH_P_ALL as u16).to_be() as libc::c_int;
+        // SAFETY: plain socket(2); the descriptor is owned from here on.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                all,
+            )
+        };
+        assert!(
+            fd >= 0,
+            "AF_PACKET socket: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: fd is a fresh descriptor nobody else owns.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        let size: libc::c_int = 8 << 20;
+        // SAFETY: setsockopt with a pointer to a c_int of the size given. FORCE works
+        // as root of the namespace; the plain option is the fallback.
+        unsafe {
+            for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+                let ptr = (&size as *const libc::c_int).cast();
+                let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+                if libc::setsockopt(fd_of(&fd), libc::SOL_SOCKET, opt, ptr, len) == 0 {
+                    break;
+                }
+            }
+        }
+        Capture(fd)
+    }
+
+    /// Every byte queued so far; panics if the kernel dropped any packet (then an
+    /// absent marker would prove nothing).
+    fn drain(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        let mut buf = vec![0u8; 1 << 17];
+        let mut packets = 0;
+        loop {
+            // SAFETY: recv(2) into a buffer of the length given.
+            let n = unsafe { libc::recv(fd_of(&self.0), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}");
+                break;
+            }
+            packets += 1;
+            all.extend_from_slice(&buf[..n as usize]);
+        }
+        let mut stats = libc::tpacket_stats {
+            tp_packets: 0,
+            tp_drops: 0,
+        };
+        let mut len = std::mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
+        // SAFETY: getsockopt into a tpacket_stats of the size given.
+        let got = unsafe {
+            libc::getsockopt(
+                fd_of(&self.0),
+                libc::SOL_PACKET,
+                libc::PACKET_STATISTICS,
+                (&mut stats as *mut libc::tpacket_stats).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(got, 0, "{}", std::io::Error::last_os_error());
+        assert_eq!(stats.tp_drops, 0, "the capture dropped packets");
+        println!("MEASURED capture: {packets} packets, {} bytes", all.len());
+        all
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn fd_of(fd: &std::os::fd::OwnedFd) -> libc::c_int {
+    use std::os::fd::AsRawFd;
+    fd.as_raw_fd()
+}
+
+#[cfg(target_os = "linux")]
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(target_os = "linux")]
+/// A brigade writes to another over the encrypted transport: the message arrives, and
+/// its text is nowhere in what the namespace's interfaces carried. As a control, a
+/// classic peer's plaintext message to the same brigade is in the capture.
+#[tokio::test]
+#[ignore = "runs inside a network namespace, from an_encrypted_message_is_not_in_a_packet_capture"]
+async fn inner_capture() {
+    inside_namespace();
+    let capture = Capture::open();
+    let unique = format!("{}-{}", std::process::id(), discovery_nonce());
+    let secret = format!("SECRET-MARKER-{unique}");
+    let plain = format!("PLAIN-MARKER-{unique}");
+
+    let mut a = brigade("A", &["--no-discovery"]).await;
+    let key = a.listening["key"].as_str().unwrap().to_string();
+    let invite = format!("brigade://v1/A@{}?key={key}", a.addr);
+    let mut b = brigade("B", &["--no-discovery", "--peer", &invite]).await;
+    b.delivered(&a.addr).await;
+    let to = a.addr.clone();
+    b.cmd(json!({"cmd": "send", "to": to, "text": secret}))
+        .await;
+    b.delivered(&to).await;
+    a.expect("message", |v| {
+        v["text"] == secret.as_str() && v["team"] == "B"
+    })
+    .await;
+    b.cmd(json!({"cmd": "peers"})).await;
+    let peers = b.expect("peers", |_| true).await;
+    assert_eq!(peers["peers"][0]["transport"], "encrypted", "{peers}");
+
+    let a_addr: std::net::SocketAddr = a.addr.parse().unwrap();
+    classic_send(a_addr, format!("10.77.0.1:9 Z {plain}").as_bytes()).await;
+    a.expect("message", |v| v["text"] == plain.as_str()).await;
+
+    let captured = capture.drain();
+    assert!(
+        contains(&captured, plain.as_bytes()),
+        "the control: a plaintext message is in the capture"
+    );
+    assert!(
+        contains(&captured, b"\0brigade\x01"),
+        "the encrypted connection's preamble is in the capture"
+    );
+    assert!(
+        !contains(&captured, secret.as_bytes()),
+        "the encrypted message's text is in the capture"
+    );
+}
+
+#[cfg(target_os = "linux")]
+fn discovery_nonce() -> u64 {
+    brigade::discovery::random_u64()
 }

@@ -171,6 +171,7 @@ fn peers() {
                         .into(),
                 ),
                 key_changed: true,
+                announced_key_differs: true,
                 verified: false,
             },
             PeerSummary {
@@ -184,10 +185,11 @@ fn peers() {
                 transport: "plain",
                 fingerprint: None,
                 key_changed: false,
+                announced_key_differs: false,
                 verified: false,
             },
         ])),
-        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected","discovered":true,"via":"beacon","gone":true,"transport":"encrypted","fingerprint":"05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777","key_changed":true,"verified":false},{"addr":"10.0.0.3:9","team":null,"status":"Active","discovered":false,"via":"manual","last_heard":"2023-11-14T22:13:20.123Z","transport":"plain","fingerprint":null,"key_changed":false,"verified":false}]}"#
+        r#"{"event":"peers","at":"2023-11-14T22:13:20.123Z","peers":[{"addr":"10.0.0.2:8080","team":"B","status":"Connected","discovered":true,"via":"beacon","gone":true,"transport":"encrypted","fingerprint":"05123 00000 99999 12345 67890 11111 22222 33333 44444 55555 66666 77777","key_changed":true,"announced_key_differs":true,"verified":false},{"addr":"10.0.0.3:9","team":null,"status":"Active","discovered":false,"via":"manual","last_heard":"2023-11-14T22:13:20.123Z","transport":"plain","fingerprint":null,"key_changed":false,"verified":false}]}"#
     );
     assert_eq!(
         line(Notice::Peers(Vec::new())),

@@ -772,3 +772,17 @@ fn a_message_of_several_lines_arrives_line_by_line_from_its_sender() {
     a.keys(CTRL_C);
     assert!(a.wait_exit().success());
 }
+
+/// Issue 16: F2 opens the doctor view in the real TUI, written from the running
+/// session (here discovery is off: a loopback bind reaches nobody), and Esc closes it.
+#[test]
+fn f2_shows_the_doctor_view_and_esc_closes_it() {
+    let mut a = start("A", &[]);
+    a.port("A");
+    a.keys("\x1bOQ"); // F2
+    a.wait_text("Doctor: why can't I see a peer?");
+    a.wait_text("mDNS socket: off");
+    a.wait_text("discovery is off");
+    a.keys("\x1b");
+    a.wait_for("the doctor view closed", |s| !s.contains("Doctor:"));
+}

@@ -597,14 +597,14 @@ fn submit(s: &mut Scene, line: &str) {
 #[test]
 fn help_and_hints_show_the_keys_the_config_bound() {
     let mut s = conversation();
-    let table = [("connect", "f5"), ("search", "ctrl+k"), ("help", "f2")]
+    let table = [("connect", "f5"), ("search", "ctrl+k"), ("help", "f3")]
         .into_iter()
         .map(|(a, k)| (a.to_string(), vec![k.to_string()]))
         .collect();
     let map = brigade::keymap::Rebinds::check(&table).unwrap().keymap();
     let main = brigade::keymap::scoped(map, || s.draw(100, 30));
     let status = main.lines().last().unwrap();
-    assert!(status.contains("F2 help"), "{status}");
+    assert!(status.contains("F3 help"), "{status}");
     assert!(!main.contains("F1"), "{main}");
     s.screen(ScreenAction::OpenHelp);
     let help = brigade::keymap::scoped(map, || s.draw(100, 30));
@@ -665,4 +665,90 @@ fn after_a_restart_peers_show_when_they_were_last_heard() {
         assert!(screen.contains(text), "{text}: {screen}");
     }
     assert_snapshot!(screen);
+}
+
+/// Issue 16: the trust key on a peer whose key changed asks first, showing the old and
+/// the new safety number and what accepting means.
+#[test]
+fn trusting_a_changed_key_asks_first_with_both_safety_numbers() {
+    use brigade::event::PublicKey;
+    let mut s = conversation();
+    let (old, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    for key in [old, new] {
+        s.net(NetEvent::PeerKey {
+            addr: "10.213.8.143:8080".parse().unwrap(),
+            team: Some("B".into()),
+            key,
+            inbound: false,
+        });
+    }
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    s.screen(ScreenAction::TrustSelected);
+    let screen = s.draw(100, 30);
+    for number in [old, new].map(|k| k.safety_number().to_string()) {
+        assert!(screen.contains(&number), "{number}\n{screen}");
+    }
+    assert!(screen.contains("keep holding"), "{screen}");
+    assert_snapshot!(screen);
+}
+
+/// Issue 16: F2 shows the running discovery's report, written by the same code as
+/// `brigade --doctor` (here from fixed findings, so the snapshot is deterministic).
+#[test]
+fn the_doctor_view_shows_discoverys_report() {
+    use brigade::discovery::beacon::Interface;
+    use brigade::discovery::doctor::Findings;
+    use std::time::Duration;
+    let mut findings = Findings {
+        interfaces: vec![
+            Interface {
+                name: "lo".into(),
+                ip: "127.0.0.1".parse().unwrap(),
+                broadcast: None,
+                netmask: "255.0.0.0".parse().unwrap(),
+                loopback: true,
+            },
+            Interface {
+                name: "wlan0".into(),
+                ip: "10.206.7.5".parse().unwrap(),
+                broadcast: Some("10.206.7.255".parse().unwrap()),
+                netmask: "255.255.255.0".parse().unwrap(),
+                loopback: false,
+            },
+        ],
+        beacon_sends: vec![(
+            "10.206.7.255:47789".parse().unwrap(),
+            Err("Network is unreachable (os error 101)".into()),
+        )],
+        sent: "last beacon",
+        ..Findings::default()
+    };
+    findings.heard.insert(
+        ("mdns", "10.206.7.9:9000".parse().unwrap(), "B".into()),
+        Some(Duration::from_secs(12)),
+    );
+    let mut s = conversation();
+    s.screen(ScreenAction::OpenDoctor);
+    let at = s.at();
+    update(
+        &mut s.state,
+        Event {
+            at,
+            kind: EventKind::Doctor(findings.text()),
+        },
+    );
+    let screen = s.draw(100, 30);
+    assert!(
+        screen.contains("B at 10.206.7.9:9000 by mdns, 12 s ago"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("last beacon to 10.206.7.255:47789: FAILED"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
+    // A short window scrolls it, as the help does.
+    s.screen(ScreenAction::Scroll(Scroll::Bottom));
+    let short = s.draw(80, 12);
+    assert!(short.contains("more above"), "{short}");
 }

@@ -134,6 +134,7 @@ impl Session {
             node,
             history,
             jobs: jobs_tx,
+            discovery: (setup.bind, None),
         };
         let mut discovery_config = discovery::Config::new(
             setup.discovery,
@@ -188,6 +189,7 @@ impl Session {
             let text = format!("discovery: {problem} (brigade --doctor tells more)");
             shown.extend(self.apply(EventKind::Net(NetEvent::Error { text })));
         }
+        self.sink.discovery.1 = discovery.as_ref().map(|d| d.live.clone());
         self._discovery = discovery;
         for invite in peers.iter().filter_map(|p| p.invite.as_ref()) {
             shown.extend(self.apply(EventKind::Net(NetEvent::Discovered(invite.hint()))));

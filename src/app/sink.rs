@@ -35,6 +35,8 @@ pub struct Sink {
     pub history: Option<HistoryHandle>,
     /// Where the answers of background queries go, to be applied as events.
     pub jobs: mpsc::UnboundedSender<EventKind>,
+    /// The interfaces discovery uses, and its live state while it runs (the doctor view).
+    pub discovery: (std::net::IpAddr, Option<crate::discovery::Shared>),
 }
 
 impl Sink {
@@ -97,6 +99,17 @@ impl Sink {
                 Effect::Search { query } => self.search(query),
                 Effect::LoadOlder { before } => self.load_older(before),
                 Effect::Ask(query) => self.ask(query),
+                Effect::Doctor => {
+                    let (bind, live) = &self.discovery;
+                    let live = live
+                        .as_ref()
+                        .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+                    let report = crate::discovery::doctor::live(*bind, live.as_deref()).text();
+                    back.push(Event {
+                        at: Utc::now(),
+                        kind: EventKind::Doctor(report),
+                    });
+                }
                 other => rest.push(other),
             }
         }
@@ -225,6 +238,7 @@ mod tests {
             node,
             history: Some(history),
             jobs,
+            discovery: ("127.0.0.1".parse().unwrap(), None),
         };
         let wait = Duration::from_secs(10);
         let status = Persist::Status {

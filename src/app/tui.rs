@@ -169,7 +169,8 @@ fn terminal_effects(
             | Effect::Persist(_)
             | Effect::Search { .. }
             | Effect::LoadOlder { .. }
-            | Effect::Ask(_) => {}
+            | Effect::Ask(_)
+            | Effect::Doctor => {}
         }
     }
     Ok(false)

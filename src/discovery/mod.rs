@@ -10,9 +10,10 @@ pub mod doctor;
 pub mod invite;
 pub mod mdns;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -138,11 +139,13 @@ pub enum Report {
     },
 }
 
-/// Deduplicates sightings (a brigade is told once, and again only after it was lost),
-/// bounds how many are tracked, and expires beacon peers that went silent.
+/// Deduplicates sightings (a brigade is told once, and again only after it was lost
+/// or when it announces another key), bounds how many are tracked, and expires beacon
+/// peers that went silent.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    seen: HashMap<(Via, SocketAddr, String), Instant>,
+    /// When each was last heard, and the key it last announced.
+    seen: HashMap<(Via, SocketAddr, String), (Instant, Option<PublicKey>)>,
 }
 
 impl Tracker {
@@ -151,14 +154,20 @@ impl Tracker {
         match report {
             Report::Seen(hint) => {
                 let key = (hint.via, hint.addr, hint.team.clone());
-                if let Some(at) = self.seen.get_mut(&key) {
+                if let Some((at, announced)) = self.seen.get_mut(&key) {
                     *at = now;
-                    return None;
+                    // Another key for the same brigade: the store must judge it (the
+                    // per-IP rate limit of the means bounds how often).
+                    if *announced == hint.key {
+                        return None;
+                    }
+                    *announced = hint.key;
+                    return Some(NetEvent::Discovered(hint));
                 }
                 if self.seen.len() >= MAX_DISCOVERED {
                     return None;
                 }
-                self.seen.insert(key, now);
+                self.seen.insert(key, (now, hint.key));
                 Some(NetEvent::Discovered(hint))
             }
             Report::Gone { addr, team, via } => self
@@ -168,13 +177,20 @@ impl Tracker {
         }
     }
 
+    /// Who is tracked, by what means, and when each was last heard.
+    pub fn heard(&self) -> impl Iterator<Item = (Via, SocketAddr, &str, Instant)> + '_ {
+        self.seen
+            .iter()
+            .map(|((via, addr, team), (at, _))| (*via, *addr, team.as_str(), *at))
+    }
+
     /// Beacon peers not heard for `max_silence`: lost.
     pub fn expire(&mut self, now: Instant, max_silence: Duration) -> Vec<NetEvent> {
         let stale: Vec<_> = self
             .seen
             .iter()
-            .filter(|((via, _, _), at)| {
-                *via == Via::Beacon && now.duration_since(**at) > max_silence
+            .filter(|((via, _, _), (at, _))| {
+                *via == Via::Beacon && now.duration_since(*at) > max_silence
             })
             .map(|(k, _)| k.clone())
             .collect();
@@ -189,6 +205,25 @@ impl Tracker {
     }
 }
 
+/// What the running discovery knows of itself, for the TUI's doctor view: whether
+/// each means started (`None`: turned off), where the beacon was last sent and how
+/// that went, and who is heard (the tracker).
+#[derive(Debug, Default)]
+pub struct Live {
+    pub mdns: Option<Result<(), String>>,
+    pub beacon: Option<Result<(), String>>,
+    pub beacon_sends: BTreeMap<SocketAddr, Result<(), String>>,
+    pub tracker: Tracker,
+}
+
+/// The live state, shared by the discovery tasks and whoever reports it.
+pub type Shared = Arc<Mutex<Live>>;
+
+fn lock(live: &Shared) -> std::sync::MutexGuard<'_, Live> {
+    // A panicked task cannot leave it half-written in a way that matters to a report.
+    live.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Discovery running: stops when dropped.
 pub struct Discovery {
     tasks: Vec<JoinHandle<()>>,
@@ -196,6 +231,8 @@ pub struct Discovery {
     daemon: Option<(mdns_sd::ServiceDaemon, String)>,
     /// Why a means could not start (told to the user once).
     pub problems: Vec<String>,
+    /// What it knows of itself now (`--doctor` in the TUI).
+    pub live: Shared,
 }
 
 impl Drop for Discovery {
@@ -236,41 +273,43 @@ pub fn start(config: Config, out: mpsc::Sender<NetEvent>) -> Discovery {
         tasks: Vec::new(),
         daemon: None,
         problems: Vec::new(),
+        live: Shared::default(),
     };
+    let live = discovery.live.clone();
     if config.means.mdns {
-        match mdns::start(&config, &local_addresses(config.bind), reports_tx.clone()) {
+        let started = mdns::start(&config, &local_addresses(config.bind), reports_tx.clone());
+        lock(&live).mdns = Some(started.as_ref().map(|_| ()).map_err(Clone::clone));
+        match started {
             Ok(registered) => discovery.daemon = Some(registered),
             Err(e) => discovery.problems.push(e),
         }
     }
     if config.means.beacon {
-        match beacon::socket(config.beacon_port) {
-            Ok(socket) => match tokio::net::UdpSocket::from_std(socket) {
-                Ok(socket) => discovery.tasks.push(tokio::spawn(run_beacon(
-                    config.clone(),
-                    socket,
-                    reports_tx.clone(),
-                ))),
-                Err(e) => discovery.problems.push(format!("beacon: {e}")),
-            },
-            Err(e) => discovery.problems.push(format!(
-                "beacon: cannot bind UDP port {}: {e}",
-                config.beacon_port
-            )),
+        let bound = beacon::socket(config.beacon_port)
+            .map_err(|e| format!("cannot bind UDP port {}: {e}", config.beacon_port))
+            .and_then(|s| tokio::net::UdpSocket::from_std(s).map_err(|e| e.to_string()));
+        lock(&live).beacon = Some(bound.as_ref().map(|_| ()).map_err(Clone::clone));
+        match bound {
+            Ok(socket) => discovery.tasks.push(tokio::spawn(run_beacon(
+                config.clone(),
+                socket,
+                reports_tx.clone(),
+                live.clone(),
+            ))),
+            Err(e) => discovery.problems.push(format!("beacon: {e}")),
         }
     }
     drop(reports_tx);
     let max_silence = config.period * 3;
     discovery.tasks.push(tokio::spawn(async move {
-        let mut tracker = Tracker::default();
         let mut sweep = tokio::time::interval(config.period.min(Duration::from_secs(10)));
         loop {
-            let events = tokio::select! {
+            let events: Vec<NetEvent> = tokio::select! {
                 report = reports.recv() => match report {
-                    Some(r) => tracker.report(r, Instant::now()).into_iter().collect(),
+                    Some(r) => lock(&live).tracker.report(r, Instant::now()).into_iter().collect(),
                     None => return,
                 },
-                _ = sweep.tick() => tracker.expire(Instant::now(), max_silence),
+                _ = sweep.tick() => lock(&live).tracker.expire(Instant::now(), max_silence),
             };
             for event in events {
                 // Hints only: when the session is busy, one can be dropped.
@@ -284,7 +323,12 @@ pub fn start(config: Config, out: mpsc::Sender<NetEvent>) -> Discovery {
 /// Announces at start and every period (and once more, throttled, when a new brigade
 /// or a probe is heard, so a newcomer learns about us without waiting a period);
 /// hears the others.
-async fn run_beacon(config: Config, socket: tokio::net::UdpSocket, reports: mpsc::Sender<Report>) {
+async fn run_beacon(
+    config: Config,
+    socket: tokio::net::UdpSocket,
+    reports: mpsc::Sender<Report>,
+    live: Shared,
+) {
     let nonce = random_u64();
     let announce = Beacon {
         kind: Kind::Announce,
@@ -341,8 +385,15 @@ async fn run_beacon(config: Config, socket: tokio::net::UdpSocket, reports: mpsc
         if send_now {
             let targets = beacon::targets(&beacon::interfaces(config.bind), config.beacon_port);
             for to in targets {
-                if let Err(e) = socket.send_to(&announce, to).await {
+                let sent = socket.send_to(&announce, to).await.map(|_| ());
+                if let Err(e) = &sent {
                     tracing::debug!("beacon to {to}: {e}");
+                }
+                let mut live = lock(&live);
+                // Bounded by the interfaces; one that went away leaves its last word.
+                if live.beacon_sends.len() < MAX_DISCOVERED || live.beacon_sends.contains_key(&to) {
+                    live.beacon_sends
+                        .insert(to, sent.map_err(|e| e.to_string()));
                 }
             }
         }
@@ -423,6 +474,23 @@ mod tests {
         ));
         assert_eq!(t.report(gone, now), None);
         assert!(t.report(Report::Seen(hint(Via::Beacon)), now).is_some());
+    }
+
+    #[test]
+    fn another_announced_key_is_told_again() {
+        let mut t = Tracker::default();
+        let now = Instant::now();
+        let keyed = |k: u8| Hint {
+            key: Some(PublicKey([k; 32])),
+            ..hint(Via::Beacon)
+        };
+        assert!(t.report(Report::Seen(keyed(1)), now).is_some());
+        assert_eq!(t.report(Report::Seen(keyed(1)), now), None);
+        assert_eq!(
+            t.report(Report::Seen(keyed(2)), now),
+            Some(NetEvent::Discovered(keyed(2)))
+        );
+        assert_eq!(t.report(Report::Seen(keyed(2)), now), None);
     }
 
     #[test]

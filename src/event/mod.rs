@@ -275,6 +275,8 @@ pub enum EventKind {
         query: Query,
         result: Result<Vec<Record>, String>,
     },
+    /// The answer to an `Effect::Doctor`: the report, as `brigade --doctor` writes it.
+    Doctor(String),
 }
 
 impl Event {
@@ -404,5 +406,7 @@ pub enum Effect {
     },
     /// Ask the history; the answer comes back as `Answer`.
     Ask(Query),
+    /// Report the running discovery's state; the report comes back as `Doctor`.
+    Doctor,
     Quit,
 }

@@ -34,6 +34,10 @@ pub struct PeerSummary {
     pub fingerprint: Option<String>,
     /// The peer presented another key (or stopped encrypting): messages are held.
     pub key_changed: bool,
+    /// An announcement carried another key than the pinned one; the next handshake
+    /// settles it (only present when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub announced_key_differs: bool,
     pub verified: bool,
 }
 

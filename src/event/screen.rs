@@ -80,6 +80,8 @@ pub enum ScreenAction {
     Repaint,
     /// Alt+W: copy the newest message on screen to the clipboard (OSC 52).
     CopyMessage,
+    /// F2: the doctor view, the running discovery's report (why can't I see them?).
+    OpenDoctor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,6 +25,7 @@ pub fn names() -> Vec<(&'static str, When, Action)> {
     use When::*;
     vec![
         ("send", Main, screen(S::Submit)),
+        ("newline", Main, edit(InputRequest::InsertChar('\n'))),
         ("new", Main, screen(S::OpenNewRecipient)),
         ("connect", Main, Action::ConnectAll),
         ("disconnect", Main, screen(S::DisconnectSelected)),
@@ -35,6 +36,7 @@ pub fn names() -> Vec<(&'static str, When, Action)> {
         ("search", Main, screen(S::OpenSearch)),
         ("quit", Always, Action::Quit),
         ("help", Always, screen(S::OpenHelp)),
+        ("doctor", Main, screen(S::OpenDoctor)),
         ("close", Always, screen(S::Close)),
         ("peer-prev", Main, screen(S::SelectPrev)),
         ("peer-next", Main, screen(S::SelectNext)),
@@ -47,6 +49,8 @@ pub fn names() -> Vec<(&'static str, When, Action)> {
         ("repaint", Always, screen(S::Repaint)),
         ("suspend", Main, screen(S::Suspend)),
         ("copy", Main, screen(S::CopyMessage)),
+        ("hit-next", Search, screen(S::NextField)),
+        ("hit-prev", Search, screen(S::PrevField)),
         ("word-left", Editing, edit(InputRequest::GoToPrevWord)),
         ("word-right", Editing, edit(InputRequest::GoToNextWord)),
         ("line-start", Editing, edit(InputRequest::GoToStart)),

@@ -55,7 +55,7 @@ pub static KEYMAP: &[Binding] = &[
         &[(Char('t'), CTRL)],
         Main,
         screen(ScreenAction::TrustSelected),
-        "trust the selected peer's new key (after a key change)",
+        "trust the selected peer's changed key (asks first)",
         "",
     ),
     bind(
@@ -102,6 +102,13 @@ pub static KEYMAP: &[Binding] = &[
         "",
     )
     .hint(1, "help"),
+    bind(
+        &[(F(2), NONE)],
+        Main,
+        screen(ScreenAction::OpenDoctor),
+        "why can't I see a peer? discovery's live report",
+        "",
+    ),
     bind(
         &[(Esc, NONE)],
         Always,

@@ -233,6 +233,22 @@ async fn dial(to: SocketAddr, connect_timeout: Duration) -> Result<TcpStream, Fa
     }
 }
 
+/// Tells the store which key the peer at `to` proved in an outbound handshake.
+async fn report_key(to: SocketAddr, key: PublicKey, events: &mpsc::Sender<NetMsg>) {
+    let event = NetEvent::PeerKey {
+        addr: to,
+        team: None,
+        key,
+        inbound: false,
+    };
+    let _ = events
+        .send(NetMsg {
+            event,
+            receipt: None,
+        })
+        .await;
+}
+
 /// Connects and shakes hands: IK to a pinned key; if that fails, XX once to learn why
 /// (another key means the key changed: nothing is sent); XX when learning.
 async fn open(
@@ -250,6 +266,8 @@ async fn open(
     if let Some(pin) = pinned {
         let stream = dial(to, connect_timeout).await?;
         if let Ok(Ok(chan)) = timeout(HANDSHAKE_DEADLINE, connect(stream, keys, Some(pin))).await {
+            // Proof of the pinned key: it settles an announcement that named another.
+            report_key(to, pin, events).await;
             return Ok(chan);
         }
     }
@@ -261,18 +279,7 @@ async fn open(
     };
     let key = chan.remote();
     if pinned.is_none_or(|pin| pin != key) {
-        let event = NetEvent::PeerKey {
-            addr: to,
-            team: None,
-            key,
-            inbound: false,
-        };
-        let _ = events
-            .send(NetMsg {
-                event,
-                receipt: None,
-            })
-            .await;
+        report_key(to, key, events).await;
     }
     match pinned {
         Some(pin) if pin != key => Err(Failure::KeyChanged),

@@ -72,6 +72,11 @@ impl Framer {
         Ok(Some(frame))
     }
 
+    /// Bytes held (a length prefix and part of a frame): never more than `2 + max`.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Bytes of an unfinished frame are waiting (EOF now means a truncated frame).
     pub fn partial(&self) -> bool {
         !self.buf.is_empty()

@@ -6,6 +6,7 @@
 pub mod channel;
 pub mod frame;
 pub mod identity;
+pub mod invariants;
 
 pub use channel::{Channel, HANDSHAKE_DEADLINE, MAGIC, PREAMBLE_LEN, accept, connect};
 pub use frame::{FrameError, Framer, MAX_FRAME};

@@ -1,6 +1,7 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
 mod clipboard;
+mod doctor;
 mod drafts;
 mod found;
 mod inbox;
@@ -14,6 +15,7 @@ mod screen;
 mod state;
 pub mod trust;
 mod update;
+mod verify;
 mod view;
 
 #[cfg(test)]
@@ -47,6 +49,6 @@ pub use state::{
 };
 pub use update::update;
 pub use view::{
-    Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll, SearchView,
-    Selection, Settled, View, single_line,
+    DoctorView, Field, Flash, Focus, Form, Overlay, PAGE, RECALL_LINES, ScreenAction, Scroll,
+    SearchView, Selection, Settled, View, single_line,
 };

@@ -247,6 +247,12 @@ pub(super) fn delivery(
     }));
     if status == Delivery::Delivered {
         let p = &mut state.peers[peer.0];
+        // To a pinned peer, delivered means its encrypted receipt came back over a
+        // session only the pinned key's holder could answer: proof that settles an
+        // announcement that named another key (issue 16).
+        if p.trust.key.is_some() && !p.trust.held() {
+            p.trust.announced = None;
+        }
         if p.listed {
             p.status = PeerStatus::Connected;
         }

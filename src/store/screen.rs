@@ -33,19 +33,12 @@ pub(super) fn on_screen(
                 // The drawing clamps it to the help's length at the window's height.
                 let most = crate::keymap::keymap().len() + crate::slash::COMMANDS.len() + 5;
                 let page = state.view.page;
-                let at = &mut state.view.help_scroll;
-                *at = match by {
-                    Scroll::Up(n) => at.saturating_sub(n),
-                    Scroll::Down(n) => at.saturating_add(n).min(most),
-                    Scroll::PageUp => at.saturating_sub(page),
-                    Scroll::PageDown => at.saturating_add(page).min(most),
-                    Scroll::Top => 0,
-                    Scroll::Bottom => most,
-                };
+                super::doctor::scroll_overlay(&mut state.view.help_scroll, by, page, most);
                 state.view.overlay = Overlay::Help;
             }
             _ => state.view.overlay = Overlay::Help,
         },
+        Overlay::Doctor(doctor) => super::doctor::on_doctor(state, doctor, action),
         Overlay::Confirm(id) => match action {
             ScreenAction::Submit | ScreenAction::Edit(InputRequest::InsertChar('y' | 'Y'))
                 if state.peers[id.0].listed =>
@@ -61,6 +54,13 @@ pub(super) fn on_screen(
             _ => {}
         },
         Overlay::Forget(id) => super::notes::on_forget(state, at, id, action, fx),
+        Overlay::ConfirmTrust(id) => match action {
+            ScreenAction::Submit | ScreenAction::Edit(InputRequest::InsertChar('y' | 'Y')) => {
+                let peer = state.peers[id.0].key.addr();
+                super::trust::trust(state, at, peer, None, fx)
+            }
+            _ => {}
+        },
         Overlay::NewRecipient(mut form) => {
             match action {
                 ScreenAction::Edit(request) => form.edit(request),
@@ -151,16 +151,16 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
                 let text = "select a peer first (its view shows its safety number)";
                 return flash(state, text.into(), true);
             };
-            let peer = state.peers[id.0].key.addr();
             if action == ScreenAction::TrustSelected {
-                super::trust::trust(state, at, peer, None, fx)
+                super::verify::ask_trust(state, at, id, fx)
             } else {
-                super::trust::verify(state, at, peer, fx)
+                super::verify::verify_peer(state, at, id, fx)
             }
         }
         ScreenAction::Suspend => fx.push(Effect::Suspend),
         ScreenAction::Repaint => {}
         ScreenAction::CopyMessage => super::clipboard::copy_message(state, fx),
+        ScreenAction::OpenDoctor => fx.push(Effect::Doctor),
     }
 }
 

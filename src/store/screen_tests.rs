@@ -530,3 +530,42 @@ fn alt_w_with_no_message_on_screen_says_so_and_copies_nothing() {
     assert!(!fx.iter().any(|e| matches!(e, Effect::Copy(_))), "{fx:?}");
     assert!(h.state.view.flash.as_ref().unwrap().error);
 }
+
+/// Issue 16: F2 (or /doctor) asks the running discovery for its report; the report
+/// opens the doctor view, which scrolls like the help and closes on Esc.
+#[test]
+fn the_doctor_view_shows_discoverys_report_and_scrolls() {
+    let mut h = Harness::new();
+    let fx = screen(&mut h, ScreenAction::OpenDoctor);
+    assert_eq!(fx, [Effect::Doctor]);
+    assert!(
+        matches!(h.state.view.overlay, Overlay::None),
+        "not before the report"
+    );
+    let report: String = (0..40).map(|i| format!("line {i}\n")).collect();
+    let at = h.now();
+    crate::store::update(
+        &mut h.state,
+        crate::event::Event {
+            at,
+            kind: crate::event::EventKind::Doctor(report),
+        },
+    );
+    let Overlay::Doctor(doctor) = &h.state.view.overlay else {
+        panic!("{:?}", h.state.view.overlay)
+    };
+    assert_eq!(doctor.lines.len(), 40);
+    assert_eq!(doctor.lines[39], "line 39");
+    screen(&mut h, ScreenAction::Scroll(Scroll::Down(3)));
+    screen(&mut h, ScreenAction::Scroll(Scroll::Bottom));
+    screen(&mut h, ScreenAction::Scroll(Scroll::Up(1)));
+    let Overlay::Doctor(doctor) = &h.state.view.overlay else {
+        panic!()
+    };
+    assert_eq!(doctor.scroll, 39);
+    // Typing does not leak into the compose box behind it.
+    screen(&mut h, ScreenAction::Edit(InputRequest::InsertChar('x')));
+    assert_eq!(h.state.view.compose.value(), "");
+    screen(&mut h, ScreenAction::Close);
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+}

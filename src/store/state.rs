@@ -95,6 +95,11 @@ pub struct Trust {
     pub downgraded: bool,
     /// The peer has connected to us encrypted (so plaintext from it is a downgrade).
     pub offered: bool,
+    /// An announcement (mDNS, beacon) for this peer carried another key than the pinned
+    /// one. Unauthenticated, so only a warning: messages still go to the pinned key,
+    /// and the next handshake decides (the pinned key: cleared; another: `changed`).
+    /// Not stored in the history.
+    pub announced: Option<crate::event::PublicKey>,
 }
 
 impl Trust {
@@ -312,6 +317,7 @@ impl State {
                 transport: p.trust.transport(),
                 fingerprint: p.trust.key.map(|k| k.safety_number().to_string()),
                 key_changed: p.trust.held(),
+                announced_key_differs: p.trust.announced.is_some(),
                 verified: p.trust.verified,
             })
             .collect()

@@ -445,6 +445,7 @@ fn query_peers_lists_active_and_connected() {
             transport: "plain",
             fingerprint: None,
             key_changed: false,
+            announced_key_differs: false,
             verified: false,
         }])]
     );

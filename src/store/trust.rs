@@ -14,7 +14,7 @@ use crate::event::{Delivery, Effect, Hint, Notice, PeerKey, Persist, Pin, Public
 use crate::keymap::key_for;
 
 /// Stores what we know of a peer's key (nothing for a classic peer).
-fn persist(state: &State, id: PeerId, fx: &mut Vec<Effect>) {
+pub(super) fn persist(state: &State, id: PeerId, fx: &mut Vec<Effect>) {
     let peer = state.peer(id);
     if let Some(key) = peer.trust.key {
         fx.push(Effect::Persist(Persist::Pin(Pin {
@@ -90,6 +90,9 @@ fn key_seen_on(
     fx: &mut Vec<Effect>,
 ) {
     let peer = &mut state.peers[id.0];
+    // A handshake settles what an announcement claimed: the pinned key (a stale or
+    // forged announcement) or another (the change below holds the peer).
+    peer.trust.announced = None;
     match peer.trust.key {
         None => {
             peer.trust.key = Some(key);
@@ -145,6 +148,10 @@ fn peer_for(
         .find(|id| state.peer(*id).trust.key == Some(key));
     if let Some(id) = moved {
         let old = state.peer(id).key.clone();
+        // Already here (the address alone was ambiguous: another team shares it).
+        if old.addr() == addr {
+            return Some(id);
+        }
         let team = team.unwrap_or_else(|| old.team.clone());
         rename(state, id, PeerKey::new(addr.ip(), addr.port(), team));
         fx_move(state, at, id, old.addr(), addr);
@@ -257,8 +264,40 @@ fn hinted(
             to: addr,
             secure: Some(Secure::Learn),
         }),
+        (Some(k), Via::Mdns | Via::Beacon) if pinned != Some(k) => {
+            announced_other(state, at, id, k, via, fx)
+        }
         _ => {}
     }
+}
+
+/// An announcement for a pinned peer named another key. It proves nothing (anyone can
+/// send one), so it neither moves nor holds the peer: messages still go to the pinned
+/// key only, and the next handshake decides. A warning, once per announced key; not
+/// for the key the peer already presented (that one is held already).
+fn announced_other(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    key: PublicKey,
+    via: Via,
+    fx: &mut Vec<Effect>,
+) {
+    let trust = &mut state.peers[id.0].trust;
+    if trust.announced == Some(key) || trust.changed == Some(key) {
+        return;
+    }
+    trust.announced = Some(key);
+    let label = state.peer(id).key.team_label().to_string();
+    let text = format!(
+        "WARNING: an announcement ({}) for {label} names another key (safety number {}) \
+         than the one pinned. Announcements are unauthenticated: messages still go \
+         encrypted to the pinned key only, and the next connection proves which key \
+         {label} holds",
+        via.label(),
+        key.safety_number()
+    );
+    error(state, at, text, fx);
 }
 
 fn trust_peer(
@@ -326,25 +365,4 @@ fn release_held(state: &mut State, id: PeerId, fx: &mut Vec<Effect>) {
     for m in held {
         requeue(state, m, fx);
     }
-}
-
-/// The user compared safety numbers: the peer's key is verified.
-pub(super) fn verify(state: &mut State, at: DateTime<Utc>, addr: SocketAddr, fx: &mut Vec<Effect>) {
-    let Ok(id) = resolve_at(state, addr, None, false) else {
-        return error(state, at, format!("no peer at {addr}"), fx);
-    };
-    let peer = &mut state.peers[id.0];
-    let Some(key) = peer.trust.key.filter(|_| !peer.trust.held()) else {
-        let text = format!("{addr}: no settled key to verify (a classic peer, or its key changed)");
-        return error(state, at, text, fx);
-    };
-    peer.trust.verified = true;
-    let text = format!(
-        "{} marked verified (safety number {})",
-        peer.key.team_label(),
-        key.safety_number()
-    );
-    system(state, at, Some(id), text.clone(), false);
-    fx.push(Effect::Notify(Notice::Info { text }));
-    persist(state, id, fx);
 }

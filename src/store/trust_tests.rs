@@ -1,6 +1,10 @@
 //! Trust on first use, a changed key that holds messages, trust and verify.
 
+use tui_input::InputRequest;
+
+use super::state::PeerId;
 use super::tests::{Harness, addr, notices, sends};
+use super::view::{Overlay, ScreenAction, Selection};
 use crate::event::{Action, Delivery, Effect, Hint, NetEvent, Notice, PublicKey, Secure, Via};
 
 fn seen(h: &mut Harness, at: &str, team: Option<&str>, key: PublicKey) -> Vec<Effect> {
@@ -208,4 +212,148 @@ fn an_announcement_without_a_key_leaves_the_peer_classic() {
     let fx = hint(&mut h, None, Via::Beacon);
     assert!(transports(&fx).is_empty());
     assert_eq!(h.state.peer_summaries()[0].transport, "plain");
+}
+
+/// A peer whose key changed while messages to it wait, selected in the TUI.
+fn changed_and_selected() -> (Harness, PublicKey) {
+    let mut h = Harness::new();
+    let (old, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    seen(&mut h, "10.0.0.2:8080", Some("B"), old);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    seen(&mut h, "10.0.0.2:8080", Some("B"), new);
+    h.send("10.0.0.2:8080", Some("B"), "wait for me");
+    h.act(screen(ScreenAction::Select(Selection::Peer(PeerId(0)))));
+    (h, new)
+}
+
+fn screen(action: ScreenAction) -> Action {
+    Action::Screen(action)
+}
+
+#[test]
+fn the_trust_key_asks_before_accepting_a_changed_key_and_esc_keeps_holding() {
+    let (mut h, _) = changed_and_selected();
+    let fx = h.act(screen(ScreenAction::TrustSelected));
+    assert!(sends(&fx).is_empty(), "nothing goes before the confirm");
+    assert!(transports(&fx).is_empty());
+    assert!(matches!(
+        h.state.view.overlay,
+        Overlay::ConfirmTrust(PeerId(0))
+    ));
+    let fx = h.act(screen(ScreenAction::Close));
+    assert!(sends(&fx).is_empty() && transports(&fx).is_empty());
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+    assert!(h.state.peer_summaries()[0].key_changed, "still held");
+    // Any other key also cancels.
+    h.act(screen(ScreenAction::TrustSelected));
+    let fx = h.act(screen(ScreenAction::Edit(InputRequest::InsertChar('n'))));
+    assert!(sends(&fx).is_empty());
+    assert!(h.state.peer_summaries()[0].key_changed);
+}
+
+#[test]
+fn y_or_enter_in_the_confirm_trusts_the_new_key_and_the_held_messages_go() {
+    for accept in [
+        ScreenAction::Submit,
+        ScreenAction::Edit(InputRequest::InsertChar('y')),
+    ] {
+        let (mut h, new) = changed_and_selected();
+        h.act(screen(ScreenAction::TrustSelected));
+        let fx = h.act(screen(accept));
+        assert_eq!(transports(&fx), [Some(Secure::Pinned(new))]);
+        assert_eq!(sends(&fx)[0].2, "wait for me");
+        assert!(!h.state.peer_summaries()[0].key_changed);
+        assert!(matches!(h.state.view.overlay, Overlay::None));
+        assert_eq!(h.state.view.compose.value(), "", "the y typed nothing");
+    }
+}
+
+#[test]
+fn the_trust_key_on_a_settled_peer_says_there_is_nothing_to_trust() {
+    let mut h = Harness::new();
+    seen(&mut h, "10.0.0.2:8080", Some("B"), PublicKey([5; 32]));
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    h.act(screen(ScreenAction::Select(Selection::Peer(PeerId(0)))));
+    let fx = h.act(screen(ScreenAction::TrustSelected));
+    assert!(matches!(h.state.view.overlay, Overlay::None));
+    assert!(matches!(fx[..], [Effect::Notify(Notice::Error { .. })]));
+}
+
+#[test]
+fn an_announcement_naming_another_key_only_warns_until_a_handshake_settles_it() {
+    let mut h = Harness::new();
+    let (pinned, forged) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    seen(&mut h, "10.0.0.2:8080", Some("B"), pinned);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    let fx = hint(&mut h, Some(forged), Via::Beacon);
+    // A warning, and nothing else: the transport keeps the pinned key, nothing is held.
+    assert!(transports(&fx).is_empty(), "{fx:?}");
+    let [Notice::Error { text }] = &notices(&fx)[..] else {
+        panic!("{fx:?}")
+    };
+    assert!(text.contains(&forged.safety_number().to_string()), "{text}");
+    let peer = &h.state.peer_summaries()[0];
+    assert!(peer.announced_key_differs && !peer.key_changed);
+    assert_eq!(peer.fingerprint, Some(pinned.safety_number().to_string()));
+    let fx = h.send("10.0.0.2:8080", Some("B"), "still goes");
+    assert_eq!(sends(&fx).len(), 1, "a forged beacon blocks nothing");
+    assert_eq!(held(&fx), 0);
+    // The same announcement again warns no more (mDNS and beacon repeat themselves).
+    assert!(notices(&hint(&mut h, Some(forged), Via::Mdns)).is_empty());
+    // The handshake proves the pinned key: the announcement was stale or forged.
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), pinned);
+    assert!(notices(&fx).is_empty());
+    assert!(!h.state.peer_summaries()[0].announced_key_differs);
+    // An announcement of the pinned key is no news.
+    assert!(notices(&hint(&mut h, Some(pinned), Via::Beacon)).is_empty());
+    assert!(!h.state.peer_summaries()[0].announced_key_differs);
+}
+
+#[test]
+fn an_announced_key_the_handshake_then_proves_is_a_key_change() {
+    let mut h = Harness::new();
+    let (pinned, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    seen(&mut h, "10.0.0.2:8080", Some("B"), pinned);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    hint(&mut h, Some(new), Via::Mdns);
+    let fx = seen(&mut h, "10.0.0.2:8080", Some("B"), new);
+    assert_eq!(transports(&fx), [Some(Secure::Held)]);
+    let peer = &h.state.peer_summaries()[0];
+    assert!(peer.key_changed && !peer.announced_key_differs);
+    // Announcing the key it already presented adds no second warning.
+    assert!(notices(&hint(&mut h, Some(new), Via::Beacon)).is_empty());
+    assert!(!h.state.peer_summaries()[0].announced_key_differs);
+}
+
+#[test]
+fn an_encrypted_delivery_to_the_pinned_key_settles_an_odd_announcement() {
+    let mut h = Harness::new();
+    let pinned = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), pinned);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    hint(&mut h, Some(PublicKey([6; 32])), Via::Beacon);
+    let fx = h.send("10.0.0.2:8080", Some("B"), "over the open session");
+    assert!(h.state.peer_summaries()[0].announced_key_differs);
+    h.delivered(sends(&fx)[0].0, "10.0.0.2:8080");
+    assert!(!h.state.peer_summaries()[0].announced_key_differs);
+}
+
+#[test]
+fn a_proved_key_at_an_address_two_teams_share_is_no_move() {
+    let mut h = Harness::new();
+    let k = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    h.recv("10.0.0.2:2", "10.0.0.2:8080 C hi from C");
+    let peers = h.state.peers.len();
+    // An outbound handshake names no team: the address alone is ambiguous.
+    let fx = h.net(NetEvent::PeerKey {
+        addr: addr("10.0.0.2:8080"),
+        team: None,
+        key: k,
+        inbound: false,
+    });
+    assert_eq!(transports(&fx), [Some(Secure::Pinned(k))]);
+    assert_eq!(h.state.peers.len(), peers);
+    assert!(!h.last_system().contains("moved"), "{}", h.last_system());
 }

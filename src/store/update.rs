@@ -40,6 +40,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             super::found::resume(state, &mut fx);
         }
         EventKind::Answer { query, result } => fx.push(Effect::Notify(answer(query, result))),
+        EventKind::Doctor(report) => super::doctor::show_doctor(state, &report),
     }
     super::drafts::keep_changed(state, &mut fx);
     fx
@@ -113,7 +114,7 @@ pub(super) fn on_action(
         }
         Action::Screen(action) => on_screen_or_command(state, at, action, fx),
         Action::Trust { peer, key } => super::trust::trust(state, at, peer, key, fx),
-        Action::Verify { peer } => super::trust::verify(state, at, peer, fx),
+        Action::Verify { peer } => super::verify::verify(state, at, peer, fx),
     }
 }
 
@@ -144,6 +145,13 @@ fn run(state: &mut State, at: DateTime<Utc>, command: Command, fx: &mut Vec<Effe
         Command::Help => on_action(state, at, screen(ScreenAction::OpenHelp), fx),
         Command::Alias { peer, name } => super::notes::alias(state, peer, name, fx),
         Command::Forget => super::notes::ask_forget(state),
+        Command::Doctor => on_action(state, at, screen(ScreenAction::OpenDoctor), fx),
+        Command::Verify(peer) | Command::Trust(peer) => {
+            let trust = matches!(command, Command::Trust(_));
+            if !super::verify::by_command(state, at, peer, trust, fx) {
+                return;
+            }
+        }
         Command::Msg { addr, team, text } => {
             return super::screen::msg(state, at, (addr, team, text), fx);
         }

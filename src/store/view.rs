@@ -134,6 +134,18 @@ pub enum Overlay {
     ConfirmQuit(usize),
     /// "Forget this peer?": k keeps its history, d deletes it, Esc cancels.
     Forget(crate::event::screen::PeerId),
+    /// "Trust this peer's new key?" (or, after a downgrade, "accept plaintext?"): y or
+    /// Enter accepts, Esc (or anything else) cancels and the messages stay held.
+    ConfirmTrust(crate::event::screen::PeerId),
+    /// F2, `/doctor`: the running discovery's report, scrolled like the help.
+    Doctor(DoctorView),
+}
+
+/// The doctor view: the report's lines and how many are scrolled off its top.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DoctorView {
+    pub lines: Vec<String>,
+    pub scroll: usize,
 }
 
 /// Ctrl+F: a query over the whole history and its hits, newest first.

@@ -2,6 +2,7 @@
 //! panes are; mouse hit-testing uses the same one.
 
 mod compose;
+mod confirm;
 pub mod layout;
 mod log;
 mod overlay;
@@ -42,12 +43,14 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
             let scroll = state.view.help_scroll;
             overlay::render_help(frame, area, theme, scroll, state.me.key)
         }
-        Overlay::Confirm(id) => overlay::render_confirm(frame, state, *id, area, theme),
-        Overlay::ConfirmQuit(n) => overlay::render_confirm_quit(frame, *n, area, theme),
+        Overlay::Confirm(id) => confirm::render_confirm(frame, state, *id, area, theme),
+        Overlay::ConfirmQuit(n) => confirm::render_confirm_quit(frame, *n, area, theme),
         Overlay::Search(search) if search.browsing => {
             overlay::render_search_bar(frame, search, panes.compose, theme)
         }
-        Overlay::Forget(id) => overlay::render_forget(frame, state, *id, area, theme),
+        Overlay::Forget(id) => confirm::render_forget(frame, state, *id, area, theme),
+        Overlay::Doctor(doctor) => overlay::render_doctor(frame, area, theme, doctor),
+        Overlay::ConfirmTrust(id) => confirm::render_confirm_trust(frame, state, *id, area, theme),
         Overlay::Search(search) => overlay::render_search(frame, search, state, area, theme),
         Overlay::NewRecipient(form) => overlay::render_form(
             frame,

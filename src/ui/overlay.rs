@@ -8,11 +8,11 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::compose::input_line;
 use super::layout::centered;
 use super::theme::Theme;
-use super::wrap::{pad, truncate};
+use super::wrap::{pad, truncate, wrap};
 use crate::event::Action;
 use crate::event::PublicKey;
 use crate::keymap::{When, key_in, keymap, screen_key};
-use crate::store::{Form, PeerId, ScreenAction, SearchView, State};
+use crate::store::{DoctorView, Form, ScreenAction, SearchView, State};
 
 /// The help's section on slash commands, from the one table in `crate::slash`.
 fn slash_lines(theme: Theme) -> Vec<Line<'static>> {
@@ -108,106 +108,67 @@ pub fn render_help(
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
-/// "Disconnect B?" before Ctrl+D sends `exit`.
-pub fn render_confirm(frame: &mut Frame, state: &State, id: PeerId, area: Rect, theme: Theme) {
-    let peer = state.peer(id);
-    let lines = vec![
-        Line::from(vec![
-            Span::raw("Disconnect "),
-            Span::styled(peer.name().to_string(), theme.bold()),
-            Span::raw(format!(" at {}?", peer.key.addr())),
-        ]),
-        Line::from(Span::styled(
-            "It is sent exit and leaves your list.",
-            theme.dim(),
-        )),
-        Line::raw(""),
-        Line::from(Span::styled(
-            format!(
-                "y or {}: disconnect · {}: keep",
-                screen_key(ScreenAction::Submit),
-                screen_key(ScreenAction::Close)
-            ),
-            theme.accent(),
-        )),
-    ];
-    question(frame, area, theme, (" Disconnect? ", 56), lines);
-}
-
-/// Quitting with undelivered messages: "N messages not delivered yet: quit anyway?"
-pub fn render_confirm_quit(frame: &mut Frame, undelivered: usize, area: Rect, theme: Theme) {
-    let lines = vec![
-        Line::from(Span::raw(format!(
-            "{undelivered} message{} not delivered yet: quit anyway?",
-            if undelivered == 1 { "" } else { "s" }
-        ))),
-        Line::from(Span::styled(
-            "brigade then waits for them; quitting again stops waiting.",
-            theme.dim(),
-        )),
-        Line::raw(""),
-        Line::from(Span::styled(
-            format!(
-                "y or {}: quit · {}: stay",
-                screen_key(ScreenAction::Submit),
-                screen_key(ScreenAction::Close)
-            ),
-            theme.accent(),
-        )),
-    ];
-    question(frame, area, theme, (" Quit? ", 62), lines);
-}
-
-/// "Forget B?" before `/forget`: keep or delete its history.
-pub fn render_forget(frame: &mut Frame, state: &State, id: PeerId, area: Rect, theme: Theme) {
-    let peer = state.peer(id);
-    let lines = vec![
-        Line::from(vec![
-            Span::raw("Forget "),
-            Span::styled(peer.name().to_string(), theme.bold()),
-            Span::raw(format!(" at {}?", peer.key.addr())),
-        ]),
-        Line::from(Span::styled(
-            "It leaves your list; should it write again, it comes back as new. \
-             Its undelivered messages fail.",
-            theme.dim(),
-        )),
-        Line::raw(""),
-        Line::from(Span::styled(
-            format!(
-                "k: keep its history · d: delete its history · {}: cancel",
-                screen_key(ScreenAction::Close)
-            ),
-            theme.accent(),
-        )),
-    ];
-    question(frame, area, theme, (" Forget? ", 56), lines);
-}
-
-/// A question in a centred box with a warning border.
-fn question(
-    frame: &mut Frame,
-    area: Rect,
-    theme: Theme,
-    (title, width): (&str, u16),
-    lines: Vec<Line>,
-) {
-    let width = width.min(area.width);
-    // Wrapped lines take more rows than there are lines: count them at this width.
-    let inner = width.saturating_sub(2).max(1) as usize;
-    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
-    let rect = centered(area, width, rows as u16 + 2);
+/// F2, `/doctor`: the running discovery's report (the `brigade --doctor` text), one
+/// line each, scrolled like the help in a short window.
+pub fn render_doctor(frame: &mut Frame, area: Rect, theme: Theme, doctor: &DoctorView) {
+    let width = 90u16.min(area.width);
+    let inner = usize::from(width.saturating_sub(2));
+    let style = |l: &str| {
+        if l.contains("FAILED") {
+            theme.error()
+        } else if l.starts_with(' ') {
+            ratatui::style::Style::default()
+        } else {
+            theme.bold()
+        }
+    };
+    let footer = format!(
+        "↑ ↓ PgUp PgDn scroll · {} closes · brigade --doctor listens afresh",
+        screen_key(ScreenAction::Close)
+    );
+    // Long hints wrap, indented under their start.
+    let rows: Vec<Line> = doctor
+        .lines
+        .iter()
+        .flat_map(|l| {
+            let indent = l.len() - l.trim_start_matches([' ', '-']).len();
+            let rest = inner.saturating_sub(indent).max(8);
+            wrap(&l[indent..], rest)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, part)| {
+                    let lead = if i == 0 {
+                        l[..indent].to_string()
+                    } else {
+                        " ".repeat(indent)
+                    };
+                    Line::from(Span::styled(lead + &part, style(l)))
+                })
+        })
+        .collect();
+    // The report scrolls; the footer (and a "more" line when needed) stays.
+    let room = usize::from(area.height.saturating_sub(4)).max(1);
+    let first = doctor.scroll.min(rows.len().saturating_sub(room));
+    let more = first + room < rows.len();
+    let mut lines: Vec<Line> = rows.into_iter().skip(first).take(room).collect();
+    if more || first > 0 {
+        let text = if more { "↓ more" } else { "↑ more above" };
+        lines.push(Line::from(Span::styled(text, theme.dim())));
+    }
+    lines.push(Line::from(Span::styled(
+        truncate(&footer, inner),
+        theme.dim(),
+    )));
+    let rect = centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)
-        .border_style(theme.error())
-        .title(Span::styled(title.to_string(), theme.bold()));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(ratatui::widgets::Wrap { trim: true }),
-        rect,
-    );
+        .border_style(theme.accent())
+        .title(Span::styled(
+            " Doctor: why can't I see a peer? ",
+            theme.bold(),
+        ));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
 /// A form: per field a label, the input line, and its error (or hint) under it.

@@ -139,6 +139,8 @@ fn peer_lines(
 ) -> Vec<Line<'static>> {
     let status = if peer.trust.held() {
         "KEY CHANGED"
+    } else if peer.trust.announced.is_some() {
+        "KEY DIFFERS?"
     } else if peer.gone {
         "Gone"
     } else {
@@ -154,7 +156,7 @@ fn peer_lines(
     let name = truncate(peer.name(), name_room);
     let left = format!("{}{}{name}", marker(selected), transport_symbol(peer));
     let pad = (width_cells as usize).saturating_sub(width(&left) + right_width);
-    let status_style = if peer.trust.held() {
+    let status_style = if peer.trust.held() || peer.trust.announced.is_some() {
         theme.error()
     } else if peer.gone {
         theme.dim()
