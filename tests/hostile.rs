@@ -509,3 +509,70 @@ async fn running_out_of_descriptors_backs_off_and_recovers() {
     assert!(timeout(WAIT, real).await.unwrap().unwrap());
     b.cmd(json!({"cmd": "quit"})).await;
 }
+
+/// Text that follows a pause on the same connection is a message of its own, from the
+/// same sender: it keeps the header of the message before it (senders that wait for a
+/// reply, then write more). The first message is only handed on after the pause, so
+/// waiting for it is waiting for the pause.
+#[tokio::test]
+async fn text_after_a_pause_keeps_the_header_before_it() {
+    let limits = Limits {
+        idle_gap: Duration::from_millis(100),
+        ..Limits::default()
+    };
+    let mut b = TestNode::with("B", limits, fast_retry()).await;
+    let mut s = TcpStream::connect(b.addr()).await.unwrap();
+    s.write_all(b"127.0.0.1:4242 Cyan first words\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        b.received().await,
+        (
+            "127.0.0.1".into(),
+            Some(4242),
+            Some("Cyan".into()),
+            "first words".into()
+        )
+    );
+    s.write_all(b"and more after the pause").await.unwrap();
+    s.shutdown().await.unwrap();
+    assert_eq!(
+        b.received().await,
+        (
+            "127.0.0.1".into(),
+            Some(4242),
+            Some("Cyan".into()),
+            "and more after the pause".into()
+        )
+    );
+}
+
+/// Messages on one connection are handed on as their next header arrives, so many of
+/// them may together carry more bytes than one message may: none is taken for an
+/// oversized message, all arrive, and the sender sees a clean close.
+#[tokio::test]
+async fn many_messages_on_one_connection_may_carry_more_than_one_message_may() {
+    let limits = Limits {
+        max_message_bytes: 4096,
+        ..Limits::default()
+    };
+    let mut b = TestNode::with("B", limits, fast_retry()).await;
+    let mut wire = Vec::new();
+    for n in 0..40 {
+        wire.extend_from_slice(
+            format!("127.0.0.1:4242 Cyan {n:02} {}\n", "x".repeat(500)).as_bytes(),
+        );
+    }
+    assert!(wire.len() > 4 * 4096);
+    let to = b.addr();
+    let sender = tokio::spawn(async move { send_acknowledged(to, &wire).await });
+    for n in 0..40 {
+        let (_, _, team, text) = b.received().await;
+        assert_eq!(team.as_deref(), Some("Cyan"));
+        assert!(
+            text.starts_with(&format!("{n:02} ")),
+            "message {n}: {text:.20}"
+        );
+    }
+    assert!(sender.await.unwrap(), "the sender saw a reset");
+}
