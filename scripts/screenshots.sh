@@ -66,6 +66,16 @@ wait_for() {
 }
 
 keys() { "${T[@]}" send-keys -t "$1" "${@:2}"; sleep 0.15; }
+# select_peer SESSION TEXT: Alt+Down, then Alt+Up, through the peer list until the screen
+# shows TEXT (the compose box's title names the selected peer).
+select_peer() {
+  local key
+  for key in M-Down M-Down M-Down M-Down M-Up M-Up M-Up M-Up M-Up M-Up; do
+    "${T[@]}" capture-pane -p -t "$1" | grep -qF -- "$2" && return 0
+    keys "$1" "$key"
+  done
+  wait_for "$1" "$2"
+}
 type_line() { "${T[@]}" send-keys -t "$1" -l "$2"; "${T[@]}" send-keys -t "$1" Enter; sleep 0.2; }
 
 # term NAME SESSION COLSxROWS+X+Y [light]: an xterm attached to the session, placed
@@ -87,13 +97,39 @@ shoot() {
   echo "wrote screenshots/$2.png"
 }
 
-common=(--bind 127.0.0.1 --advertise-ip 127.0.0.1 --no-bell --no-history --log-file "$WORK/brigade.log")
-"${T[@]}" new-session -d -s a -x 100 -y 30 "$BRIGADE --name A --port $PA ${common[*]}"
+common=(--bind 127.0.0.1 --advertise-ip 127.0.0.1 --no-bell --log-file "$WORK/brigade.log")
+# A keeps a history, with a conversation with C from yesterday evening in it: the
+# first start (headless, stdin closed: it quits at once) creates the database, then
+# yesterday's rows are written the way brigade writes them.
+"$BRIGADE" --headless --name A --port "$PA" --data-dir "$WORK/a" --no-discovery "${common[@]}" </dev/null >/dev/null
+python3 - "$WORK/a/history.db" "$PC" <<'PY'
+import datetime, sqlite3, sys
+db, port = sys.argv[1], int(sys.argv[2])
+evening = datetime.datetime.now().astimezone().replace(hour=18, minute=2, second=0, microsecond=0)
+evening -= datetime.timedelta(days=1)
+rows = [
+    (0, False, "did anyone keep the slides from the networking lab?"),
+    (1, True, "I have them, sending the link after dinner"),
+    (3, False, "great, the router config was on slide 12 I think"),
+    (9, True, "yes: the router needs a static route for 10.0.0.0/8"),
+]
+conn = sqlite3.connect(db)
+for i, (minute, outgoing, text) in enumerate(rows):
+    at = int((evening + datetime.timedelta(minutes=minute)).timestamp() * 1000)
+    conn.execute(
+        "INSERT INTO messages (at_ms, peer_ip, peer_port, team, outgoing, text, msg_id, status)"
+        " VALUES (?, '127.0.0.1', ?, 'C', ?, ?, ?, ?)",
+        (at, port, int(outgoing), text, 900 + i if outgoing else None,
+         "delivered" if outgoing else None),
+    )
+conn.commit()
+PY
+"${T[@]}" new-session -d -s a -x 100 -y 30 "$BRIGADE --name A --port $PA --data-dir $WORK/a ${common[*]}"
 "${T[@]}" new-session -d -s c -x 70 -y 30 "python3 scripts/classic_peer.py --name C --port $PC"
 term brigade-A a 100x30+0+0
 term classic-C c 70x30+0+640
 wait_for a "A @ 127.0.0.1:$PA"
-"${T[@]}" new-session -d -s b -x 100 -y 30 "$BRIGADE --name B --port $PB --peer 127.0.0.1:$PA/A ${common[*]}"
+"${T[@]}" new-session -d -s b -x 100 -y 30 "$BRIGADE --name B --port $PB --peer 127.0.0.1:$PA/A --no-history ${common[*]}"
 term brigade-B b 100x30+940+0
 wait_for a "B is active"
 
@@ -109,25 +145,43 @@ wait_for a "hello from the menu program"
 keys a C-k
 wait_for c "connection message"
 # A writes to B, B answers, A writes to C.
-keys a M-Down
+select_peer a "To B ("
 type_line a "Hi B, are you coming to the lab at five? I can bring the router."
 wait_for b "lab at five"
-keys b M-Down
+select_peer b "To A ("
 type_line b "yes, see you there"
 wait_for a "see you there"
-keys a M-Down
+select_peer a "To C ("
 type_line a "hi C, this is brigade"
 wait_for c "hi C, this is brigade"
+# A looks at B's conversation while C answers: C's answers are unread.
+select_peer a "To B ("
 type_line c 1
 type_line c 127.0.0.1
 type_line c "$PA"
 type_line c "nice! the menu program still works"
-wait_for a "still works"
-keys a M-Up
-keys a M-Up
+type_line c 1
+type_line c 127.0.0.1
+type_line c "$PA"
+type_line c "did you get the route working in the end?"
+wait_for a "Connected 2"
+select_peer a "To C ("
+wait_for a " new ─"
+shoot brigade-A reading
+select_peer a "To all peers"
 shoot brigade-A conversation
 shoot brigade-B conversation-b
 shoot classic-C classic-peer
+
+# Ctrl+F finds words and parts of words in the whole history; Enter shows the hit in
+# its conversation, highlighted.
+keys a C-f
+"${T[@]}" send-keys -t a -l "rout"
+wait_for a "static route"
+keys a Enter
+wait_for a "hit 1 of"
+shoot brigade-A search
+keys a Escape
 
 keys a F1
 shoot brigade-A help
@@ -142,7 +196,7 @@ shoot brigade-A new-recipient
 keys a Escape
 
 # The start-up form (no --name or --port), with a team name that has a space.
-"${T[@]}" new-session -d -s d -x 100 -y 30 "$BRIGADE --bind 127.0.0.1 --no-history --log-file $WORK/d.log"
+"${T[@]}" new-session -d -s d -x 100 -y 30 "$BRIGADE --bind 127.0.0.1 --no-history --no-discovery --log-file $WORK/d.log"
 term brigade-start d 100x30+940+640 light
 wait_for d "Start brigade"
 type_line d "Team Subhra"

@@ -10,9 +10,7 @@ use super::log::{flash, select};
 use super::outbox::{send_exit, send_to};
 use super::peers::resolve_recipient;
 use super::state::{PeerId, State};
-use super::view::{
-    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, Selection, Settled, single_line,
-};
+use super::view::{Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, Selection, Settled};
 use crate::discovery::invite::Invite;
 use crate::event::{Action, Effect};
 use crate::keymap::{keys_for, screen_key};
@@ -83,19 +81,54 @@ pub(super) fn on_screen(
     }
 }
 
+/// The most text the compose box holds: what a brigade takes as one message (64 KiB;
+/// classic peers get it in pieces of about 1 KiB).
+pub const MAX_COMPOSE_BYTES: usize = 64 * 1024;
+
+fn compose_full() -> String {
+    format!(
+        "the message is at its limit of {} KiB: send it, or shorten it",
+        MAX_COMPOSE_BYTES / 1024
+    )
+}
+
 fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut Vec<Effect>) {
     let view = &mut state.view;
     match action {
         ScreenAction::Edit(request) => {
-            view.compose.handle(request);
             view.focus = Focus::Compose;
+            if let InputRequest::InsertChar(c) = request
+                && view.compose.value().len() + c.len_utf8() > MAX_COMPOSE_BYTES
+            {
+                return flash(state, compose_full(), true);
+            }
+            view.compose.handle(request);
         }
         ScreenAction::Paste(text) => {
-            // A paste only fills the compose box; it is never sent by itself.
-            for c in single_line(&text).chars() {
-                view.compose.handle(InputRequest::InsertChar(c));
-            }
+            // A paste only fills the compose box; it is never sent by itself. Its line
+            // breaks stay (each line goes as a message of its own), and it is taken
+            // whole or, past the compose box's limit, not at all: never cut silently.
             view.focus = Focus::Compose;
+            let text = crate::protocol::sanitize_text(&text);
+            if view.compose.value().len() + text.len() > MAX_COMPOSE_BYTES {
+                let text = format!(
+                    "not pasted: {} KiB would pass the {} KiB a message may hold",
+                    (view.compose.value().len() + text.len()).div_ceil(1024),
+                    MAX_COMPOSE_BYTES / 1024
+                );
+                return flash(state, text, true);
+            }
+            // At the cursor, in one step: inserting a character at a time costs the
+            // length of the box per character (seconds for a large paste).
+            let value = view.compose.value();
+            let cursor = view.compose.cursor();
+            let at = value
+                .char_indices()
+                .nth(cursor)
+                .map_or(value.len(), |(i, _)| i);
+            let joined = format!("{}{text}{}", &value[..at], &value[at..]);
+            let moved = cursor + text.chars().count();
+            view.compose = tui_input::Input::new(joined).with_cursor(moved);
         }
         ScreenAction::Submit => match view.focus {
             Focus::Compose => send_compose(state, at, fx),

@@ -148,16 +148,59 @@ fn a_paste_fills_the_compose_box_and_is_not_sent() {
         ScreenAction::Paste("line one\nline two\x1b[31m\r\n\tred\x1b]0;title\x07\u{202e}!".into()),
     );
     assert!(sends(&fx).is_empty());
-    // Escape sequences go whole (no `[31m` residue), line breaks and tabs are spaces.
-    assert_eq!(h.state.view.compose.value(), "line one line two     red!");
-    // What goes to the peers (both: none is selected) is that clean text.
+    // Escape sequences go whole (no `[31m` residue), tabs are spaces, line breaks stay
+    // (the compose box holds several lines).
+    assert_eq!(h.state.view.compose.value(), "line one\nline two\n    red!");
+    // What goes to the peers (both: none is selected) is that clean text, a message
+    // per line.
     let fx = screen(&mut h, ScreenAction::Submit);
-    let sent = sends(&fx);
-    assert_eq!(sent.len(), 2);
+    let sent: Vec<String> = sends(&fx).into_iter().map(|s| s.2).collect();
+    assert_eq!(sent.len(), 6, "{sent:?}");
+    for line in ["line one", "line two", "    red!"] {
+        assert_eq!(sent.iter().filter(|s| *s == line).count(), 2, "{sent:?}");
+    }
+}
+
+/// A paste is taken whole up to the compose box's limit (64 KiB, one message), or not
+/// at all, with the reason shown: never cut silently. Typing stops at the same limit.
+#[test]
+fn a_paste_goes_in_at_the_cursor() {
+    let mut h = with_two_peers();
+    type_text(&mut h, "héllo");
+    for _ in 0..3 {
+        screen(
+            &mut h,
+            ScreenAction::Edit(tui_input::InputRequest::GoToPrevChar),
+        );
+    }
+    screen(&mut h, ScreenAction::Paste("→".into()));
+    assert_eq!(h.state.view.compose.value(), "hé→llo");
+    assert_eq!(h.state.view.compose.cursor(), 3);
+}
+
+#[test]
+fn a_paste_over_the_limit_is_refused_whole_and_said() {
+    use crate::store::screen::MAX_COMPOSE_BYTES;
+    let mut h = with_two_peers();
+    type_text(&mut h, "ab");
+    let big = "x".repeat(MAX_COMPOSE_BYTES - 1);
+    screen(&mut h, ScreenAction::Paste(big));
+    assert_eq!(h.state.view.compose.value(), "ab");
+    let flash = h.state.view.flash.clone().expect("the refusal is shown");
     assert!(
-        sent.iter().all(|s| s.2 == "line one line two     red!"),
-        "{sent:?}"
+        flash.error && flash.text.contains("not pasted"),
+        "{flash:?}"
     );
+    let fits = "y".repeat(MAX_COMPOSE_BYTES - 2);
+    screen(&mut h, ScreenAction::Paste(fits));
+    assert_eq!(h.state.view.compose.value().len(), MAX_COMPOSE_BYTES);
+    screen(
+        &mut h,
+        ScreenAction::Edit(tui_input::InputRequest::InsertChar('z')),
+    );
+    assert_eq!(h.state.view.compose.value().len(), MAX_COMPOSE_BYTES);
+    let flash = h.state.view.flash.clone().expect("the limit is shown");
+    assert!(flash.text.contains("at its limit"), "{flash:?}");
 }
 
 #[test]

@@ -64,7 +64,7 @@ pub fn render_help(
         theme.dim(),
     )));
     lines.push(Line::from(Span::styled(
-        "Before a name: - plaintext (classic) · + encrypted · = verified · ! key changed",
+        "Before a name: - plain · + encrypted · = verified · ! key changed",
         theme.dim(),
     )));
     lines.extend(slash_lines(theme));

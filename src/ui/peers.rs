@@ -152,9 +152,9 @@ fn peer_lines(
         String::new()
     };
     let right_width = width(status) + width(&badge);
-    let name_room = (width_cells as usize).saturating_sub(right_width + 4);
+    let name_room = (width_cells as usize).saturating_sub(right_width + 5);
     let name = truncate(peer.name(), name_room);
-    let left = format!("{}{}{name}", marker(selected), transport_symbol(peer));
+    let left = format!("{}{} {name}", marker(selected), transport_symbol(peer));
     let pad = (width_cells as usize).saturating_sub(width(&left) + right_width);
     let status_style = if peer.trust.held() || peer.trust.announced.is_some() {
         theme.error()
