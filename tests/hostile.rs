@@ -576,3 +576,20 @@ async fn many_messages_on_one_connection_may_carry_more_than_one_message_may() {
     }
     assert!(sender.await.unwrap(), "the sender saw a reset");
 }
+
+/// A classic C peer that sends its whole zeroed 1024-byte buffer: the NUL padding is
+/// not data, the message arrives whole and the sender sees a clean close.
+#[tokio::test]
+async fn a_message_padded_with_nuls_by_a_c_peer_arrives() {
+    let mut b = TestNode::start("B").await;
+    let mut wire = b"127.0.0.1:4242 Cee sent from a fixed buffer\n".to_vec();
+    wire.resize(1024, 0);
+    let to = b.addr();
+    let sender = tokio::spawn(async move { send_acknowledged(to, &wire).await });
+    let (_, port, team, text) = b.received().await;
+    assert_eq!(
+        (port, team.as_deref(), text.as_str()),
+        (Some(4242), Some("Cee"), "sent from a fixed buffer")
+    );
+    assert!(sender.await.unwrap(), "the sender saw a reset");
+}

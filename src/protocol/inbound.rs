@@ -45,7 +45,14 @@ pub enum Parsed {
 }
 
 /// Parses one message (already cut) from raw bytes. Invalid UTF-8 is replaced.
+///
+/// NUL bytes at the end are padding, not data: a C program that sends its whole
+/// buffer (`send(fd, buf, sizeof buf, 0)`) pads its message with them, and C reads a
+/// string up to its first NUL. They are dropped; a NUL with text after it is binary
+/// data and refused.
 pub fn parse_message(raw: &[u8]) -> Parsed {
+    let end = raw.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let raw = &raw[..end];
     if raw.contains(&0) {
         return Parsed::Rejected {
             reason: "binary data (NUL bytes)".into(),
@@ -392,6 +399,24 @@ mod tests {
             assert_eq!(m.header.team.as_deref(), *team, "team for {raw:?}");
             assert_eq!(m.text, *text, "text for {raw:?}");
         }
+    }
+
+    /// A C program that sends its whole zeroed buffer pads the message with NULs: the
+    /// padding is dropped, the message kept. A NUL with text after it is still binary.
+    #[test]
+    fn trailing_nul_padding_is_dropped_not_refused() {
+        let mut padded = b"10.0.0.7:8080 C padded by a C peer\n".to_vec();
+        padded.resize(1024, 0);
+        let Parsed::Message(m) = parse_message(&padded) else {
+            panic!("refused: {:?}", parse_message(&padded));
+        };
+        assert_eq!(m.text, "padded by a C peer");
+        assert_eq!(m.header.team.as_deref(), Some("C"));
+        assert_eq!(parse_message(&[0; 64]), Parsed::Empty);
+        assert!(matches!(
+            parse_message(b"10.0.0.7:8080 C half\0and more\0\0"),
+            Parsed::Rejected { .. }
+        ));
     }
 
     #[test]
