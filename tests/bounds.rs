@@ -191,3 +191,82 @@ async fn one_address_is_at_most_64_peers_and_others_survive_a_restart() {
     assert_eq!(n.1, "N");
     assert!(n.2.is_some(), "{n:?}");
 }
+
+/// Out of file descriptors, brigade backs off before it tries to accept again (50 ms,
+/// doubling to 1 s) instead of spinning on the error: a brigade allowed few descriptors
+/// is held open by more idle connections than it has room for; while they last, it
+/// reports the failure a handful of times and uses next to no CPU. Then, once the idle
+/// connections are closed, a message gets through again.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn out_of_descriptors_it_backs_off_and_recovers() {
+    use std::os::unix::process::CommandExt as _;
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.brigade_async();
+    cmd.args(["--headless", "--name", "A", "--port", "0"])
+        .args(["--bind", "127.0.0.1", "--advertise-ip", "127.0.0.1"])
+        .arg("--no-discovery")
+        .arg("--log-file")
+        .arg(sandbox.log())
+        .arg("--data-dir")
+        .arg(sandbox.data());
+    // SAFETY: setrlimit is async-signal-safe; it runs in the child before exec.
+    unsafe {
+        cmd.as_std_mut().pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 40,
+                rlim_max: 40,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut a = Headless::from_command(cmd, sandbox, "A").await;
+    let to = addr_of(&a);
+    let pid = a.child.id().unwrap();
+    let ticks = || -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+            .split_whitespace()
+            .collect();
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    };
+    // More idle connections than brigade has descriptors left: it accepts until none
+    // are left, then accept fails (EMFILE) with the rest waiting in the backlog.
+    let mut idle = Vec::new();
+    for _ in 0..48 {
+        idle.push(tokio::net::TcpStream::connect(to).await.unwrap());
+    }
+    a.expect("error", |v| {
+        v["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("cannot accept connections"))
+    })
+    .await;
+    let before = ticks();
+    let start = Instant::now();
+    // The measuring window: the idle connections hold brigade's descriptors for 3 s.
+    let mut reports = 1;
+    while start.elapsed() < std::time::Duration::from_millis(1500) {
+        if let Ok(v) = timeout(std::time::Duration::from_millis(100), a.expect_any()).await
+            && v["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("cannot accept connections"))
+        {
+            reports += 1;
+        }
+    }
+    let used = ticks() - before;
+    assert!(
+        reports <= 8,
+        "{reports} accept failures reported in 1.5 s: no back-off"
+    );
+    assert!(used <= 20, "{used} clock ticks in 1.5 s out of descriptors");
+    drop(idle);
+    assert!(
+        send_acknowledged(to, b"127.0.0.1:7 S after the descriptors came back").await,
+        "not accepting again"
+    );
+}
