@@ -752,3 +752,24 @@ fn the_doctor_view_shows_discoverys_report() {
     let short = s.draw(80, 12);
     assert!(short.contains("more above"), "{short}");
 }
+
+/// A forgotten peer's failed message says why it stays failed, and offers no retry
+/// (Ctrl+R would not bring the peer back).
+#[test]
+fn a_forgotten_peers_failed_message_offers_no_retry() {
+    let mut s = conversation();
+    let before = s.draw(100, 30);
+    assert!(before.contains("retries, Ctrl+X gives up"), "{before}");
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(1))));
+    for c in "/forget".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    s.screen(ScreenAction::Submit);
+    s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar('k')));
+    let screen = s.draw(100, 30);
+    assert!(
+        screen.contains("not delivered: the peer was forgotten"),
+        "{screen}"
+    );
+    assert!(!screen.contains("retries"), "{screen}");
+}

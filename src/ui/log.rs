@@ -14,7 +14,9 @@ use super::theme::Theme;
 use super::wrap::{elide_middle, truncate, width, wrap};
 use crate::event::{Action, Delivery};
 use crate::keymap::{key_for, screen_key};
-use crate::store::{Body, Direction, Focus, LogEntry, ScreenAction, Selection, Settled, State};
+use crate::store::{
+    Body, Direction, FORGOTTEN, Focus, LogEntry, ScreenAction, Selection, Settled, State,
+};
 
 const TIME: usize = 8;
 const GAP: usize = 2;
@@ -327,6 +329,11 @@ fn undelivered_note(
     let (pieces, style) = match delivery {
         // Short: never wrapped.
         Delivery::Dropped => (vec!["not delivered: you gave up on it".into()], theme.dim()),
+        // Nothing to retry: the peer is no longer listed.
+        Delivery::Failed { reason } if reason == FORGOTTEN => (
+            wrap(&format!("not delivered: {reason}"), text_w),
+            theme.error(),
+        ),
         Delivery::Failed { reason } => {
             let retry = key_for(&Action::Retry { id: None });
             let drop = key_for(&Action::Drop { id: None });
