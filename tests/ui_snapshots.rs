@@ -773,3 +773,52 @@ fn a_forgotten_peers_failed_message_offers_no_retry() {
     );
     assert!(!screen.contains("retries"), "{screen}");
 }
+
+/// A hit inside a message taller than the pane: Enter shows the matched line, not
+/// just the message's end (at 80x24 this one wraps to more lines than the pane has).
+#[test]
+fn a_search_hit_deep_in_a_long_message_is_shown() {
+    let mut s = conversation();
+    let words: Vec<String> = (0..150).map(|n| format!("word{n:03}")).collect();
+    let raw = format!("10.213.8.143:8080 B {}", words.join(" "));
+    s.recv("10.213.8.143:40009", raw.as_bytes());
+    s.screen(ScreenAction::OpenSearch);
+    for c in "ord042".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    let entry = s.state.log.last().unwrap();
+    let hit = Record {
+        at: entry.at,
+        peer: s.state.peers[0].key.clone(),
+        outgoing: false,
+        text: words.join(" "),
+        msg_id: None,
+        delivery: None,
+        claimed_ip: None,
+    };
+    let at = s.at();
+    update(
+        &mut s.state,
+        Event {
+            at,
+            kind: EventKind::SearchResults {
+                query: "ord042".into(),
+                hits: vec![hit],
+            },
+        },
+    );
+    s.screen(ScreenAction::Submit);
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    // As the terminal front end does: settle, then draw; a second frame stays put.
+    for _ in 0..2 {
+        if let Some(settled) = ui::settle(&s.state, area) {
+            brigade::store::settle_scroll(&mut s.state, settled);
+        }
+        let screen = s.draw(80, 24);
+        assert!(screen.contains("hit 1 of 1"), "{screen}");
+        assert!(screen.contains("word042"), "{screen}");
+        assert!(!screen.contains("word149"), "{screen}");
+    }
+    assert!(!s.state.view.reveal);
+    assert_snapshot!(s.draw(80, 24));
+}

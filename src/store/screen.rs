@@ -215,6 +215,7 @@ fn scroll(state: &mut State, by: Scroll) {
     let max = state.view_len().saturating_sub(1);
     let view = &mut state.view;
     let lines = |n: usize| isize::try_from(n).unwrap_or(isize::MAX / 4);
+    view.reveal = false;
     match by {
         Scroll::Up(n) if !view.at_top => view.scroll_lines += lines(n),
         Scroll::PageUp if !view.at_top => view.scroll_lines += lines(view.page),
@@ -241,6 +242,7 @@ pub fn settle_scroll(state: &mut State, settled: Settled) {
     view.scroll_lines = settled.scroll_lines;
     view.at_top = settled.at_top;
     view.page = settled.page.max(1);
+    view.reveal = false;
     if view.following() {
         view.new_below = 0;
     }

@@ -356,6 +356,7 @@ impl State {
         view.scroll = 0;
         view.scroll_lines = 0;
         view.at_top = false;
+        view.reveal = false;
         view.new_below = 0;
         view.unread_from = None;
         if unread > 0 {

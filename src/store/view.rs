@@ -209,6 +209,10 @@ pub struct View {
     pub scroll_lines: isize,
     /// The oldest loaded line is on screen (as of the last settle).
     pub at_top: bool,
+    /// A search just jumped to `found`: the front end's next placing brings its first
+    /// highlighted line into view (a long message may be taller than the pane), and
+    /// the settle that stores that position clears this.
+    pub reveal: bool,
     /// Lines one PgUp/PgDn moves: the log pane's height less one (set on settle).
     pub page: usize,
     /// The local date today, for the day separators ("Today", "Yesterday"); the front
@@ -248,6 +252,7 @@ impl Default for View {
             scroll: 0,
             scroll_lines: 0,
             at_top: false,
+            reveal: false,
             page: PAGE,
             today: None,
             drafts: HashMap::new(),
