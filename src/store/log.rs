@@ -86,7 +86,7 @@ pub(super) fn reindex(state: &mut State) {
         {
             state.outgoing.insert(*id, i);
             // A forgotten peer's failed messages are not retried (see `notes::forget`).
-            if matches!(delivery, crate::event::Delivery::Failed { reason } if reason != super::notes::FORGOTTEN)
+            if matches!(delivery, crate::event::Delivery::Failed { reason } if reason != super::state::FORGOTTEN)
             {
                 state.failed.insert(*id, i);
             }

@@ -18,8 +18,7 @@ use crate::event::{Delivery, Effect, MsgId, PeerKey, PeerNote, Persist, Record, 
 /// Longest alias, in characters.
 pub const MAX_ALIAS: usize = 32;
 
-/// Why an undelivered message to a forgotten peer failed.
-pub const FORGOTTEN: &str = "the peer was forgotten";
+pub use super::state::FORGOTTEN;
 
 /// An alias as kept: one line of sanitized text without control characters, at most
 /// [`MAX_ALIAS`] characters, trimmed; `None` when nothing is left.

@@ -100,7 +100,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
         // In a box of several lines, Ctrl+U takes the cursor's line, not all of them.
         ScreenAction::Edit(InputRequest::DeleteLine) if view.compose.value().contains('\n') => {
             view.focus = Focus::Compose;
-            view.compose = without_cursor_line(&view.compose);
+            view.compose = super::view::without_cursor_line(&view.compose);
         }
         ScreenAction::Edit(request) => {
             view.focus = Focus::Compose;
@@ -237,28 +237,6 @@ fn scroll(state: &mut State, by: Scroll) {
         view.scroll_lines = 0;
         view.new_below = 0;
     }
-}
-
-/// The compose box less the line the cursor is on (and one line break): the cursor
-/// goes to the start of the next line, or to the end of the one before on the last.
-fn without_cursor_line(input: &tui_input::Input) -> tui_input::Input {
-    let value = input.value();
-    let at = value
-        .char_indices()
-        .nth(input.cursor())
-        .map_or(value.len(), |(i, _)| i);
-    let start = value[..at].rfind('\n').map_or(0, |i| i + 1);
-    let end = value[at..].find('\n').map_or(value.len(), |i| at + i);
-    let (cut, cursor) = if end < value.len() {
-        (start..end + 1, start)
-    } else {
-        let from = start.saturating_sub(1);
-        (from..end, from)
-    };
-    let mut text = value.to_string();
-    text.replace_range(cut, "");
-    let cursor = text[..cursor].chars().count();
-    tui_input::Input::new(text).with_cursor(cursor)
 }
 
 /// The front end's measure of where the log really is: the offset within the bottom

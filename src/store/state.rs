@@ -6,6 +6,9 @@ use std::net::{IpAddr, SocketAddr};
 use chrono::{DateTime, Utc};
 
 use super::view::{Selection, View};
+
+/// Why an undelivered message to a forgotten peer failed (it is not retried).
+pub const FORGOTTEN: &str = "the peer was forgotten";
 pub use crate::event::screen::PeerId;
 use crate::event::{Delivery, MsgId, PeerKey, PeerSummary, Via};
 

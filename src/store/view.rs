@@ -290,3 +290,25 @@ pub struct Settled {
 pub fn single_line(text: &str) -> String {
     crate::protocol::sanitize_text(text).replace('\n', " ")
 }
+
+/// The compose box less the line the cursor is on (and one line break): the cursor
+/// goes to the start of the next line, or to the end of the one before on the last.
+pub(super) fn without_cursor_line(input: &tui_input::Input) -> tui_input::Input {
+    let value = input.value();
+    let at = value
+        .char_indices()
+        .nth(input.cursor())
+        .map_or(value.len(), |(i, _)| i);
+    let start = value[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = value[at..].find('\n').map_or(value.len(), |i| at + i);
+    let (cut, cursor) = if end < value.len() {
+        (start..end + 1, start)
+    } else {
+        let from = start.saturating_sub(1);
+        (from..end, from)
+    };
+    let mut text = value.to_string();
+    text.replace_range(cut, "");
+    let cursor = text[..cursor].chars().count();
+    tui_input::Input::new(text).with_cursor(cursor)
+}

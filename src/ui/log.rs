@@ -79,7 +79,10 @@ pub fn place(state: &State, inner: Rect, theme: Theme) -> Placed {
         usize::MAX,
     );
     let below_anchor = lines.len() as isize;
-    let scroll_lines = reveal_found(state, height, width, theme).unwrap_or(state.view.scroll_lines);
+    let reveal = super::reveal::found_line(state, height, theme.found(), |i| {
+        entry_lines(state, i, width, theme)
+    });
+    let scroll_lines = reveal.unwrap_or(state.view.scroll_lines);
     let mut hidden = usize::try_from(below_anchor.saturating_add(scroll_lines)).unwrap_or(0);
     let rows = |hidden: usize| {
         if hidden > 0 {
@@ -117,30 +120,6 @@ pub fn place(state: &State, inner: Rect, theme: Theme) -> Placed {
         settled,
         below: hidden > 0,
     }
-}
-
-/// Right after a search jump (`View::reveal`), the found message is the bottom entry:
-/// the lines of it to hide below the pane's edge so that its first highlighted line is
-/// in view, mid-pane, when the message is taller than the pane (0 when it fits).
-fn reveal_found(state: &State, height: usize, width: usize, theme: Theme) -> Option<isize> {
-    let (index, query) = state.view.found.as_ref().filter(|_| state.view.reveal)?;
-    let total = state.view_len();
-    let i = total.checked_sub(1 + state.view.scroll)?;
-    if !std::ptr::eq(state.view_entry(i), state.log.get(*index)?) {
-        return None;
-    }
-    let lines = entry_lines(state, i, width, theme);
-    if lines.len() < height {
-        return Some(0);
-    }
-    let (found, query) = (theme.found(), query.to_lowercase());
-    let line = lines.iter().position(|l| {
-        l.spans
-            .iter()
-            .any(|s| s.style == found && s.content.to_lowercase() == query)
-    })?;
-    let below = lines.len() - 1 - line;
-    Some(below.saturating_sub(height / 2) as isize)
 }
 
 fn title(state: &State, theme: Theme) -> Line<'static> {
