@@ -555,6 +555,11 @@ mod tests {
             ),
             ("[keys]\nconnect = 5\n", "line 2, column 11", "a key like"),
             (
+                "[keys]\nconnect = [\"f2\", \"ctrl+i\"]\n",
+                "line 2, column 11",
+                "ctrl+i is the same key as Tab to a terminal",
+            ),
+            (
                 "[keys]\nsend = []\n",
                 "line 2, column 8",
                 "at least one key",

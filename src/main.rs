@@ -21,6 +21,7 @@ fn main() -> ExitCode {
             eprintln!("{report:?}");
             ExitCode::FAILURE
         }
+        Err(Failure::TerminalGone) => ExitCode::from(129),
     }
 }
 

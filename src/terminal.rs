@@ -26,6 +26,19 @@ use crossterm::terminal::{
 /// Whether the terminal is currently in brigade's mode (so restoring twice is harmless).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
+/// Told by the hangup watcher that the terminal is gone: the app loop ends as on a
+/// quit signal, so the draft on screen is saved and the history flushed.
+static GONE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Whether the terminal went away: the app loop may have ended on a failed read or
+/// write to it first, which is then no crash. Linux only (see `watch_for_hangup`).
+pub fn gone() -> bool {
+    #[cfg(target_os = "linux")]
+    let gone = linux::hung_up();
+    #[cfg(not(target_os = "linux"))]
+    let gone = false;
+    gone
+}
 
 pub struct TerminalGuard(());
 
@@ -204,6 +217,9 @@ pub enum Interrupt {
     Quit(&'static str),
     /// SIGTSTP from outside (`kill -TSTP`): suspend as Ctrl+Z does.
     Suspend,
+    /// The terminal went away without a SIGHUP (its pty closed under us): end as
+    /// `Quit` does, and exit with 129 as a hangup would.
+    Gone,
 }
 
 /// The signals and console events the app loop listens to, per platform. In raw mode
@@ -229,13 +245,21 @@ impl Signals {
 
     /// The next interrupt.
     pub async fn recv(&mut self) -> Interrupt {
+        let interrupt = tokio::select! {
+            interrupt = self.signal() => interrupt,
+            () = GONE.notified() => Interrupt::Gone,
+        };
+        tracing::info!(?interrupt, "interrupted");
+        interrupt
+    }
+
+    async fn signal(&mut self) -> Interrupt {
         #[cfg(unix)]
         let interrupt = self.unix.recv().await;
         #[cfg(windows)]
         let interrupt = self.windows.recv().await;
         #[cfg(not(any(unix, windows)))]
         let interrupt = std::future::pending().await;
-        tracing::info!(?interrupt, "interrupted");
         interrupt
     }
 }
@@ -343,12 +367,29 @@ mod linux {
 
     use super::ACTIVE;
 
-    /// Ends the process if the terminal goes away without a SIGHUP (its pty closed
-    /// under us). crossterm 0.29 spins on a terminal that reads end-of-file, inside the
-    /// poll the app loop is waiting on, so nothing in the loop could react: a thread
-    /// blocked in `poll` with no events asked wakes only on hangup or error, costs
-    /// nothing meanwhile, and exits. (What brigade stores is committed as it arrives,
-    /// so exiting loses nothing.) Linux only: Darwin's poll(2) does not support
+    /// Whether the terminal has hung up, asked now without waiting.
+    pub fn hung_up() -> bool {
+        let mut fd = libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: 0,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, count 1, no waiting.
+        let n = unsafe { libc::poll(&mut fd, 1, 0) };
+        n > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+    }
+
+    /// How long the app loop has to end by itself once the terminal is gone: more
+    /// than the history's bounded flush on exit (5 s).
+    const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// Ends brigade if the terminal goes away without a SIGHUP (its pty closed under
+    /// us). crossterm 0.29 spins on a terminal that reads end-of-file, inside the read
+    /// of the input thread, so no input ever says so: a thread blocked in `poll` with
+    /// no events asked wakes only on hangup or error and costs nothing meanwhile. It
+    /// tells the app loop ([`GONE`](super::GONE)), which ends as on SIGHUP and saves
+    /// the draft on screen; should the loop not end within [`GRACE`] (it is not
+    /// running yet, or is stuck), the watcher exits the process itself. Linux only: Darwin's poll(2) does not support
     /// terminal devices (https://nathancraddock.com/blog/macos-dev-tty-polling; gnulib's
     /// poll notes list ttys on Mac OS X), so there the watcher could fire at once or
     /// never; on macOS, as on the BSDs, the SIGHUP a closing terminal sends ends brigade.
@@ -371,8 +412,12 @@ mod linux {
                         return;
                     }
                     if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
-                        tracing::warn!("the terminal went away; exiting");
+                        tracing::warn!("the terminal went away; saving and exiting");
+                        // Nothing to give back: restoring would write to a dead pty.
                         ACTIVE.store(false, Ordering::SeqCst);
+                        super::GONE.notify_one();
+                        std::thread::sleep(GRACE);
+                        tracing::warn!("brigade did not end in {GRACE:?}; exiting");
                         std::process::exit(129);
                     }
                 }

@@ -406,17 +406,24 @@ fn quitting_waits_for_undelivered_messages() {
     a.assert_restored();
 }
 
-/// A hangup (the terminal window closed) ends brigade and gives the terminal back.
+/// A hangup (the terminal window closed) ends brigade and gives the terminal back;
+/// the draft on screen is saved, as on a quit.
 #[test]
 fn sighup_restores_the_terminal() {
-    let mut a = start("A", &[]);
+    let shared = tempfile::tempdir().unwrap();
+    let args = ["--name", "A", "--port", "0", "--bind", "127.0.0.1"];
+    let mut a = App::start_in(&args, Some(shared.path()));
     a.wait_text("A @ 127.0.0.1:");
+    a.keys("said before the hangup");
+    a.wait_text("> said before the hangup");
     // SAFETY: signalling our own child.
     unsafe {
         libc::kill(a.pid, libc::SIGHUP);
     }
     a.wait_exit();
     a.assert_restored();
+    let again = App::start_in(&args, Some(shared.path()));
+    again.wait_text("> said before the hangup");
 }
 
 #[test]
@@ -469,7 +476,8 @@ fn resizing_redraws_and_tiny_windows_get_a_notice() {
 
 /// A terminal that vanishes without a SIGHUP (its pty closed under us, and it was not
 /// our controlling terminal) must end brigade, not leave it spinning. Linux: the
-/// watcher that ensures it is Linux-only (see `terminal.rs`).
+/// watcher that ensures it is Linux-only (see `terminal.rs`). The draft on screen is
+/// saved on the way out, as on any other exit.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_vanished_terminal_ends_brigade() {
@@ -507,22 +515,17 @@ fn a_vanished_terminal_ends_brigade() {
             std::fs::File::from_raw_fd(libc::dup(slave)),
         )
     };
+    let data = sandbox.data();
     let mut cmd = sandbox.brigade();
-    cmd.args([
-        "--name",
-        "A",
-        "--port",
-        "0",
-        "--bind",
-        "127.0.0.1",
-        "--no-history",
-        "--log-file",
-    ])
-    .arg(sandbox.log())
-    .env("TERM", "xterm-256color")
-    .stdin(stdin)
-    .stdout(stdout)
-    .stderr(std::process::Stdio::null());
+    cmd.args(["--name", "A", "--port", "0", "--bind", "127.0.0.1"])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--log-file")
+        .arg(sandbox.log())
+        .env("TERM", "xterm-256color")
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(std::process::Stdio::null());
     // SAFETY: setsid is async-signal-safe.
     let mut child = unsafe {
         cmd
@@ -540,7 +543,18 @@ fn a_vanished_terminal_ends_brigade() {
     let mut screen = vt100::Parser::new(nz(ROWS), nz(COLS), 0);
     let mut buf = [0u8; 4096];
     let deadline = Instant::now() + WAIT;
-    while !screen.screen().contents().contains("A @") {
+    let mut typed = false;
+    while !screen
+        .screen()
+        .contents()
+        .contains("> kept when the window closed")
+    {
+        if !typed && screen.screen().contents().contains("A @") {
+            master_file
+                .write_all(b"kept when the window closed")
+                .unwrap();
+            typed = true;
+        }
         let left = deadline.saturating_duration_since(Instant::now());
         let mut poll = libc::pollfd {
             fd: master,
@@ -570,6 +584,11 @@ fn a_vanished_terminal_ends_brigade() {
         .expect("brigade kept running without its terminal")
         .unwrap();
     assert_eq!(status.code(), Some(129));
+    let again = App::start_in(
+        &["--name", "A", "--port", "0", "--bind", "127.0.0.1"],
+        Some(&data),
+    );
+    again.wait_text("> kept when the window closed");
 }
 
 /// A second brigade on a history another one has open is told so in the start-up form,

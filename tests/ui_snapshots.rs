@@ -752,3 +752,73 @@ fn the_doctor_view_shows_discoverys_report() {
     let short = s.draw(80, 12);
     assert!(short.contains("more above"), "{short}");
 }
+
+/// A forgotten peer's failed message says why it stays failed, and offers no retry
+/// (Ctrl+R would not bring the peer back).
+#[test]
+fn a_forgotten_peers_failed_message_offers_no_retry() {
+    let mut s = conversation();
+    let before = s.draw(100, 30);
+    assert!(before.contains("retries, Ctrl+X gives up"), "{before}");
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(1))));
+    for c in "/forget".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    s.screen(ScreenAction::Submit);
+    s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar('k')));
+    let screen = s.draw(100, 30);
+    assert!(
+        screen.contains("not delivered: the peer was forgotten"),
+        "{screen}"
+    );
+    assert!(!screen.contains("retries"), "{screen}");
+}
+
+/// A hit inside a message taller than the pane: Enter shows the matched line, not
+/// just the message's end (at 80x24 this one wraps to more lines than the pane has).
+#[test]
+fn a_search_hit_deep_in_a_long_message_is_shown() {
+    let mut s = conversation();
+    let words: Vec<String> = (0..150).map(|n| format!("word{n:03}")).collect();
+    let raw = format!("10.213.8.143:8080 B {}", words.join(" "));
+    s.recv("10.213.8.143:40009", raw.as_bytes());
+    s.screen(ScreenAction::OpenSearch);
+    for c in "ord042".chars() {
+        s.screen(ScreenAction::Edit(tui_input::InputRequest::InsertChar(c)));
+    }
+    let entry = s.state.log.last().unwrap();
+    let hit = Record {
+        at: entry.at,
+        peer: s.state.peers[0].key.clone(),
+        outgoing: false,
+        text: words.join(" "),
+        msg_id: None,
+        delivery: None,
+        claimed_ip: None,
+    };
+    let at = s.at();
+    update(
+        &mut s.state,
+        Event {
+            at,
+            kind: EventKind::SearchResults {
+                query: "ord042".into(),
+                hits: vec![hit],
+            },
+        },
+    );
+    s.screen(ScreenAction::Submit);
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    // As the terminal front end does: settle, then draw; a second frame stays put.
+    for _ in 0..2 {
+        if let Some(settled) = ui::settle(&s.state, area) {
+            brigade::store::settle_scroll(&mut s.state, settled);
+        }
+        let screen = s.draw(80, 24);
+        assert!(screen.contains("hit 1 of 1"), "{screen}");
+        assert!(screen.contains("word042"), "{screen}");
+        assert!(!screen.contains("word149"), "{screen}");
+    }
+    assert!(!s.state.view.reveal);
+    assert_snapshot!(s.draw(80, 24));
+}

@@ -18,6 +18,8 @@ pub enum Failure {
     Usage(String),
     /// Anything else, reported by color-eyre.
     Crash(color_eyre::Report),
+    /// The terminal went away (drafts saved, history flushed): exit 129, as a hangup.
+    TerminalGone,
 }
 
 /// Anything unexpected: a crash, reported with its cause (after the terminal is given

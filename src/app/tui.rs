@@ -59,6 +59,11 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         settings.notify,
     )
     .await;
+    // The terminal went away: a failed read or draw of it on the way is no crash.
+    let result = match result {
+        Err(Failure::Crash(_)) if crate::terminal::gone() => Err(Failure::TerminalGone),
+        result => result,
+    };
     let quitting = session.state.quitting;
     let failed = session.state.failed_count();
     session.keep_drafts();
@@ -137,6 +142,7 @@ async fn main_loop(
             // Returning restores the terminal and flushes the history, as quitting does.
             interrupt = signals.recv() => match interrupt {
                 Interrupt::Quit(_) => return Ok(()),
+                Interrupt::Gone => return Err(Failure::TerminalGone),
                 Interrupt::Suspend => effects.push(Effect::Suspend),
             },
         }

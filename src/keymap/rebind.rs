@@ -135,7 +135,29 @@ pub fn parse_key(text: &str) -> Result<(KeyCode, KeyModifiers), String> {
             "a plain character is typed into the compose box; add ctrl+ or alt+",
         ));
     }
+    if let Some(twin) = terminal_twin(code, modifiers) {
+        let key = key_label(code, modifiers).to_ascii_lowercase();
+        return Err(format!(
+            "{text:?}: {key} is the same key as {twin} to a terminal, so it cannot be told \
+             apart; choose another key"
+        ));
+    }
     Ok((code, modifiers))
+}
+
+/// The key a terminal sends in place of this Ctrl key: Ctrl+I is a Tab, Ctrl+M an
+/// Enter, Ctrl+J a newline and Ctrl+[ an Esc, byte for byte.
+fn terminal_twin(code: KeyCode, modifiers: KeyModifiers) -> Option<&'static str> {
+    if !modifiers.contains(CTRL) {
+        return None;
+    }
+    match code {
+        Char('i') => Some("Tab"),
+        Char('m') => Some("Enter"),
+        Char('j') => Some("newline (Enter on many terminals)"),
+        Char('[') => Some("Esc"),
+        _ => None,
+    }
 }
 
 /// An action name of `[keys]`, read as its table row (an unknown name is an error
@@ -364,6 +386,24 @@ mod tests {
             "f25", "f0", "ctrl+", "", "super+k", "ctrl+kk", "x", "shift+x",
         ] {
             assert!(parse_key(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ctrl_keys_a_terminal_sends_as_other_keys_are_refused() {
+        let cases = [
+            ("ctrl+i", "ctrl+i is the same key as Tab"),
+            ("Ctrl+M", "ctrl+m is the same key as Enter"),
+            ("ctrl+alt+j", "is the same key as newline"),
+            ("ctrl+[", "ctrl+[ is the same key as Esc"),
+        ];
+        for (key, says) in cases {
+            let err = parse_key(key).unwrap_err();
+            assert!(err.contains(says), "{key}: {err}");
+        }
+        // Their neighbours and the Alt forms are distinct keys.
+        for key in ["ctrl+h", "ctrl+k", "ctrl+n", "alt+i", "alt+m", "alt+["] {
+            assert!(parse_key(key).is_ok(), "{key}");
         }
     }
 

@@ -147,6 +147,34 @@ mod tests {
     }
 
     #[test]
+    fn a_command_leaves_no_draft_behind_and_the_opened_conversation_keeps_its_own() {
+        let mut h = Harness::new();
+        h.recv("10.0.0.2:1", "10.0.0.2:8080 B hello");
+        select(&mut h, Selection::Peer(PeerId(0)));
+        type_text(&mut h, "half a thought");
+        select(&mut h, Selection::All);
+        // `/msg` switches to B: the line typed in "All peers" must not stay there.
+        type_text(&mut h, "/msg 10.0.0.2:8080/B hi");
+        let fx = h.act(Action::Screen(ScreenAction::Submit));
+        assert_eq!(h.state.view.selection, Selection::Peer(PeerId(0)));
+        assert_eq!(h.state.view.compose.value(), "half a thought");
+        assert_eq!(drafts(&fx), []);
+        select(&mut h, Selection::All);
+        assert_eq!(h.state.view.compose.value(), "");
+        assert_eq!(drafts(&keep_drafts(&mut h.state)), []);
+        // Any other command empties the box too, and nothing is stored for it.
+        type_text(&mut h, "/connect");
+        h.act(Action::Screen(ScreenAction::Submit));
+        assert_eq!(h.state.view.compose.value(), "");
+        assert_eq!(drafts(&keep_drafts(&mut h.state)), []);
+        // The recall still brings the command back.
+        assert_eq!(
+            h.state.view.sent.last().map(String::as_str),
+            Some("/connect")
+        );
+    }
+
+    #[test]
     fn drafts_of_the_last_run_come_back_to_their_conversations() {
         let mut h = Harness::new();
         h.recv("10.0.0.2:1", "10.0.0.2:8080 B hello");

@@ -87,6 +87,7 @@ fn go_back(state: &mut State, back: Option<Back>) {
     view.scroll = back.scroll.min(most);
     view.scroll_lines = back.scroll_lines;
     view.at_top = back.at_top;
+    view.reveal = false;
     view.focus = back.focus;
     view.unread_from = back.unread_from;
     view.found = back.found;
@@ -189,6 +190,8 @@ fn jump_to(state: &mut State, hit: &crate::event::Record, query: &str) -> bool {
     state.view.scroll_lines = 0;
     state.view.at_top = false;
     state.view.found = Some((index, query.to_string()));
+    // The front end, which knows how the message wraps, shows its matched line.
+    state.view.reveal = true;
     state.view.focus = Focus::Log;
     true
 }

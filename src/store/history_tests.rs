@@ -313,6 +313,18 @@ fn ctrl_f_searches_as_you_type_and_enter_jumps_to_the_hit() {
     // B's view: the arrival line, then the message, which is at the bottom.
     assert_eq!(h.state.view.scroll, 0);
     assert_eq!(h.state.view.focus, Focus::Log);
+    // The front end is asked to bring the matched line into view (the message may be
+    // taller than the pane), once: the settle that stores where it put it ends that.
+    assert!(h.state.view.reveal);
+    let settled = Settled {
+        scroll: 0,
+        scroll_lines: 12,
+        at_top: false,
+        page: 10,
+    };
+    settle_scroll(&mut h.state, settled);
+    assert!(!h.state.view.reveal);
+    assert_eq!(h.state.view.scroll_lines, 12);
 }
 
 #[test]

@@ -85,7 +85,9 @@ pub(super) fn reindex(state: &mut State) {
         } = &e.body
         {
             state.outgoing.insert(*id, i);
-            if matches!(delivery, crate::event::Delivery::Failed { .. }) {
+            // A forgotten peer's failed messages are not retried (see `notes::forget`).
+            if matches!(delivery, crate::event::Delivery::Failed { reason } if reason != super::state::FORGOTTEN)
+            {
                 state.failed.insert(*id, i);
             }
         }

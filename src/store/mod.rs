@@ -40,7 +40,7 @@ mod tests;
 mod trust_tests;
 
 pub use drafts::{keep_drafts, restore_drafts};
-pub use notes::{MAX_ALIAS, clean_alias, restore_notes};
+pub use notes::{FORGOTTEN, MAX_ALIAS, clean_alias, restore_notes};
 pub use restore::{next_id, restore};
 pub use screen::settle_scroll;
 pub use state::{

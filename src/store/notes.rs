@@ -13,13 +13,12 @@ use super::outbox::set_delivery;
 use super::peers::{add_peer, resolve_at, unlist};
 use super::state::{Body, Direction, PeerId, PeerStatus, State};
 use super::view::{Overlay, ScreenAction, Selection, single_line};
-use crate::event::{Delivery, Effect, PeerKey, PeerNote, Persist, Record, Via};
+use crate::event::{Delivery, Effect, MsgId, PeerKey, PeerNote, Persist, Record, Via};
 
 /// Longest alias, in characters.
 pub const MAX_ALIAS: usize = 32;
 
-/// Why an undelivered message to a forgotten peer failed.
-pub const FORGOTTEN: &str = "the peer was forgotten";
+pub use super::state::FORGOTTEN;
 
 /// An alias as kept: one line of sanitized text without control characters, at most
 /// [`MAX_ALIAS`] characters, trimmed; `None` when nothing is left.
@@ -142,9 +141,20 @@ fn forget(state: &mut State, at: DateTime<Utc>, id: PeerId, delete: bool, fx: &m
         state.view.found = None;
         reindex(state);
     } else {
-        // Its kept failed messages stay failed: Ctrl+R does not bring the peer back.
+        // Its kept failed messages stay failed, for that reason now: Ctrl+R does not
+        // bring the peer back.
         let log = &state.log;
-        state.failed.retain(|_, i| log[*i].peer() != Some(id));
+        let failed: Vec<MsgId> = state
+            .failed
+            .iter()
+            .filter(|&(_, &i)| log[i].peer() == Some(id))
+            .map(|(&msg, _)| msg)
+            .collect();
+        for msg in failed {
+            state.failed.remove(&msg);
+            let reason = FORGOTTEN.to_string();
+            set_delivery(state, msg, Delivery::Failed { reason }, fx);
+        }
     }
     state.view.drafts.remove(&Selection::Peer(id));
     let peer = &mut state.peers[id.0];

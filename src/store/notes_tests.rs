@@ -152,6 +152,38 @@ fn forget_keeping_history_unlists_and_fails_what_was_waiting() {
 }
 
 #[test]
+fn a_message_that_failed_before_the_forget_says_why_it_cannot_be_retried() {
+    let mut h = with_b();
+    let id = sends(&submit(&mut h, "are you there?"))[0].0;
+    let reason = "connection refused".to_string();
+    let to = super::tests::addr("10.0.0.2:8080");
+    h.net(NetEvent::Delivery {
+        id,
+        to,
+        status: Delivery::Failed { reason },
+    });
+    assert_eq!(h.state.failed_count(), 1);
+    h.recv("10.0.0.3:1", "10.0.0.3:9 C hi from C");
+    submit(&mut h, "/forget");
+    let fx = key(&mut h, 'k');
+    assert!(matches!(
+        h.state.delivery(id),
+        Some(Delivery::Failed { reason }) if reason == notes::FORGOTTEN
+    ));
+    assert!(persisted(&fx).iter().any(|p| matches!(p,
+        Persist::Status { id: i, status: Delivery::Failed { reason } }
+            if *i == id && reason == notes::FORGOTTEN)));
+    assert_eq!(h.state.failed_count(), 0);
+    // Forgetting another peer with its history rebuilds the indexes: still no retry.
+    h.act(Action::Screen(ScreenAction::Select(Selection::Peer(
+        PeerId(1),
+    ))));
+    submit(&mut h, "/forget");
+    key(&mut h, 'd');
+    assert_eq!(h.state.failed_count(), 0);
+}
+
+#[test]
 fn forget_deleting_history_removes_its_messages_and_it_comes_back_as_new() {
     let mut h = with_b();
     h.recv("10.0.0.3:1", "10.0.0.3:9 C hi from C");

@@ -10,7 +10,9 @@ use super::log::{flash, select};
 use super::outbox::{send_exit, send_to};
 use super::peers::resolve_recipient;
 use super::state::{PeerId, State};
-use super::view::{Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, Selection, Settled};
+use super::view::{
+    Focus, Form, Overlay, RECALL_LINES, ScreenAction, Scroll, Selection, Settled, View,
+};
 use crate::discovery::invite::Invite;
 use crate::event::{Action, Effect};
 use crate::keymap::{keys_for, screen_key};
@@ -95,6 +97,11 @@ fn compose_full() -> String {
 fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut Vec<Effect>) {
     let view = &mut state.view;
     match action {
+        // In a box of several lines, Ctrl+U takes the cursor's line, not all of them.
+        ScreenAction::Edit(InputRequest::DeleteLine) if view.compose.value().contains('\n') => {
+            view.focus = Focus::Compose;
+            view.compose = super::view::without_cursor_line(&view.compose);
+        }
         ScreenAction::Edit(request) => {
             view.focus = Focus::Compose;
             if let InputRequest::InsertChar(c) = request
@@ -213,6 +220,7 @@ fn scroll(state: &mut State, by: Scroll) {
     let max = state.view_len().saturating_sub(1);
     let view = &mut state.view;
     let lines = |n: usize| isize::try_from(n).unwrap_or(isize::MAX / 4);
+    view.reveal = false;
     match by {
         Scroll::Up(n) if !view.at_top => view.scroll_lines += lines(n),
         Scroll::PageUp if !view.at_top => view.scroll_lines += lines(view.page),
@@ -239,6 +247,7 @@ pub fn settle_scroll(state: &mut State, settled: Settled) {
     view.scroll_lines = settled.scroll_lines;
     view.at_top = settled.at_top;
     view.page = settled.page.max(1);
+    view.reveal = false;
     if view.following() {
         view.new_below = 0;
     }
@@ -310,8 +319,10 @@ pub(super) fn msg(
     let line = state.view.compose.value().to_string();
     match resolve_recipient(state, addr, team) {
         Ok(id) => {
-            open_and_send(state, at, id, line.clone(), text, fx);
+            // The command ran: the box it was typed in empties before the view moves,
+            // or it would stay behind as that conversation's draft.
             remember_sent(state, line);
+            open_and_send(state, at, id, text, fx);
         }
         Err(e) => flash(state, format!("/msg: {e}"), true),
     }
@@ -357,16 +368,27 @@ fn send_compose(state: &mut State, at: DateTime<Utc>, fx: &mut Vec<Effect>) {
     }
 }
 
+/// A line was sent or a command ran: the recall keeps it, the compose box empties and
+/// the log follows the newest line.
 pub(super) fn remember_sent(state: &mut State, text: String) {
     let view = &mut state.view;
+    remember(view, text);
+    view.compose.reset();
+    follow_newest(view);
+}
+
+/// Up in the compose box brings `text` back.
+fn remember(view: &mut View, text: String) {
     if view.sent.last() != Some(&text) {
         view.sent.push(text);
         if view.sent.len() > RECALL_LINES {
             view.sent.remove(0);
         }
     }
-    view.compose.reset();
     view.recall = None;
+}
+
+fn follow_newest(view: &mut View) {
     view.scroll = 0;
     view.scroll_lines = 0;
     view.new_below = 0;
@@ -426,24 +448,27 @@ fn submit_new_recipient(
         }
     };
     let text = form.fields[3].input.value().to_string();
-    open_and_send(state, at, id, text.clone(), text, fx);
+    if open_and_send(state, at, id, text.clone(), fx) {
+        remember(&mut state.view, text);
+    }
     Ok(())
 }
 
 /// Lists and opens the peer a user wrote to by address, and sends `text` if any is
-/// written (`line` is what the recall remembers).
+/// written; true when it was sent. The opened conversation keeps its own draft.
 fn open_and_send(
     state: &mut State,
     at: DateTime<Utc>,
     id: PeerId,
-    line: String,
     text: String,
     fx: &mut Vec<Effect>,
-) {
+) -> bool {
     state.peers[id.0].listed = true;
     select(state, Selection::Peer(id));
     state.view.focus = Focus::Compose;
-    if !text.trim().is_empty() && send_to(state, at, &[id], &text, fx) {
-        remember_sent(state, line);
+    let sent = !text.trim().is_empty() && send_to(state, at, &[id], &text, fx);
+    if sent {
+        follow_newest(&mut state.view);
     }
+    sent
 }

@@ -612,3 +612,30 @@ fn the_doctor_view_shows_discoverys_report_and_scrolls() {
     screen(&mut h, ScreenAction::Close);
     assert!(matches!(h.state.view.overlay, Overlay::None));
 }
+
+/// Ctrl+U in a compose box of several lines takes the cursor's line only; in one line
+/// it empties the box, as before.
+#[test]
+fn ctrl_u_deletes_the_cursors_line_of_several() {
+    let mut h = Harness::new();
+    let delete_line = ScreenAction::Edit(InputRequest::DeleteLine);
+    screen(&mut h, ScreenAction::Paste("first\nsecond\nthird".into()));
+    // The cursor is at the end: the last line goes, the cursor ends the one before.
+    screen(&mut h, delete_line.clone());
+    assert_eq!(h.state.view.compose.value(), "first\nsecond");
+    assert_eq!(
+        h.state.view.compose.cursor(),
+        "first\nsecond".chars().count()
+    );
+    // A middle line: the cursor goes to the start of the next.
+    h.state.view.compose = tui_input::Input::new("a\nbé\nc".into()).with_cursor(3);
+    screen(&mut h, delete_line.clone());
+    assert_eq!(h.state.view.compose.value(), "a\nc");
+    assert_eq!(h.state.view.compose.cursor(), 2);
+    // The first line, then the one line left empties the box.
+    h.state.view.compose = tui_input::Input::new("a\nc".into()).with_cursor(0);
+    screen(&mut h, delete_line.clone());
+    assert_eq!(h.state.view.compose.value(), "c");
+    screen(&mut h, delete_line);
+    assert_eq!(h.state.view.compose.value(), "");
+}

@@ -6,6 +6,9 @@ use std::net::{IpAddr, SocketAddr};
 use chrono::{DateTime, Utc};
 
 use super::view::{Selection, View};
+
+/// Why an undelivered message to a forgotten peer failed (it is not retried).
+pub const FORGOTTEN: &str = "the peer was forgotten";
 pub use crate::event::screen::PeerId;
 use crate::event::{Delivery, MsgId, PeerKey, PeerSummary, Via};
 
@@ -356,6 +359,7 @@ impl State {
         view.scroll = 0;
         view.scroll_lines = 0;
         view.at_top = false;
+        view.reveal = false;
         view.new_below = 0;
         view.unread_from = None;
         if unread > 0 {

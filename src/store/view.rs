@@ -209,6 +209,10 @@ pub struct View {
     pub scroll_lines: isize,
     /// The oldest loaded line is on screen (as of the last settle).
     pub at_top: bool,
+    /// A search just jumped to `found`: the front end's next placing brings its first
+    /// highlighted line into view (a long message may be taller than the pane), and
+    /// the settle that stores that position clears this.
+    pub reveal: bool,
     /// Lines one PgUp/PgDn moves: the log pane's height less one (set on settle).
     pub page: usize,
     /// The local date today, for the day separators ("Today", "Yesterday"); the front
@@ -248,6 +252,7 @@ impl Default for View {
             scroll: 0,
             scroll_lines: 0,
             at_top: false,
+            reveal: false,
             page: PAGE,
             today: None,
             drafts: HashMap::new(),
@@ -284,4 +289,26 @@ pub struct Settled {
 /// sent), then line breaks become spaces.
 pub fn single_line(text: &str) -> String {
     crate::protocol::sanitize_text(text).replace('\n', " ")
+}
+
+/// The compose box less the line the cursor is on (and one line break): the cursor
+/// goes to the start of the next line, or to the end of the one before on the last.
+pub(super) fn without_cursor_line(input: &tui_input::Input) -> tui_input::Input {
+    let value = input.value();
+    let at = value
+        .char_indices()
+        .nth(input.cursor())
+        .map_or(value.len(), |(i, _)| i);
+    let start = value[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = value[at..].find('\n').map_or(value.len(), |i| at + i);
+    let (cut, cursor) = if end < value.len() {
+        (start..end + 1, start)
+    } else {
+        let from = start.saturating_sub(1);
+        (from..end, from)
+    };
+    let mut text = value.to_string();
+    text.replace_range(cut, "");
+    let cursor = text[..cursor].chars().count();
+    tui_input::Input::new(text).with_cursor(cursor)
 }

@@ -14,7 +14,9 @@ use super::theme::Theme;
 use super::wrap::{elide_middle, truncate, width, wrap};
 use crate::event::{Action, Delivery};
 use crate::keymap::{key_for, screen_key};
-use crate::store::{Body, Direction, Focus, LogEntry, ScreenAction, Selection, Settled, State};
+use crate::store::{
+    Body, Direction, FORGOTTEN, Focus, LogEntry, ScreenAction, Selection, Settled, State,
+};
 
 const TIME: usize = 8;
 const GAP: usize = 2;
@@ -77,8 +79,11 @@ pub fn place(state: &State, inner: Rect, theme: Theme) -> Placed {
         usize::MAX,
     );
     let below_anchor = lines.len() as isize;
-    let mut hidden =
-        usize::try_from(below_anchor.saturating_add(state.view.scroll_lines)).unwrap_or(0);
+    let reveal = super::reveal::found_line(state, height, theme.found(), |i| {
+        entry_lines(state, i, width, theme)
+    });
+    let scroll_lines = reveal.unwrap_or(state.view.scroll_lines);
+    let mut hidden = usize::try_from(below_anchor.saturating_add(scroll_lines)).unwrap_or(0);
     let rows = |hidden: usize| {
         if hidden > 0 {
             (height - 1).max(1)
@@ -327,6 +332,11 @@ fn undelivered_note(
     let (pieces, style) = match delivery {
         // Short: never wrapped.
         Delivery::Dropped => (vec!["not delivered: you gave up on it".into()], theme.dim()),
+        // Nothing to retry: the peer is no longer listed.
+        Delivery::Failed { reason } if reason == FORGOTTEN => (
+            wrap(&format!("not delivered: {reason}"), text_w),
+            theme.error(),
+        ),
         Delivery::Failed { reason } => {
             let retry = key_for(&Action::Retry { id: None });
             let drop = key_for(&Action::Drop { id: None });

@@ -130,6 +130,15 @@ pub fn heard(peer: &Peer, state: &State) -> Option<String> {
     })
 }
 
+/// A peer's unread count, capped so the row keeps its room: past 999, `999+`.
+fn badge(unread: usize) -> String {
+    match unread {
+        0 => String::new(),
+        1..=999 => format!(" {unread}"),
+        _ => " 999+".into(),
+    }
+}
+
 fn peer_lines(
     peer: &Peer,
     selected: bool,
@@ -146,11 +155,7 @@ fn peer_lines(
     } else {
         status_label(peer.status)
     };
-    let badge = if peer.unread > 0 {
-        format!(" {}", peer.unread.min(999))
-    } else {
-        String::new()
-    };
+    let badge = badge(peer.unread);
     let right_width = width(status) + width(&badge);
     let name_room = (width_cells as usize).saturating_sub(right_width + 5);
     let name = truncate(peer.name(), name_room);
@@ -240,4 +245,18 @@ pub fn render_selector(frame: &mut Frame, state: &State, area: Rect, theme: Them
         theme.dim(),
     ));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::badge;
+
+    #[test]
+    fn the_unread_badge_says_when_it_is_capped() {
+        assert_eq!(badge(0), "");
+        assert_eq!(badge(7), " 7");
+        assert_eq!(badge(999), " 999");
+        assert_eq!(badge(1000), " 999+");
+        assert_eq!(badge(123_456), " 999+");
+    }
 }
