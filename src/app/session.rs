@@ -117,18 +117,9 @@ impl Session {
         let (history, unavailable) = setup.history;
         let mut resume = Vec::new();
         let history = history.map(|opened| {
-            // The pins first: resumed sends must go the way the store chose.
-            resume = crate::store::trust::restore_pins(&mut state, opened.pins);
-            let mut records = opened.records;
-            crate::store::restore_notes(&mut state, opened.notes, &mut records);
-            resume.extend(restore(&mut state, records));
-            crate::store::restore_drafts(&mut state, opened.drafts);
-            state.older_before = opened.older_before;
-            HistoryHandle {
-                writer: Writer::start(opened.writer_conn, node.sender(), notes_tx),
-                reader: opened.reader,
-                _lock: opened.lock,
-            }
+            let (handle, sends) = restore_history(&mut state, opened, node.sender(), notes_tx);
+            resume = sends;
+            handle
         });
         let sink = Sink {
             node,
@@ -325,6 +316,29 @@ impl Session {
 }
 
 /// Starts the discovery means the set-up asks for (none: a channel that stays empty).
+/// Restores the state the history holds (pins first: resumed sends must go the way the
+/// store chose; then notes, messages, drafts) and starts its writer. Returns the
+/// writer's handle and the sends to resume.
+fn restore_history(
+    state: &mut State,
+    opened: crate::history::Opened,
+    node: crate::net::NodeSender,
+    notes: mpsc::UnboundedSender<HistoryNote>,
+) -> (HistoryHandle, Vec<Effect>) {
+    let mut resume = crate::store::trust::restore_pins(state, opened.pins);
+    let mut records = opened.records;
+    crate::store::restore_notes(state, opened.notes, &mut records);
+    resume.extend(restore(state, records));
+    crate::store::restore_drafts(state, opened.drafts);
+    state.older_before = opened.older_before;
+    let handle = HistoryHandle {
+        writer: Writer::start(opened.writer_conn, node, notes),
+        reader: opened.reader,
+        _lock: opened.lock,
+    };
+    (handle, resume)
+}
+
 fn start_discovery(config: discovery::Config) -> (mpsc::Receiver<NetEvent>, Option<Discovery>) {
     let (hints_tx, hints) = mpsc::channel(256);
     let discovery = config

@@ -1,6 +1,7 @@
 //! The app-state store: [`State`] and the pure [`update`] function. No I/O, no clock.
 
 mod clipboard;
+mod compose;
 mod doctor;
 mod drafts;
 mod found;

@@ -83,60 +83,11 @@ pub(super) fn on_screen(
     }
 }
 
-/// The most text the compose box holds: what a brigade takes as one message (64 KiB;
-/// classic peers get it in pieces of about 1 KiB).
-pub const MAX_COMPOSE_BYTES: usize = 64 * 1024;
-
-fn compose_full() -> String {
-    format!(
-        "the message is at its limit of {} KiB: send it, or shorten it",
-        MAX_COMPOSE_BYTES / 1024
-    )
-}
-
 fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut Vec<Effect>) {
     let view = &mut state.view;
     match action {
-        // In a box of several lines, Ctrl+U takes the cursor's line, not all of them.
-        ScreenAction::Edit(InputRequest::DeleteLine) if view.compose.value().contains('\n') => {
-            view.focus = Focus::Compose;
-            view.compose = super::view::without_cursor_line(&view.compose);
-        }
-        ScreenAction::Edit(request) => {
-            view.focus = Focus::Compose;
-            if let InputRequest::InsertChar(c) = request
-                && view.compose.value().len() + c.len_utf8() > MAX_COMPOSE_BYTES
-            {
-                return flash(state, compose_full(), true);
-            }
-            view.compose.handle(request);
-        }
-        ScreenAction::Paste(text) => {
-            // A paste only fills the compose box; it is never sent by itself. Its line
-            // breaks stay (each line goes as a message of its own), and it is taken
-            // whole or, past the compose box's limit, not at all: never cut silently.
-            view.focus = Focus::Compose;
-            let text = crate::protocol::sanitize_text(&text);
-            if view.compose.value().len() + text.len() > MAX_COMPOSE_BYTES {
-                let text = format!(
-                    "not pasted: {} KiB would pass the {} KiB a message may hold",
-                    (view.compose.value().len() + text.len()).div_ceil(1024),
-                    MAX_COMPOSE_BYTES / 1024
-                );
-                return flash(state, text, true);
-            }
-            // At the cursor, in one step: inserting a character at a time costs the
-            // length of the box per character (seconds for a large paste).
-            let value = view.compose.value();
-            let cursor = view.compose.cursor();
-            let at = value
-                .char_indices()
-                .nth(cursor)
-                .map_or(value.len(), |(i, _)| i);
-            let joined = format!("{}{text}{}", &value[..at], &value[at..]);
-            let moved = cursor + text.chars().count();
-            view.compose = tui_input::Input::new(joined).with_cursor(moved);
-        }
+        ScreenAction::Edit(request) => super::compose::edit(state, request),
+        ScreenAction::Paste(text) => super::compose::paste(state, &text),
         ScreenAction::Submit => match view.focus {
             Focus::Compose => send_compose(state, at, fx),
             Focus::Peers | Focus::Log => view.focus = Focus::Compose,
@@ -148,7 +99,7 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
             select(state, selection);
             state.view.focus = Focus::Compose;
         }
-        ScreenAction::FocusNext => complete_or_focus_next(state),
+        ScreenAction::FocusNext => super::compose::complete_or_focus_next(state),
         ScreenAction::FocusPrev => view.focus = view.focus.prev(),
         ScreenAction::Focus(focus) => view.focus = focus,
         ScreenAction::Scroll(by) => {
@@ -164,8 +115,8 @@ fn on_main(state: &mut State, at: DateTime<Utc>, action: ScreenAction, fx: &mut 
                 fx.push(Effect::LoadOlder { before });
             }
         }
-        ScreenAction::RecallOlder => recall(state, true),
-        ScreenAction::RecallNewer => recall(state, false),
+        ScreenAction::RecallOlder => super::compose::recall(state, true),
+        ScreenAction::RecallNewer => super::compose::recall(state, false),
         ScreenAction::OpenHelp => {
             view.help_scroll = 0;
             view.overlay = Overlay::Help;
@@ -250,50 +201,6 @@ pub fn settle_scroll(state: &mut State, settled: Settled) {
     view.reveal = false;
     if view.following() {
         view.new_below = 0;
-    }
-}
-
-fn recall(state: &mut State, older: bool) {
-    let view = &mut state.view;
-    if view.sent.is_empty() {
-        return;
-    }
-    let next = match (&view.recall, older) {
-        (None, true) => Some(view.sent.len() - 1),
-        (None, false) => return,
-        (Some((i, _)), true) => Some(i.saturating_sub(1)),
-        (Some((i, _)), false) if i + 1 < view.sent.len() => Some(i + 1),
-        (Some(_), false) => None,
-    };
-    let draft = match view.recall.take() {
-        Some((_, draft)) => draft,
-        None => view.compose.value().to_string(),
-    };
-    let text = match next {
-        Some(i) => {
-            view.recall = Some((i, draft));
-            view.sent[i].clone()
-        }
-        None => draft,
-    };
-    view.compose = tui_input::Input::new(text);
-}
-
-/// Tab: in the compose box, completes a slash command or the peer of `/msg`;
-/// otherwise (or when nothing completes) moves the focus.
-fn complete_or_focus_next(state: &mut State) {
-    let peers: Vec<String> = state
-        .listed()
-        .filter(|(_, p)| p.key.reachable())
-        .map(|(_, p)| match p.key.team.as_str() {
-            "" => p.key.addr().to_string(),
-            team => format!("{}/{team}", p.key.addr()),
-        })
-        .collect();
-    let view = &mut state.view;
-    match crate::slash::complete(view.compose.value(), &peers) {
-        Some(line) if view.focus == Focus::Compose => view.compose = tui_input::Input::new(line),
-        _ => view.focus = view.focus.next(),
     }
 }
 

@@ -180,7 +180,7 @@ fn a_paste_goes_in_at_the_cursor() {
 
 #[test]
 fn a_paste_over_the_limit_is_refused_whole_and_said() {
-    use crate::store::screen::MAX_COMPOSE_BYTES;
+    use crate::store::compose::MAX_COMPOSE_BYTES;
     let mut h = with_two_peers();
     type_text(&mut h, "ab");
     let big = "x".repeat(MAX_COMPOSE_BYTES - 1);
