@@ -144,3 +144,32 @@ async fn pins_survive_a_restart() {
     assert_eq!(entry["transport"], "encrypted");
     assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
 }
+
+/// A message held for a key change in one run is held again in the next, and the
+/// user's trust there lets it go (it was stuck for good before).
+#[tokio::test]
+async fn a_message_held_before_a_restart_goes_once_trusted_after_it() {
+    let mut a = Headless::start("A", &[]).await;
+    let mut b = Headless::start("B", &[]).await;
+    let wrong = "11".repeat(32);
+    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": wrong}))
+        .await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "held across a restart"}))
+        .await;
+    let held = a
+        .expect("delivery", |v| {
+            v["status"] == "held" || v["status"] == "delivered"
+        })
+        .await;
+    assert_eq!(held["status"], "held", "{held}");
+    let data = a.data.clone();
+    let _dir = a.quit().await;
+    let mut a = Headless::start_on("A", &data, &[]).await;
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    assert_eq!(peer(&peers, &b.addr)["key_changed"], true, "{peers}");
+    a.cmd(json!({"cmd": "trust", "peer": b.addr})).await;
+    b.expect("message", |v| v["text"] == "held across a restart")
+        .await;
+    a.delivered(&b.addr).await;
+}

@@ -85,7 +85,10 @@ pub(super) fn reindex(state: &mut State) {
         } = &e.body
         {
             state.outgoing.insert(*id, i);
-            if matches!(delivery, crate::event::Delivery::Failed { .. }) {
+            if matches!(
+                delivery,
+                crate::event::Delivery::Failed { .. } | crate::event::Delivery::Held { .. }
+            ) {
                 state.failed.insert(*id, i);
             }
         }

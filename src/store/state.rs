@@ -378,7 +378,26 @@ impl State {
         }
     }
 
-    /// Outgoing messages that failed and were not given up on.
+    /// Outgoing messages held for a changed key (or a downgrade) until trusted.
+    pub fn held_count(&self) -> usize {
+        self.failed
+            .values()
+            .filter(|&&i| {
+                matches!(
+                    &self.log[i].body,
+                    Body::Message {
+                        dir: Direction::Out {
+                            delivery: crate::event::Delivery::Held { .. },
+                            ..
+                        },
+                        ..
+                    }
+                )
+            })
+            .count()
+    }
+
+    /// Outgoing messages that failed or are held, and were not given up on.
     pub fn failed_count(&self) -> usize {
         self.failed.len()
     }

@@ -357,3 +357,59 @@ fn a_proved_key_at_an_address_two_teams_share_is_no_move() {
     assert_eq!(h.state.peers.len(), peers);
     assert!(!h.last_system().contains("moved"), "{}", h.last_system());
 }
+
+/// A message held in the last run (stored as held), restored at start-up.
+fn restored_held(changed: Option<PublicKey>) -> (Harness, Vec<Effect>) {
+    use crate::event::{MsgId, PeerKey, Pin, Record};
+    let mut h = Harness::new();
+    let b = PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B");
+    let pin = Pin {
+        peer: b.clone(),
+        key: PublicKey([5; 32]),
+        changed,
+        verified: false,
+        downgraded: false,
+        offered: true,
+    };
+    let mut fx = super::trust::restore_pins(&mut h.state, vec![pin]);
+    let at = h.now();
+    fx.extend(super::restore(
+        &mut h.state,
+        vec![Record {
+            at,
+            peer: b,
+            outgoing: true,
+            text: "held last time".into(),
+            msg_id: Some(MsgId(3)),
+            delivery: Some(Delivery::held()),
+            claimed_ip: None,
+        }],
+    ));
+    (h, fx)
+}
+
+#[test]
+fn a_message_held_in_the_last_run_is_held_again_and_goes_on_trust() {
+    let (mut h, fx) = restored_held(Some(PublicKey([6; 32])));
+    assert!(sends(&fx).is_empty(), "still held: {fx:?}");
+    assert_eq!(h.state.held_count(), 1);
+    assert_eq!(h.state.failed_count(), 1);
+    let fx = h.act(Action::Trust {
+        peer: addr("10.0.0.2:8080"),
+        key: None,
+    });
+    let sent = sends(&fx);
+    assert_eq!(sent.len(), 1, "{fx:?}");
+    assert_eq!(sent[0].2, "held last time");
+    assert_eq!(h.state.held_count(), 0);
+}
+
+#[test]
+fn a_message_held_in_the_last_run_goes_when_the_pin_no_longer_differs() {
+    let (h, fx) = restored_held(None);
+    let sent = sends(&fx);
+    assert_eq!(sent.len(), 1, "{fx:?}");
+    assert_eq!(sent[0].2, "held last time");
+    assert_eq!(h.state.held_count(), 0);
+    assert_eq!(h.state.undelivered(), 1);
+}
