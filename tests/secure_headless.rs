@@ -173,3 +173,47 @@ async fn a_message_held_before_a_restart_goes_once_trusted_after_it() {
         .await;
     a.delivered(&b.addr).await;
 }
+
+/// `--peer` gives the same invite on every start: its key is pinned only while the
+/// peer has none, so a key the user trusted later stays (it was re-pinned, and logged
+/// as the user's trust, on every start).
+#[tokio::test]
+async fn an_old_invite_does_not_override_a_key_trusted_since() {
+    let mut b = Headless::start("B", &[]).await;
+    // An invite older than B's current key.
+    let invite = format!("brigade://v1/B@{}?key={}", b.addr, "11".repeat(32));
+    let args = ["--no-discovery", "--peer", invite.as_str()];
+    let mut a = Headless::start("A", &args).await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "first"}))
+        .await;
+    a.expect("delivery", |v| v["status"] == "held").await;
+    a.cmd(json!({"cmd": "trust", "peer": b.addr})).await;
+    b.expect("message", |v| v["text"] == "first").await;
+    a.delivered(&b.addr).await;
+    let data = a.data.clone();
+    let _dir = a.quit().await;
+    let mut a = Headless::start_on("A", &data, &args).await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "second"}))
+        .await;
+    let lines = a
+        .lines_until("delivery", |v| {
+            v["status"] == "held" || v["status"] == "delivered"
+        })
+        .await;
+    let last = lines.last().unwrap();
+    assert_eq!(last["status"], "delivered", "{lines:?}");
+    // The invite (a hint) and the send race at start: the note may come after.
+    let differs = |v: &Value| v.to_string().contains("the invite for B names another key");
+    let mut said: Vec<Value> = lines.clone();
+    if !lines.iter().any(differs) {
+        said.extend(a.lines_until("info", differs).await);
+    }
+    let said = serde_json::to_string(&said).unwrap();
+    assert!(!said.contains("you trusted"), "{said}");
+    b.expect("message", |v| v["text"] == "second").await;
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    let entry = peer(&peers, &b.addr);
+    assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
+    assert_eq!(entry["key_changed"], false);
+}

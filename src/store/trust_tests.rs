@@ -413,3 +413,38 @@ fn a_message_held_in_the_last_run_goes_when_the_pin_no_longer_differs() {
     assert_eq!(h.state.held_count(), 0);
     assert_eq!(h.state.undelivered(), 1);
 }
+
+#[test]
+fn an_invite_pins_only_a_peer_without_a_pin_and_never_as_the_users_trust() {
+    let mut h = Harness::new();
+    let (old, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    hint(&mut h, Some(old), Via::Invite);
+    assert!(h.last_system().contains("pinned B's key from the invite"));
+    assert!(!h.last_system().contains("you trusted"));
+    // B's key changed; the user trusted the new one.
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    seen(&mut h, "10.0.0.2:8080", Some("B"), new);
+    h.act(Action::Trust {
+        peer: addr("10.0.0.2:8080"),
+        key: None,
+    });
+    let fingerprint = Some(new.safety_number().to_string());
+    assert_eq!(h.state.peer_summaries()[0].fingerprint, fingerprint);
+    // The next start gives the old invite again (`--peer`): the trusted key stays,
+    // and the difference is said plainly, not as a trust.
+    let fx = hint(&mut h, Some(old), Via::Invite);
+    assert!(transports(&fx).is_empty(), "{fx:?}");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Persist(_))),
+        "{fx:?}"
+    );
+    let said = h.last_system().to_string();
+    assert!(
+        said.contains("the invite for B names another key") && said.contains("older"),
+        "{said}"
+    );
+    assert!(!said.contains("you trusted"), "{said}");
+    let peers = h.state.peer_summaries();
+    assert_eq!(peers[0].fingerprint, fingerprint);
+    assert!(!peers[0].key_changed);
+}
