@@ -31,6 +31,7 @@ async fn two_brigades_that_know_each_others_keys_talk_encrypted() {
         .expect("message", |v| v["text"] == "meet at the north door")
         .await;
     assert_eq!(got["team"], "A");
+    assert_eq!(got["sealed"], true, "{got}");
     a.delivered(&b.addr).await;
     // And back, on B's own encrypted connection.
     b.cmd(json!({"cmd": "send", "to": a.addr, "text": "ok"}))
@@ -216,4 +217,19 @@ async fn an_old_invite_does_not_override_a_key_trusted_since() {
     let entry = peer(&peers, &b.addr);
     assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
     assert_eq!(entry["key_changed"], false);
+}
+
+/// A plaintext message from a peer whose key is pinned is told `"sealed": false`
+/// (here B does not know A's key yet, so it is not held as a downgrade: only marked).
+#[tokio::test]
+async fn plaintext_from_a_pinned_peer_is_told_unsealed() {
+    let mut a = Headless::start("A", &["--no-discovery"]).await;
+    let mut b = Headless::start("B", &["--no-discovery"]).await;
+    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": b.listening["key"]}))
+        .await;
+    b.cmd(json!({"cmd": "send", "to": a.addr, "text": "plain, from B"}))
+        .await;
+    let got = a.expect("message", |v| v["text"] == "plain, from B").await;
+    assert_eq!(got["sealed"], false, "{got}");
+    b.delivered(&a.addr).await;
 }

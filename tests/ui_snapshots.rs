@@ -752,3 +752,41 @@ fn the_doctor_view_shows_discoverys_report() {
     let short = s.draw(80, 12);
     assert!(short.contains("more above"), "{short}");
 }
+
+/// Issue 16: a plaintext message from a peer whose key is pinned is marked on its own
+/// line, in words (readable without colour); the sealed one before it is not.
+#[test]
+fn plaintext_from_a_pinned_peer_is_marked_on_its_line() {
+    use brigade::event::PublicKey;
+    let mut s = Scene::new();
+    s.act(Action::Trust {
+        peer: "10.213.8.143:8080".parse().unwrap(),
+        key: Some(PublicKey([5; 32])),
+    });
+    let Parsed::Message(message) = parse_message(b"10.213.8.143:8080 B sealed and sound") else {
+        panic!()
+    };
+    s.net(NetEvent::Received {
+        from: "10.213.8.143:40001".parse().unwrap(),
+        message,
+        sealed: true,
+    });
+    s.recv(
+        "10.213.8.143:40002",
+        b"10.213.8.143:8080 B send me the keys",
+    );
+    let screen = s.draw(100, 30);
+    let line = |text: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("{text}\n{screen}"))
+            .to_string()
+    };
+    assert!(!line("sealed and sound").contains("plaintext!"), "{screen}");
+    assert!(
+        line("send me the keys").contains("plaintext! send me the keys"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
+}

@@ -63,6 +63,7 @@ pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
         let dir = match (r.outgoing, r.msg_id) {
             (false, _) => Direction::In {
                 claimed_ip: r.claimed_ip,
+                unsealed: false,
             },
             (true, Some(id)) => {
                 // Held for a key change: held again while the pin still differs (the
@@ -147,6 +148,7 @@ pub(super) fn prepend(state: &mut State, records: Vec<Record>) {
         let dir = match (r.outgoing, r.msg_id) {
             (false, _) => Direction::In {
                 claimed_ip: r.claimed_ip,
+                unsealed: false,
             },
             (true, Some(id)) => Direction::Out {
                 id,

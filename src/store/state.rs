@@ -122,6 +122,9 @@ pub enum Direction {
     In {
         /// The IP the sender advertised, when it differs from the socket's.
         claimed_ip: Option<IpAddr>,
+        /// It came in plaintext although the peer's key is pinned (a downgrade, or
+        /// someone speaking in its name): marked on its line. Not kept in the history.
+        unsealed: bool,
     },
     Out {
         id: MsgId,

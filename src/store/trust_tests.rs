@@ -448,3 +448,60 @@ fn an_invite_pins_only_a_peer_without_a_pin_and_never_as_the_users_trust() {
     assert_eq!(peers[0].fingerprint, fingerprint);
     assert!(!peers[0].key_changed);
 }
+
+fn unsealed_lines(h: &Harness) -> Vec<(String, bool)> {
+    use super::state::{Body, Direction};
+    h.state
+        .log
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::Message {
+                dir: Direction::In { unsealed, .. },
+                text,
+                ..
+            } => Some((text.clone(), *unsealed)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn told_sealed(fx: &[Effect]) -> Vec<bool> {
+    notices(fx)
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Message { sealed, .. } => Some(*sealed),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Plaintext from a pinned peer is marked on its own line and told unsealed, whether
+/// or not it counts as a downgrade (it does not while the peer never encrypted to
+/// us: it may not know our key yet); a classic peer's plaintext is not marked.
+#[test]
+fn plaintext_from_a_pinned_peer_is_marked_on_its_line() {
+    let mut h = Harness::new();
+    let fx = h.recv("10.0.0.4:1", "10.0.0.4:7000 D classic hello");
+    assert_eq!(told_sealed(&fx), [false]);
+    h.act(Action::Trust {
+        peer: addr("10.0.0.3:9000"),
+        key: Some(PublicKey([9; 32])),
+    });
+    let fx = h.recv("10.0.0.3:1", "10.0.0.3:9000 C never encrypted");
+    assert_eq!(told_sealed(&fx), [false]);
+    let k = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    let fx = sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B sealed hi");
+    assert_eq!(told_sealed(&fx), [true]);
+    let fx = h.recv("10.0.0.2:2", "10.0.0.2:8080 B plain now");
+    assert_eq!(told_sealed(&fx), [false]);
+    assert_eq!(
+        unsealed_lines(&h),
+        [
+            ("classic hello".to_string(), false),
+            ("never encrypted".to_string(), true),
+            ("sealed hi".to_string(), false),
+            ("plain now".to_string(), true),
+        ]
+    );
+}

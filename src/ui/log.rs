@@ -19,6 +19,9 @@ use crate::store::{Body, Direction, Focus, LogEntry, ScreenAction, Selection, Se
 const TIME: usize = 8;
 const GAP: usize = 2;
 const MARK: usize = 2;
+/// Before a message that came in plaintext from a peer whose key is pinned: readable
+/// without colour (issue 16: never a silent downgrade).
+pub const UNSEALED: &str = "plaintext! ";
 
 pub fn render(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
     let focused = state.view.focus == Focus::Log;
@@ -249,11 +252,26 @@ fn body_lines(
                 sender_w.saturating_sub(sender.iter().map(|s| width(&s.content)).sum());
             let indent = TIME + GAP + sender_w + GAP;
             let text_w = width_cells.saturating_sub(indent + MARK).max(4);
-            let prefix = match dir {
+            let (prefix, prefix_style) = match dir {
                 Direction::In {
-                    claimed_ip: Some(ip),
-                } => format!("(as {ip}) "),
-                _ => String::new(),
+                    claimed_ip,
+                    unsealed,
+                } => {
+                    let mut prefix = String::new();
+                    if *unsealed {
+                        prefix.push_str(UNSEALED);
+                    }
+                    if let Some(ip) = claimed_ip {
+                        prefix.push_str(&format!("(as {ip}) "));
+                    }
+                    let style = if *unsealed {
+                        theme.error()
+                    } else {
+                        theme.dim()
+                    };
+                    (prefix, style)
+                }
+                _ => (String::new(), theme.dim()),
             };
             let wrapped = wrap(&format!("{prefix}{text}"), text_w);
             let mut lines = Vec::with_capacity(wrapped.len() + 1);
@@ -272,7 +290,7 @@ fn body_lines(
                 };
                 let pad_to = text_w.saturating_sub(width(&piece));
                 if n == 0 && !prefix.is_empty() && piece.starts_with(&prefix) {
-                    spans.push(Span::styled(prefix.clone(), theme.dim()));
+                    spans.push(Span::styled(prefix.clone(), prefix_style));
                     spans.extend(highlight(&piece[prefix.len()..], query, theme));
                 } else {
                     spans.extend(highlight(&piece, query, theme));
