@@ -790,3 +790,32 @@ fn plaintext_from_a_pinned_peer_is_marked_on_its_line() {
     );
     assert_snapshot!(screen);
 }
+
+/// Issue 16: accepting a downgrade says the peer stopped encrypting (its key did not
+/// change), and the log's title says KEY CHANGED as the peer list does.
+#[test]
+fn accepting_plaintext_says_the_peer_stopped_encrypting() {
+    use brigade::event::PublicKey;
+    let mut s = Scene::new();
+    s.net(NetEvent::PeerKey {
+        addr: "10.213.8.143:8080".parse().unwrap(),
+        team: Some("B".into()),
+        key: PublicKey([5; 32]),
+        inbound: true,
+    });
+    s.recv("10.213.8.143:40002", b"10.213.8.143:8080 B plaintext now");
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let screen = s.draw(100, 30);
+    assert!(
+        screen.lines().next().unwrap().contains("KEY CHANGED"),
+        "{screen}"
+    );
+    s.screen(ScreenAction::TrustSelected);
+    let screen = s.draw(100, 30);
+    assert!(
+        screen.contains("B at 10.213.8.143:8080 stopped encrypting."),
+        "{screen}"
+    );
+    assert!(!screen.contains("The key of"), "{screen}");
+    assert_snapshot!(screen);
+}

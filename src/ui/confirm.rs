@@ -53,11 +53,18 @@ pub fn render_confirm_trust(
     let number = |key: Option<PublicKey>| {
         key.map_or("(none)".to_string(), |k| k.safety_number().to_string())
     };
-    let mut lines = vec![Line::from(vec![
-        Span::raw("The key of "),
-        Span::styled(name.clone(), theme.bold()),
-        Span::raw(format!(" at {} changed.", peer.key.addr())),
-    ])];
+    let first = match peer.trust.changed {
+        Some(_) => vec![
+            Span::raw("The key of "),
+            Span::styled(name.clone(), theme.bold()),
+            Span::raw(format!(" at {} changed.", peer.key.addr())),
+        ],
+        None => vec![
+            Span::styled(name.clone(), theme.bold()),
+            Span::raw(format!(" at {} stopped encrypting.", peer.key.addr())),
+        ],
+    };
+    let mut lines = vec![Line::from(first)];
     let (title, accept, means) = match peer.trust.changed {
         Some(new) => {
             lines.push(Line::raw(""));
