@@ -10,6 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::tags::message_prefix;
 use super::theme::Theme;
 use super::wrap::{elide_middle, truncate, width, wrap};
 use crate::event::{Action, Delivery};
@@ -19,9 +20,6 @@ use crate::store::{Body, Direction, Focus, LogEntry, ScreenAction, Selection, Se
 const TIME: usize = 8;
 const GAP: usize = 2;
 const MARK: usize = 2;
-/// Before a message that came in plaintext from a peer whose key is pinned: readable
-/// without colour (issue 16: never a silent downgrade).
-pub const UNSEALED: &str = "plaintext! ";
 
 pub fn render(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
     let focused = state.view.focus == Focus::Log;
@@ -252,27 +250,7 @@ fn body_lines(
                 sender_w.saturating_sub(sender.iter().map(|s| width(&s.content)).sum());
             let indent = TIME + GAP + sender_w + GAP;
             let text_w = width_cells.saturating_sub(indent + MARK).max(4);
-            let (prefix, prefix_style) = match dir {
-                Direction::In {
-                    claimed_ip,
-                    unsealed,
-                } => {
-                    let mut prefix = String::new();
-                    if *unsealed {
-                        prefix.push_str(UNSEALED);
-                    }
-                    if let Some(ip) = claimed_ip {
-                        prefix.push_str(&format!("(as {ip}) "));
-                    }
-                    let style = if *unsealed {
-                        theme.error()
-                    } else {
-                        theme.dim()
-                    };
-                    (prefix, style)
-                }
-                _ => (String::new(), theme.dim()),
-            };
+            let (prefix, prefix_style) = message_prefix(dir, theme);
             let wrapped = wrap(&format!("{prefix}{text}"), text_w);
             let mut lines = Vec::with_capacity(wrapped.len() + 1);
             for (n, piece) in wrapped.into_iter().enumerate() {

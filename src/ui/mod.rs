@@ -8,6 +8,7 @@ mod log;
 mod overlay;
 mod peers;
 pub mod residue;
+mod tags;
 pub mod theme;
 pub mod wrap;
 
