@@ -84,8 +84,9 @@ fn message() {
             team: "B".into(),
             text: "hello\tworld \"quoted\" é".into(),
             claimed_ip: None,
+            sealed: true,
         }),
-        r#"{"event":"message","at":"2023-11-14T22:13:20.123Z","from":"10.0.0.2:8080","team":"B","text":"hello\tworld \"quoted\" é"}"#
+        r#"{"event":"message","at":"2023-11-14T22:13:20.123Z","from":"10.0.0.2:8080","team":"B","text":"hello\tworld \"quoted\" é","sealed":true}"#
     );
     assert_eq!(
         line(Notice::Message {
@@ -93,8 +94,9 @@ fn message() {
             team: String::new(),
             text: "who am I".into(),
             claimed_ip: Some("10.9.9.9".parse().unwrap()),
+            sealed: false,
         }),
-        r#"{"event":"message","at":"2023-11-14T22:13:20.123Z","from":"[::1]:8080","team":null,"text":"who am I","claimed_ip":"10.9.9.9"}"#
+        r#"{"event":"message","at":"2023-11-14T22:13:20.123Z","from":"[::1]:8080","team":null,"text":"who am I","claimed_ip":"10.9.9.9","sealed":false}"#
     );
 }
 

@@ -31,6 +31,7 @@ async fn two_brigades_that_know_each_others_keys_talk_encrypted() {
         .expect("message", |v| v["text"] == "meet at the north door")
         .await;
     assert_eq!(got["team"], "A");
+    assert_eq!(got["sealed"], true, "{got}");
     a.delivered(&b.addr).await;
     // And back, on B's own encrypted connection.
     b.cmd(json!({"cmd": "send", "to": a.addr, "text": "ok"}))
@@ -143,4 +144,92 @@ async fn pins_survive_a_restart() {
     let entry = peer(&peers, &b.addr);
     assert_eq!(entry["transport"], "encrypted");
     assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
+}
+
+/// A message held for a key change in one run is held again in the next, and the
+/// user's trust there lets it go (it was stuck for good before).
+#[tokio::test]
+async fn a_message_held_before_a_restart_goes_once_trusted_after_it() {
+    let mut a = Headless::start("A", &[]).await;
+    let mut b = Headless::start("B", &[]).await;
+    let wrong = "11".repeat(32);
+    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": wrong}))
+        .await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "held across a restart"}))
+        .await;
+    let held = a
+        .expect("delivery", |v| {
+            v["status"] == "held" || v["status"] == "delivered"
+        })
+        .await;
+    assert_eq!(held["status"], "held", "{held}");
+    let data = a.data.clone();
+    let _dir = a.quit().await;
+    let mut a = Headless::start_on("A", &data, &[]).await;
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    assert_eq!(peer(&peers, &b.addr)["key_changed"], true, "{peers}");
+    a.cmd(json!({"cmd": "trust", "peer": b.addr})).await;
+    b.expect("message", |v| v["text"] == "held across a restart")
+        .await;
+    a.delivered(&b.addr).await;
+}
+
+/// `--peer` gives the same invite on every start: its key is pinned only while the
+/// peer has none, so a key the user trusted later stays (it was re-pinned, and logged
+/// as the user's trust, on every start).
+#[tokio::test]
+async fn an_old_invite_does_not_override_a_key_trusted_since() {
+    let mut b = Headless::start("B", &[]).await;
+    // An invite older than B's current key.
+    let invite = format!("brigade://v1/B@{}?key={}", b.addr, "11".repeat(32));
+    let args = ["--no-discovery", "--peer", invite.as_str()];
+    let mut a = Headless::start("A", &args).await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "first"}))
+        .await;
+    a.expect("delivery", |v| v["status"] == "held").await;
+    a.cmd(json!({"cmd": "trust", "peer": b.addr})).await;
+    b.expect("message", |v| v["text"] == "first").await;
+    a.delivered(&b.addr).await;
+    let data = a.data.clone();
+    let _dir = a.quit().await;
+    let mut a = Headless::start_on("A", &data, &args).await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "second"}))
+        .await;
+    let lines = a
+        .lines_until("delivery", |v| {
+            v["status"] == "held" || v["status"] == "delivered"
+        })
+        .await;
+    let last = lines.last().unwrap();
+    assert_eq!(last["status"], "delivered", "{lines:?}");
+    // The invite (a hint) and the send race at start: the note may come after.
+    let differs = |v: &Value| v.to_string().contains("the invite for B names another key");
+    let mut said: Vec<Value> = lines.clone();
+    if !lines.iter().any(differs) {
+        said.extend(a.lines_until("info", differs).await);
+    }
+    let said = serde_json::to_string(&said).unwrap();
+    assert!(!said.contains("you trusted"), "{said}");
+    b.expect("message", |v| v["text"] == "second").await;
+    a.cmd(json!({"cmd": "peers"})).await;
+    let peers = a.expect("peers", |_| true).await;
+    let entry = peer(&peers, &b.addr);
+    assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
+    assert_eq!(entry["key_changed"], false);
+}
+
+/// A plaintext message from a peer whose key is pinned is told `"sealed": false`
+/// (here B does not know A's key yet, so it is not held as a downgrade: only marked).
+#[tokio::test]
+async fn plaintext_from_a_pinned_peer_is_told_unsealed() {
+    let mut a = Headless::start("A", &["--no-discovery"]).await;
+    let mut b = Headless::start("B", &["--no-discovery"]).await;
+    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": b.listening["key"]}))
+        .await;
+    b.cmd(json!({"cmd": "send", "to": a.addr, "text": "plain, from B"}))
+        .await;
+    let got = a.expect("message", |v| v["text"] == "plain, from B").await;
+    assert_eq!(got["sealed"], false, "{got}");
+    b.delivered(&a.addr).await;
 }

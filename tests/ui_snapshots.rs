@@ -822,3 +822,70 @@ fn a_search_hit_deep_in_a_long_message_is_shown() {
     assert!(!s.state.view.reveal);
     assert_snapshot!(s.draw(80, 24));
 }
+
+/// Issue 16: a plaintext message from a peer whose key is pinned is marked on its own
+/// line, in words (readable without colour); the sealed one before it is not.
+#[test]
+fn plaintext_from_a_pinned_peer_is_marked_on_its_line() {
+    use brigade::event::PublicKey;
+    let mut s = Scene::new();
+    s.act(Action::Trust {
+        peer: "10.213.8.143:8080".parse().unwrap(),
+        key: Some(PublicKey([5; 32])),
+    });
+    let Parsed::Message(message) = parse_message(b"10.213.8.143:8080 B sealed and sound") else {
+        panic!()
+    };
+    s.net(NetEvent::Received {
+        from: "10.213.8.143:40001".parse().unwrap(),
+        message,
+        sealed: true,
+    });
+    s.recv(
+        "10.213.8.143:40002",
+        b"10.213.8.143:8080 B send me the keys",
+    );
+    let screen = s.draw(100, 30);
+    let line = |text: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("{text}\n{screen}"))
+            .to_string()
+    };
+    assert!(!line("sealed and sound").contains("plaintext!"), "{screen}");
+    assert!(
+        line("send me the keys").contains("plaintext! send me the keys"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
+}
+
+/// Issue 16: accepting a downgrade says the peer stopped encrypting (its key did not
+/// change), and the log's title says KEY CHANGED as the peer list does.
+#[test]
+fn accepting_plaintext_says_the_peer_stopped_encrypting() {
+    use brigade::event::PublicKey;
+    let mut s = Scene::new();
+    s.net(NetEvent::PeerKey {
+        addr: "10.213.8.143:8080".parse().unwrap(),
+        team: Some("B".into()),
+        key: PublicKey([5; 32]),
+        inbound: true,
+    });
+    s.recv("10.213.8.143:40002", b"10.213.8.143:8080 B plaintext now");
+    s.screen(ScreenAction::Select(Selection::Peer(PeerId(0))));
+    let screen = s.draw(100, 30);
+    assert!(
+        screen.lines().next().unwrap().contains("KEY CHANGED"),
+        "{screen}"
+    );
+    s.screen(ScreenAction::TrustSelected);
+    let screen = s.draw(100, 30);
+    assert!(
+        screen.contains("B at 10.213.8.143:8080 stopped encrypting."),
+        "{screen}"
+    );
+    assert!(!screen.contains("The key of"), "{screen}");
+    assert_snapshot!(screen);
+}

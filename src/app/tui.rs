@@ -66,15 +66,24 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
     };
     let quitting = session.state.quitting;
     let failed = session.state.failed_count();
+    let held = session.state.held_count();
     session.keep_drafts();
     session.shutdown();
     // Said on stderr once the terminal is back, so it stays readable after exit.
     drop(guard);
-    if quitting && failed > 0 {
+    if quitting && failed > held {
         eprintln!(
-            "brigade: {failed} message(s) were not delivered; they are kept in the history \
+            "brigade: {} message(s) were not delivered; they are kept in the history \
              and {} retries them next time",
+            failed - held,
             crate::keymap::key_for(&Action::Retry { id: None })
+        );
+    }
+    if quitting && held > 0 {
+        eprintln!(
+            "brigade: {held} message(s) are held because a peer's key changed; they are \
+             kept in the history and go once you trust the new key ({})",
+            crate::keymap::key_for(&Action::Screen(crate::event::ScreenAction::TrustSelected))
         );
     }
     result

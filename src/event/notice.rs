@@ -62,6 +62,9 @@ pub enum Notice {
         /// The IP the sender advertised, when it differs from the socket's.
         #[serde(skip_serializing_if = "Option::is_none")]
         claimed_ip: Option<IpAddr>,
+        /// It came in a Noise session (false: plaintext, as from a classic peer; from
+        /// a peer whose key is pinned, nothing proves who wrote it).
+        sealed: bool,
     },
     Delivery {
         to: SocketAddr,

@@ -75,6 +75,47 @@ fn undelivered_messages_load_even_when_old() {
 }
 
 #[test]
+fn held_messages_to_a_pinned_peer_load_even_when_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = crate::event::PublicKey([5; 32]);
+    let mut writes = vec![
+        Persist::Pin(crate::event::Pin {
+            peer: PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B"),
+            key,
+            changed: Some(crate::event::PublicKey([6; 32])),
+            verified: false,
+            downgraded: false,
+            offered: true,
+        }),
+        Persist::Message(rec(
+            0,
+            true,
+            "old, pending",
+            Some(1),
+            Some(Delivery::Pending),
+        )),
+        Persist::Message(rec(1, true, "old, held", Some(2), Some(Delivery::held()))),
+        Persist::Message(rec(
+            2,
+            true,
+            "old, delivered",
+            Some(3),
+            Some(Delivery::Delivered),
+        )),
+    ];
+    for n in 3..=(LOAD_RECENT as i64 + 5) {
+        writes.push(Persist::Message(rec(n, false, "filler", None, None)));
+    }
+    write(dir.path(), &writes);
+    let records = open(dir.path()).unwrap().records;
+    assert_eq!(records.len(), LOAD_RECENT + 2);
+    assert_eq!(records[0].text, "old, pending");
+    assert_eq!(records[1].text, "old, held");
+    assert_eq!(records[1].delivery, Some(Delivery::held()));
+    assert_eq!(records[2].text, "filler");
+}
+
+#[test]
 fn search_matches_words_and_prefixes_and_ignores_syntax() {
     let dir = tempfile::tempdir().unwrap();
     write(

@@ -17,6 +17,7 @@ pub(super) fn received(
     at: DateTime<Utc>,
     from: SocketAddr,
     message: Inbound,
+    sealed: bool,
     fx: &mut Vec<Effect>,
 ) {
     let Inbound { header, text } = message;
@@ -24,6 +25,8 @@ pub(super) fn received(
         return peers_full(state, at, from, &text, fx);
     };
     let claimed_ip = header.ip.filter(|ip| *ip != from.ip());
+    // Plaintext from a peer whose key is pinned: nothing proves who wrote it.
+    let unsealed = !sealed && state.peer(id).trust.key.is_some();
     let key = arrive(state, at, id, &text, fx);
     push_entry(
         state,
@@ -31,7 +34,10 @@ pub(super) fn received(
             at,
             body: Body::Message {
                 peer: id,
-                dir: Direction::In { claimed_ip },
+                dir: Direction::In {
+                    claimed_ip,
+                    unsealed,
+                },
                 text: text.clone(),
             },
         },
@@ -50,6 +56,7 @@ pub(super) fn received(
         team: key.team.clone(),
         text: text.clone(),
         claimed_ip,
+        sealed,
     }));
     if is_exit(&text) {
         left(state, at, id, key, fx);

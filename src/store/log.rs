@@ -85,8 +85,10 @@ pub(super) fn reindex(state: &mut State) {
         } = &e.body
         {
             state.outgoing.insert(*id, i);
-            // A forgotten peer's failed messages are not retried (see `notes::forget`).
+            // A forgotten peer's failed messages are not retried (see `notes::forget`);
+            // held ones are found by trust, Ctrl+R and Ctrl+X like failed ones.
             if matches!(delivery, crate::event::Delivery::Failed { reason } if reason != super::state::FORGOTTEN)
+                || matches!(delivery, crate::event::Delivery::Held { .. })
             {
                 state.failed.insert(*id, i);
             }

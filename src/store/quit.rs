@@ -10,14 +10,19 @@ use crate::keymap::key_for;
 /// quit); otherwise asks first (the terminal front end: "N messages not delivered yet:
 /// quit anyway?"), and once `confirmed` waits for the deliveries (the session's
 /// `settle` adds its grace timer), saying so.
+///
+/// Messages held for a changed key count as not delivered for the question, but
+/// nothing is waited for them: they go only once the user trusts the key.
 pub(super) fn quit(state: &mut State, confirmed: bool, fx: &mut Vec<Effect>) {
     let waiting = state.undelivered();
+    let unsent = waiting + state.held_count();
     let asking = matches!(state.view.overlay, Overlay::ConfirmQuit(_));
-    if waiting == 0 || state.quitting {
+    if unsent > 0 && state.view.ask_before_quit && !confirmed && !asking && !state.quitting {
+        state.view.overlay = Overlay::ConfirmQuit(unsent);
+    } else if waiting == 0 || state.quitting {
+        state.view.overlay = Overlay::None;
         state.quitting = true;
         fx.push(Effect::Quit);
-    } else if state.view.ask_before_quit && !confirmed && !asking {
-        state.view.overlay = Overlay::ConfirmQuit(waiting);
     } else {
         // Quitting again while asked is the answer too.
         state.view.overlay = Overlay::None;

@@ -73,3 +73,23 @@ fn nothing_undelivered_or_headless_never_asks() {
     assert!(matches!(h.state.view.overlay, Overlay::None));
     assert!(h.state.quitting && !fx.contains(&Effect::Quit));
 }
+
+#[test]
+fn held_messages_count_for_the_question_but_are_not_waited_for() {
+    let mut h = Harness::new();
+    h.state.view.ask_before_quit = true;
+    h.send("10.0.0.2:8080", Some("B"), "held for a key change");
+    h.net(NetEvent::Delivery {
+        id: MsgId(1),
+        to: "10.0.0.2:8080".parse().unwrap(),
+        status: Delivery::held(),
+    });
+    assert_eq!((h.state.undelivered(), h.state.held_count()), (0, 1));
+    let fx = h.act(Action::Quit);
+    assert!(asking(&h), "{:?}", h.state.view.overlay);
+    assert!(!fx.contains(&Effect::Quit));
+    // y: nothing to wait for, so it quits at once.
+    let edit = ScreenAction::Edit(tui_input::InputRequest::InsertChar('y'));
+    let fx = h.act(Action::Screen(edit));
+    assert!(fx.contains(&Effect::Quit), "{fx:?}");
+}

@@ -63,15 +63,21 @@ pub fn restore(state: &mut State, records: Vec<Record>) -> Vec<Effect> {
         let dir = match (r.outgoing, r.msg_id) {
             (false, _) => Direction::In {
                 claimed_ip: r.claimed_ip,
+                unsealed: false,
             },
             (true, Some(id)) => {
+                // Held for a key change: held again while the pin still differs (the
+                // pins are restored first), and released by trust like this run's;
+                // sent again when it no longer does.
+                let held_now = state.peers[peer.0].trust.held();
                 let delivery = match r.delivery.unwrap_or(Delivery::Pending) {
                     Delivery::Retrying { .. } => Delivery::Pending,
+                    Delivery::Held { .. } if !held_now => Delivery::Pending,
                     other => other,
                 };
                 state.next_msg = state.next_msg.max(id.0 + 1);
                 state.outgoing.insert(id, state.log.len());
-                if matches!(delivery, Delivery::Failed { .. }) {
+                if matches!(delivery, Delivery::Failed { .. } | Delivery::Held { .. }) {
                     state.failed.insert(id, state.log.len());
                 }
                 if !delivery.is_final() {
@@ -142,6 +148,7 @@ pub(super) fn prepend(state: &mut State, records: Vec<Record>) {
         let dir = match (r.outgoing, r.msg_id) {
             (false, _) => Direction::In {
                 claimed_ip: r.claimed_ip,
+                unsealed: false,
             },
             (true, Some(id)) => Direction::Out {
                 id,

@@ -125,6 +125,9 @@ pub enum Direction {
     In {
         /// The IP the sender advertised, when it differs from the socket's.
         claimed_ip: Option<IpAddr>,
+        /// It came in plaintext although the peer's key is pinned (a downgrade, or
+        /// someone speaking in its name): marked on its line. Not kept in the history.
+        unsealed: bool,
     },
     Out {
         id: MsgId,
@@ -382,7 +385,26 @@ impl State {
         }
     }
 
-    /// Outgoing messages that failed and were not given up on.
+    /// Outgoing messages held for a changed key (or a downgrade) until trusted.
+    pub fn held_count(&self) -> usize {
+        self.failed
+            .values()
+            .filter(|&&i| {
+                matches!(
+                    &self.log[i].body,
+                    Body::Message {
+                        dir: Direction::Out {
+                            delivery: crate::event::Delivery::Held { .. },
+                            ..
+                        },
+                        ..
+                    }
+                )
+            })
+            .count()
+    }
+
+    /// Outgoing messages that failed or are held, and were not given up on.
     pub fn failed_count(&self) -> usize {
         self.failed.len()
     }

@@ -163,6 +163,7 @@ fn a_message_makes_the_sender_active_keyed_by_socket_ip() {
             team: "B".into(),
             text: "Hi from B".into(),
             claimed_ip: Some("127.0.1.1".parse().unwrap()),
+            sealed: false,
         }]
     );
     assert_eq!(h.last_system(), "B is active (first message)");

@@ -245,10 +245,12 @@ pub(super) fn found(state: &mut State, at: DateTime<Utc>, hint: Hint, fx: &mut V
     }
 }
 
-/// A discovery hint or an invite named this peer's key. An invite is the user's own
-/// word: its key is pinned at once, as `trust` with a key does. An announcement
-/// (mDNS, beacon) proves nothing: the first contact runs the XX handshake and the key
-/// it proves is pinned (trust on first use). A peer whose key is known keeps it.
+/// A discovery hint or an invite named this peer's key. An invite pins its key at
+/// once when the peer has none pinned yet (no first-use trust needed); it never
+/// overrides a pin (`--peer` gives the same invite on every start, however old).
+/// An announcement (mDNS, beacon) proves nothing: the first contact runs the XX
+/// handshake and the key it proves is pinned (trust on first use). A peer whose key
+/// is known keeps it.
 fn hinted(
     state: &mut State,
     at: DateTime<Utc>,
@@ -259,7 +261,8 @@ fn hinted(
 ) {
     let pinned = state.peer(id).trust.key;
     match (key, via) {
-        (Some(k), Via::Invite) if pinned != Some(k) => trust_peer(state, at, id, addr, key, fx),
+        (Some(k), Via::Invite) if pinned.is_none() => pin_from_invite(state, at, id, addr, k, fx),
+        (Some(k), Via::Invite) if pinned != Some(k) => invite_differs(state, at, id, k, fx),
         (Some(_), Via::Mdns | Via::Beacon) if pinned.is_none() => fx.push(Effect::Transport {
             to: addr,
             secure: Some(Secure::Learn),
@@ -269,6 +272,53 @@ fn hinted(
         }
         _ => {}
     }
+}
+
+/// An invite named the key of a peer with none pinned: pinned now. Not the user's
+/// trust of a changed key, and not logged as such.
+fn pin_from_invite(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    addr: SocketAddr,
+    key: PublicKey,
+    fx: &mut Vec<Effect>,
+) {
+    let peer = &mut state.peers[id.0];
+    peer.trust.key = Some(key);
+    peer.trust.verified = false;
+    fx.push(Effect::Transport {
+        to: addr,
+        secure: Some(Secure::Pinned(key)),
+    });
+    let text = format!(
+        "pinned {}'s key from the invite (safety number {})",
+        peer.key.team_label(),
+        key.safety_number()
+    );
+    system(state, at, Some(id), text, false);
+    persist(state, id, fx);
+}
+
+/// An invite named another key than the one pinned: the invite is older than the
+/// pin, or the peer's key changed since. Said, and the pin stays: the next
+/// connection proves which key the peer holds (another one holds its messages).
+fn invite_differs(
+    state: &mut State,
+    at: DateTime<Utc>,
+    id: PeerId,
+    key: PublicKey,
+    fx: &mut Vec<Effect>,
+) {
+    let label = state.peer(id).key.team_label().to_string();
+    let text = format!(
+        "the invite for {label} names another key (safety number {}) than the one pinned: \
+         the invite is older, or {label}'s key changed. The pinned key stays; the next \
+         connection proves which key {label} holds",
+        key.safety_number()
+    );
+    system(state, at, Some(id), text.clone(), false);
+    fx.push(Effect::Notify(Notice::Info { text }));
 }
 
 /// An announcement for a pinned peer named another key. It proves nothing (anyone can

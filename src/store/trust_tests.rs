@@ -357,3 +357,151 @@ fn a_proved_key_at_an_address_two_teams_share_is_no_move() {
     assert_eq!(h.state.peers.len(), peers);
     assert!(!h.last_system().contains("moved"), "{}", h.last_system());
 }
+
+/// A message held in the last run (stored as held), restored at start-up.
+fn restored_held(changed: Option<PublicKey>) -> (Harness, Vec<Effect>) {
+    use crate::event::{MsgId, PeerKey, Pin, Record};
+    let mut h = Harness::new();
+    let b = PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B");
+    let pin = Pin {
+        peer: b.clone(),
+        key: PublicKey([5; 32]),
+        changed,
+        verified: false,
+        downgraded: false,
+        offered: true,
+    };
+    let mut fx = super::trust::restore_pins(&mut h.state, vec![pin]);
+    let at = h.now();
+    fx.extend(super::restore(
+        &mut h.state,
+        vec![Record {
+            at,
+            peer: b,
+            outgoing: true,
+            text: "held last time".into(),
+            msg_id: Some(MsgId(3)),
+            delivery: Some(Delivery::held()),
+            claimed_ip: None,
+        }],
+    ));
+    (h, fx)
+}
+
+#[test]
+fn a_message_held_in_the_last_run_is_held_again_and_goes_on_trust() {
+    let (mut h, fx) = restored_held(Some(PublicKey([6; 32])));
+    assert!(sends(&fx).is_empty(), "still held: {fx:?}");
+    assert_eq!(h.state.held_count(), 1);
+    assert_eq!(h.state.failed_count(), 1);
+    let fx = h.act(Action::Trust {
+        peer: addr("10.0.0.2:8080"),
+        key: None,
+    });
+    let sent = sends(&fx);
+    assert_eq!(sent.len(), 1, "{fx:?}");
+    assert_eq!(sent[0].2, "held last time");
+    assert_eq!(h.state.held_count(), 0);
+}
+
+#[test]
+fn a_message_held_in_the_last_run_goes_when_the_pin_no_longer_differs() {
+    let (h, fx) = restored_held(None);
+    let sent = sends(&fx);
+    assert_eq!(sent.len(), 1, "{fx:?}");
+    assert_eq!(sent[0].2, "held last time");
+    assert_eq!(h.state.held_count(), 0);
+    assert_eq!(h.state.undelivered(), 1);
+}
+
+#[test]
+fn an_invite_pins_only_a_peer_without_a_pin_and_never_as_the_users_trust() {
+    let mut h = Harness::new();
+    let (old, new) = (PublicKey([5; 32]), PublicKey([6; 32]));
+    hint(&mut h, Some(old), Via::Invite);
+    assert!(h.last_system().contains("pinned B's key from the invite"));
+    assert!(!h.last_system().contains("you trusted"));
+    // B's key changed; the user trusted the new one.
+    sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B hi");
+    seen(&mut h, "10.0.0.2:8080", Some("B"), new);
+    h.act(Action::Trust {
+        peer: addr("10.0.0.2:8080"),
+        key: None,
+    });
+    let fingerprint = Some(new.safety_number().to_string());
+    assert_eq!(h.state.peer_summaries()[0].fingerprint, fingerprint);
+    // The next start gives the old invite again (`--peer`): the trusted key stays,
+    // and the difference is said plainly, not as a trust.
+    let fx = hint(&mut h, Some(old), Via::Invite);
+    assert!(transports(&fx).is_empty(), "{fx:?}");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Persist(_))),
+        "{fx:?}"
+    );
+    let said = h.last_system().to_string();
+    assert!(
+        said.contains("the invite for B names another key") && said.contains("older"),
+        "{said}"
+    );
+    assert!(!said.contains("you trusted"), "{said}");
+    let peers = h.state.peer_summaries();
+    assert_eq!(peers[0].fingerprint, fingerprint);
+    assert!(!peers[0].key_changed);
+}
+
+fn unsealed_lines(h: &Harness) -> Vec<(String, bool)> {
+    use super::state::{Body, Direction};
+    h.state
+        .log
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::Message {
+                dir: Direction::In { unsealed, .. },
+                text,
+                ..
+            } => Some((text.clone(), *unsealed)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn told_sealed(fx: &[Effect]) -> Vec<bool> {
+    notices(fx)
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Message { sealed, .. } => Some(*sealed),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Plaintext from a pinned peer is marked on its own line and told unsealed, whether
+/// or not it counts as a downgrade (it does not while the peer never encrypted to
+/// us: it may not know our key yet); a classic peer's plaintext is not marked.
+#[test]
+fn plaintext_from_a_pinned_peer_is_marked_on_its_line() {
+    let mut h = Harness::new();
+    let fx = h.recv("10.0.0.4:1", "10.0.0.4:7000 D classic hello");
+    assert_eq!(told_sealed(&fx), [false]);
+    h.act(Action::Trust {
+        peer: addr("10.0.0.3:9000"),
+        key: Some(PublicKey([9; 32])),
+    });
+    let fx = h.recv("10.0.0.3:1", "10.0.0.3:9000 C never encrypted");
+    assert_eq!(told_sealed(&fx), [false]);
+    let k = PublicKey([5; 32]);
+    seen(&mut h, "10.0.0.2:8080", Some("B"), k);
+    let fx = sealed(&mut h, "10.0.0.2:1", "10.0.0.2:8080 B sealed hi");
+    assert_eq!(told_sealed(&fx), [true]);
+    let fx = h.recv("10.0.0.2:2", "10.0.0.2:8080 B plain now");
+    assert_eq!(told_sealed(&fx), [false]);
+    assert_eq!(
+        unsealed_lines(&h),
+        [
+            ("classic hello".to_string(), false),
+            ("never encrypted".to_string(), true),
+            ("sealed hi".to_string(), false),
+            ("plain now".to_string(), true),
+        ]
+    );
+}

@@ -179,7 +179,7 @@ fn on_net(state: &mut State, at: DateTime<Utc>, net: NetEvent, fx: &mut Vec<Effe
             if !sealed {
                 super::trust::plain_from(state, at, from, &message.header, fx);
             }
-            received(state, at, from, message, fx)
+            received(state, at, from, message, sealed, fx)
         }
         NetEvent::PeerKey {
             addr,

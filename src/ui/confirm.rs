@@ -39,6 +39,20 @@ pub fn render_confirm(frame: &mut Frame, state: &State, id: PeerId, area: Rect, 
     question(frame, area, theme, (" Disconnect? ", 56), lines);
 }
 
+/// The confirm's first line: its key changed, or (a downgrade) it stopped encrypting.
+fn what_happened(peer: &crate::store::Peer, name: &str, theme: Theme) -> Line<'static> {
+    let name = Span::styled(name.to_string(), theme.bold());
+    let at = peer.key.addr();
+    Line::from(match peer.trust.changed {
+        Some(_) => vec![
+            Span::raw("The key of "),
+            name,
+            Span::raw(format!(" at {at} changed.")),
+        ],
+        None => vec![name, Span::raw(format!(" at {at} stopped encrypting."))],
+    })
+}
+
 /// "Trust the new key?" before the trust key accepts a changed key (or a downgrade):
 /// the old and the new safety number, and what accepting means.
 pub fn render_confirm_trust(
@@ -53,11 +67,7 @@ pub fn render_confirm_trust(
     let number = |key: Option<PublicKey>| {
         key.map_or("(none)".to_string(), |k| k.safety_number().to_string())
     };
-    let mut lines = vec![Line::from(vec![
-        Span::raw("The key of "),
-        Span::styled(name.clone(), theme.bold()),
-        Span::raw(format!(" at {} changed.", peer.key.addr())),
-    ])];
+    let mut lines = vec![what_happened(peer, &name, theme)];
     let (title, accept, means) = match peer.trust.changed {
         Some(new) => {
             lines.push(Line::raw(""));

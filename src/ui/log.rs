@@ -10,6 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::tags::message_prefix;
 use super::theme::Theme;
 use super::wrap::{elide_middle, truncate, width, wrap};
 use crate::event::{Action, Delivery};
@@ -254,12 +255,7 @@ fn body_lines(
                 sender_w.saturating_sub(sender.iter().map(|s| width(&s.content)).sum());
             let indent = TIME + GAP + sender_w + GAP;
             let text_w = width_cells.saturating_sub(indent + MARK).max(4);
-            let prefix = match dir {
-                Direction::In {
-                    claimed_ip: Some(ip),
-                } => format!("(as {ip}) "),
-                _ => String::new(),
-            };
+            let (prefix, prefix_style) = message_prefix(dir, theme);
             let wrapped = wrap(&format!("{prefix}{text}"), text_w);
             let mut lines = Vec::with_capacity(wrapped.len() + 1);
             for (n, piece) in wrapped.into_iter().enumerate() {
@@ -277,7 +273,7 @@ fn body_lines(
                 };
                 let pad_to = text_w.saturating_sub(width(&piece));
                 if n == 0 && !prefix.is_empty() && piece.starts_with(&prefix) {
-                    spans.push(Span::styled(prefix.clone(), theme.dim()));
+                    spans.push(Span::styled(prefix.clone(), prefix_style));
                     spans.extend(highlight(&piece[prefix.len()..], query, theme));
                 } else {
                     spans.extend(highlight(&piece, query, theme));

@@ -9,6 +9,7 @@ mod overlay;
 mod peers;
 pub mod residue;
 mod reveal;
+mod tags;
 pub mod theme;
 pub mod wrap;
 

@@ -103,16 +103,37 @@ pub fn transport_symbol(peer: &Peer) -> &'static str {
 }
 
 /// The log's title for one peer's conversation: its name, address (and team under an
-/// alias), status and when it was last heard.
+/// alias), status (a changed key first, as in the list) and when it was last heard.
 pub fn title(state: &State, id: PeerId, theme: Theme) -> Line<'static> {
     let peer = state.peer(id);
     let heard = heard(peer, state).map_or_else(String::new, |h| format!("· heard {h} "));
+    let (status, style) = peer_status(peer, theme);
+    let style = if peer.trust.held() || peer.trust.announced.is_some() {
+        style
+    } else {
+        theme.dim()
+    };
     Line::from(vec![
         Span::styled(format!(" #{} ", peer.name()), theme.bold()),
         Span::styled(format!(" {} · ", peer.place()), theme.dim()),
-        Span::styled(format!("{} ", status_label(peer.status)), theme.dim()),
+        Span::styled(format!("{status} "), style),
         Span::styled(heard, theme.dim()),
     ])
+}
+
+/// A peer's status wherever it is shown (list, log title, selector): a changed key
+/// or an announcement naming another one before anything else, then gone, then its
+/// connection status; with its style.
+fn peer_status(peer: &Peer, theme: Theme) -> (&'static str, ratatui::style::Style) {
+    if peer.trust.held() {
+        ("KEY CHANGED", theme.error())
+    } else if peer.trust.announced.is_some() {
+        ("KEY DIFFERS?", theme.error())
+    } else if peer.gone {
+        ("Gone", theme.dim())
+    } else {
+        (status_label(peer.status), status_style(peer.status, theme))
+    }
 }
 
 /// When a peer was last heard (this run or, restored, from the history), for its
@@ -146,28 +167,13 @@ fn peer_lines(
     theme: Theme,
     heard: Option<String>,
 ) -> Vec<Line<'static>> {
-    let status = if peer.trust.held() {
-        "KEY CHANGED"
-    } else if peer.trust.announced.is_some() {
-        "KEY DIFFERS?"
-    } else if peer.gone {
-        "Gone"
-    } else {
-        status_label(peer.status)
-    };
+    let (status, status_style) = peer_status(peer, theme);
     let badge = badge(peer.unread);
     let right_width = width(status) + width(&badge);
     let name_room = (width_cells as usize).saturating_sub(right_width + 5);
     let name = truncate(peer.name(), name_room);
     let left = format!("{}{} {name}", marker(selected), transport_symbol(peer));
     let pad = (width_cells as usize).saturating_sub(width(&left) + right_width);
-    let status_style = if peer.trust.held() || peer.trust.announced.is_some() {
-        theme.error()
-    } else if peer.gone {
-        theme.dim()
-    } else {
-        status_style(peer.status, theme)
-    };
     let first = Line::from(vec![
         Span::styled(left, theme.bold()),
         Span::raw(" ".repeat(pad)),
@@ -210,7 +216,7 @@ fn justify(
     ])
 }
 
-/// Narrow screens: `◀ B 10.0.0.2:8080 Connected ▶  2/3`.
+/// Narrow screens: `◀ + B 10.0.0.2:8080 Connected ▶  2/3`.
 pub fn render_selector(frame: &mut Frame, state: &State, area: Rect, theme: Theme) {
     let entries = state.selections();
     let here = entries
@@ -229,14 +235,12 @@ pub fn render_selector(frame: &mut Frame, state: &State, area: Rect, theme: Them
         Selection::Peer(id) => {
             let peer = state.peer(id);
             spans.push(Span::styled(
-                format!("{}{}", transport_symbol(peer), peer.name()),
+                format!("{} {}", transport_symbol(peer), peer.name()),
                 theme.bold(),
             ));
             spans.push(Span::styled(format!(" {} ", peer.key.addr()), theme.dim()));
-            spans.push(Span::styled(
-                status_label(peer.status),
-                status_style(peer.status, theme),
-            ));
+            let (status, style) = peer_status(peer, theme);
+            spans.push(Span::styled(status, style));
         }
     }
     spans.push(Span::styled(" ▶", theme.accent()));
