@@ -159,13 +159,11 @@ fn msg(args: &str) -> Result<Command, String> {
     })
 }
 
-/// What Tab makes of `line`: a command name after `/`, or a peer (`IP:PORT[/TEAM]`,
-/// matched by its start or its team's) after `/msg ` or `/alias ` (after `/verify ` and
-/// `/trust `, its `IP:PORT`). `None` when nothing fits or
-/// nothing would change; several fits complete to their common start.
-pub fn complete(line: &str, peers: &[String]) -> Option<String> {
+/// What Tab can complete `line` to: the text before the completed word and the words
+/// that fit (command names after `/`, peers after `/msg ` and the like).
+fn fits(line: &str, peers: &[String]) -> Option<(String, Vec<String>)> {
     let rest = line.strip_prefix('/')?;
-    let (head, fits): (String, Vec<String>) = match rest.split_once(' ') {
+    let fits = match rest.split_once(' ') {
         None => {
             let fits = COMMANDS
                 .iter()
@@ -189,6 +187,21 @@ pub fn complete(line: &str, peers: &[String]) -> Option<String> {
         }
         Some(_) => return None,
     };
+    Some(fits)
+}
+
+/// The words Tab could complete `line` to when they have no longer common start than
+/// what is typed (shown to the user instead of a completion).
+pub fn candidates(line: &str, peers: &[String]) -> Vec<String> {
+    fits(line, peers).map(|(_, fits)| fits).unwrap_or_default()
+}
+
+/// What Tab makes of `line`: a command name after `/`, or a peer (`IP:PORT[/TEAM]`,
+/// matched by its start or its team's) after `/msg ` or `/alias ` (after `/verify ` and
+/// `/trust `, its `IP:PORT`). `None` when nothing fits or
+/// nothing would change; several fits complete to their common start.
+pub fn complete(line: &str, peers: &[String]) -> Option<String> {
+    let (head, fits) = fits(line, peers)?;
     let done = match fits.as_slice() {
         [] => return None,
         [one] => format!("{head}{one} "),

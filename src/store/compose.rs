@@ -105,8 +105,20 @@ pub(super) fn complete_or_focus_next(state: &mut State) {
         })
         .collect();
     let view = &mut state.view;
-    match crate::slash::complete(view.compose.value(), &peers) {
+    let line = view.compose.value();
+    match crate::slash::complete(line, &peers) {
         Some(line) if view.focus == Focus::Compose => view.compose = tui_input::Input::new(line),
+        None if view.focus == Focus::Compose && line.starts_with('/') => {
+            // Several fit and nothing more is common to them: say which, keep the focus.
+            let fits = crate::slash::candidates(line, &peers);
+            if fits.len() > 1 {
+                let shown: Vec<&str> = fits.iter().take(6).map(String::as_str).collect();
+                let more = if fits.len() > 6 { ", …" } else { "" };
+                flash(state, format!("Tab: {}{more}", shown.join(", ")), false);
+            } else {
+                view.focus = view.focus.next();
+            }
+        }
         _ => view.focus = view.focus.next(),
     }
 }

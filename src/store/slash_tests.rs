@@ -107,6 +107,32 @@ fn tab_completes_in_the_compose_box() {
     assert_eq!(h.state.view.focus, Focus::Compose);
 }
 
+/// Tab on a prefix several commands share, with nothing more in common: the box keeps
+/// its text and the focus, and the status line lists what fits.
+#[test]
+fn tab_on_an_ambiguous_prefix_lists_what_fits() {
+    let mut h = with_peer();
+    for c in "/d".chars() {
+        h.act(Action::Screen(ScreenAction::Edit(
+            InputRequest::InsertChar(c),
+        )));
+    }
+    h.act(Action::Screen(ScreenAction::FocusNext));
+    assert_eq!(h.state.view.compose.value(), "/d");
+    assert_eq!(h.state.view.focus, Focus::Compose);
+    let flash = h
+        .state
+        .view
+        .flash
+        .clone()
+        .expect("the candidates are shown");
+    assert_eq!(flash.text, "Tab: disconnect, doctor");
+    // Plain text: Tab moves the focus as before.
+    h.act(Action::Screen(ScreenAction::Edit(InputRequest::DeleteLine)));
+    h.act(Action::Screen(ScreenAction::FocusNext));
+    assert_ne!(h.state.view.focus, Focus::Compose);
+}
+
 /// A peer whose key is pinned (so it can be verified), at 10.0.0.2:8080.
 fn with_pinned_peer(key: PublicKey) -> Harness {
     let mut h = with_peer();
