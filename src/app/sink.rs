@@ -261,4 +261,39 @@ mod tests {
         sink.run(effects, Some(receipt), &mut Vec::new(), &mut Vec::new());
         assert!(!tokio::time::timeout(wait, refused.stored()).await.unwrap());
     }
+
+    /// Without a history a received message is "stored" once the store took it (a
+    /// clean close), and one the store did not take (a full peer table) is refused
+    /// (a reset), as with a history.
+    #[tokio::test]
+    async fn without_a_history_a_message_the_store_did_not_take_is_refused() {
+        let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
+        let config = NodeConfig {
+            identity: Identity {
+                advertise_ip: "127.0.0.1".parse().unwrap(),
+                team: "A".into(),
+            },
+            limits: Limits::default(),
+            retry: RetryPolicy::default(),
+            keys: crate::secure::Keypair::generate(),
+        };
+        let (node, _events) = Node::start(listener, config).unwrap();
+        let watermark = node.watermark();
+        let (jobs, _jobs) = mpsc::unbounded_channel();
+        let sink = Sink {
+            node,
+            history: None,
+            jobs,
+            discovery: ("127.0.0.1".parse().unwrap(), None),
+        };
+        let wait = Duration::from_secs(10);
+        let (receipt, taken) = Receipt::pair(&watermark);
+        let effects = vec![Effect::Persist(Persist::Message(record("taken")))];
+        sink.run(effects, Some(receipt), &mut Vec::new(), &mut Vec::new());
+        assert!(tokio::time::timeout(wait, taken.stored()).await.unwrap());
+
+        let (receipt, refused) = Receipt::pair(&watermark);
+        sink.run(Vec::new(), Some(receipt), &mut Vec::new(), &mut Vec::new());
+        assert!(!tokio::time::timeout(wait, refused.stored()).await.unwrap());
+    }
 }
