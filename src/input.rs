@@ -51,7 +51,7 @@ impl Context {
             | Overlay::Search(_)
             | Overlay::Confirm(_)
             | Overlay::ConfirmTrust(_)
-            | Overlay::ConfirmQuit(_)
+            | Overlay::ConfirmQuit { .. }
             | Overlay::Forget(_) => Context::Form,
         }
     }

@@ -382,6 +382,23 @@ fn quitting_with_undelivered_messages_asks() {
     assert_snapshot!(screen);
 }
 
+/// Held messages (a changed key) are not waited for: the question says where they stay.
+#[test]
+fn quitting_with_only_held_messages_says_they_stay() {
+    let mut s = conversation();
+    s.state.view.overlay = brigade::store::Overlay::ConfirmQuit {
+        waiting: 0,
+        held: 2,
+    };
+    let screen = s.draw(80, 24);
+    assert!(
+        screen.contains("2 messages not delivered yet: quit anyway?"),
+        "{screen}"
+    );
+    assert!(screen.contains("held for a changed key"), "{screen}");
+    assert!(!screen.contains("waits for them"), "{screen}");
+}
+
 #[test]
 fn ctrl_d_asks_before_disconnecting() {
     let mut s = conversation();

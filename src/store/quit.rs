@@ -16,9 +16,10 @@ use crate::keymap::key_for;
 pub(super) fn quit(state: &mut State, confirmed: bool, fx: &mut Vec<Effect>) {
     let waiting = state.undelivered();
     let unsent = waiting + state.held_count();
-    let asking = matches!(state.view.overlay, Overlay::ConfirmQuit(_));
+    let asking = matches!(state.view.overlay, Overlay::ConfirmQuit { .. });
     if unsent > 0 && state.view.ask_before_quit && !confirmed && !asking && !state.quitting {
-        state.view.overlay = Overlay::ConfirmQuit(unsent);
+        let held = unsent - waiting;
+        state.view.overlay = Overlay::ConfirmQuit { waiting, held };
     } else if waiting == 0 || state.quitting {
         state.view.overlay = Overlay::None;
         state.quitting = true;

@@ -13,7 +13,7 @@ fn pending() -> Harness {
 }
 
 fn asking(h: &Harness) -> bool {
-    matches!(h.state.view.overlay, Overlay::ConfirmQuit(1))
+    matches!(h.state.view.overlay, Overlay::ConfirmQuit { .. })
 }
 
 #[test]
@@ -86,7 +86,17 @@ fn held_messages_count_for_the_question_but_are_not_waited_for() {
     });
     assert_eq!((h.state.undelivered(), h.state.held_count()), (0, 1));
     let fx = h.act(Action::Quit);
-    assert!(asking(&h), "{:?}", h.state.view.overlay);
+    assert!(
+        matches!(
+            h.state.view.overlay,
+            Overlay::ConfirmQuit {
+                waiting: 0,
+                held: 1
+            }
+        ),
+        "{:?}",
+        h.state.view.overlay
+    );
     assert!(!fx.contains(&Effect::Quit));
     // y: nothing to wait for, so it quits at once.
     let edit = ScreenAction::Edit(tui_input::InputRequest::InsertChar('y'));

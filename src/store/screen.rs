@@ -47,7 +47,7 @@ pub(super) fn on_screen(
             }
             _ => {}
         },
-        Overlay::ConfirmQuit(_) => match action {
+        Overlay::ConfirmQuit { .. } => match action {
             ScreenAction::Submit | ScreenAction::Edit(InputRequest::InsertChar('y' | 'Y')) => {
                 super::quit::quit(state, true, fx)
             }

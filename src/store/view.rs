@@ -130,8 +130,13 @@ pub enum Overlay {
     Search(SearchView),
     /// "Disconnect this peer?": y or Enter confirms, Esc (or anything else) cancels.
     Confirm(crate::event::screen::PeerId),
-    /// "N messages not delivered yet: quit anyway?": the same answers.
-    ConfirmQuit(usize),
+    /// "N messages not delivered yet: quit anyway?": the same answers. `waiting` are
+    /// being delivered (a quit waits for them), `held` wait for a changed key's trust
+    /// (a quit leaves them in the history).
+    ConfirmQuit {
+        waiting: usize,
+        held: usize,
+    },
     /// "Forget this peer?": k keeps its history, d deletes it, Esc cancels.
     Forget(crate::event::screen::PeerId),
     /// "Trust this peer's new key?" (or, after a downgrade, "accept plaintext?"): y or

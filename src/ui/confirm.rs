@@ -133,16 +133,29 @@ pub fn render_confirm_trust(
 }
 
 /// Quitting with undelivered messages: "N messages not delivered yet: quit anyway?"
-pub fn render_confirm_quit(frame: &mut Frame, undelivered: usize, area: Rect, theme: Theme) {
+pub fn render_confirm_quit(
+    frame: &mut Frame,
+    (waiting, held): (usize, usize),
+    area: Rect,
+    theme: Theme,
+) {
+    let undelivered = waiting + held;
+    let then = match (waiting, held) {
+        (_, 0) => "brigade then waits for them; quitting again stops waiting.".to_string(),
+        (0, _) => "They are held for a changed key: they stay in the history and go once \
+                   you trust the key."
+            .to_string(),
+        (w, h) => format!(
+            "brigade then waits for the {w} being delivered; the {h} held for a changed \
+             key stay in the history until you trust it."
+        ),
+    };
     let lines = vec![
         Line::from(Span::raw(format!(
             "{undelivered} message{} not delivered yet: quit anyway?",
             if undelivered == 1 { "" } else { "s" }
         ))),
-        Line::from(Span::styled(
-            "brigade then waits for them; quitting again stops waiting.",
-            theme.dim(),
-        )),
+        Line::from(Span::styled(then, theme.dim())),
         Line::raw(""),
         Line::from(Span::styled(
             format!(

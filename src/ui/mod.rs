@@ -46,7 +46,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
             overlay::render_help(frame, area, theme, scroll, state.me.key)
         }
         Overlay::Confirm(id) => confirm::render_confirm(frame, state, *id, area, theme),
-        Overlay::ConfirmQuit(n) => confirm::render_confirm_quit(frame, *n, area, theme),
+        Overlay::ConfirmQuit { waiting, held } => {
+            confirm::render_confirm_quit(frame, (*waiting, *held), area, theme)
+        }
         Overlay::Search(search) if search.browsing => {
             overlay::render_search_bar(frame, search, panes.compose, theme)
         }
