@@ -74,6 +74,12 @@ pub const fn bind(
     }
 }
 
+/// A binding with no line of its own in the help: it is told by the row above it (the
+/// other keys of a scroll, the reverse of a step).
+pub const fn also(keys: &'static [(KeyCode, KeyModifiers)], when: When, action: Action) -> Binding {
+    bind(keys, when, action, "", "")
+}
+
 impl Binding {
     pub const fn labelled(mut self, label: &'static str) -> Binding {
         self.label = label;

@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 use tui_input::InputRequest;
 
-use super::binding::{ALT, Binding, CTRL, NONE, SHIFT, When, bind, edit, screen};
+use super::binding::{ALT, Binding, CTRL, NONE, SHIFT, When, also, bind, edit, screen};
 use crate::event::screen::{Focus, Scroll};
 use crate::event::{Action, ScreenAction};
 
@@ -124,13 +124,7 @@ pub static KEYMAP: &[Binding] = &[
         "",
     )
     .labelled("Alt+↑ Alt+↓"),
-    bind(
-        &[(Down, ALT)],
-        Main,
-        screen(ScreenAction::SelectNext),
-        "",
-        "",
-    ),
+    also(&[(Down, ALT)], Main, screen(ScreenAction::SelectNext)),
     bind(
         &[(Tab, NONE)],
         Main,
@@ -139,12 +133,10 @@ pub static KEYMAP: &[Binding] = &[
         "",
     )
     .labelled("Tab Shift+Tab"),
-    bind(
+    also(
         &[(BackTab, SHIFT), (BackTab, NONE)],
         Main,
         screen(ScreenAction::FocusPrev),
-        "",
-        "",
     ),
     bind(
         &[(Up, NONE)],
@@ -198,12 +190,10 @@ pub static KEYMAP: &[Binding] = &[
         "",
     )
     .labelled("PgUp PgDn"),
-    bind(
+    also(
         &[(PageDown, NONE)],
         Main,
         screen(ScreenAction::Scroll(Scroll::PageDown)),
-        "",
-        "",
     ),
     bind(
         &[(Home, NONE)],
@@ -213,12 +203,10 @@ pub static KEYMAP: &[Binding] = &[
         "",
     )
     .labelled("Home End"),
-    bind(
+    also(
         &[(End, NONE)],
         Main,
         screen(ScreenAction::Scroll(Scroll::Bottom)),
-        "",
-        "",
     ),
     bind(
         &[(Char('l'), CTRL)],
@@ -249,40 +237,30 @@ pub static KEYMAP: &[Binding] = &[
         "",
     )
     .labelled("↑ ↓"),
-    bind(
+    also(
         &[(Down, NONE)],
         Help,
         screen(ScreenAction::Scroll(Scroll::Down(1))),
-        "",
-        "",
     ),
-    bind(
+    also(
         &[(PageUp, NONE)],
         Help,
         screen(ScreenAction::Scroll(Scroll::PageUp)),
-        "",
-        "",
     ),
-    bind(
+    also(
         &[(PageDown, NONE)],
         Help,
         screen(ScreenAction::Scroll(Scroll::PageDown)),
-        "",
-        "",
     ),
-    bind(
+    also(
         &[(Home, NONE)],
         Help,
         screen(ScreenAction::Scroll(Scroll::Top)),
-        "",
-        "",
     ),
-    bind(
+    also(
         &[(End, NONE)],
         Help,
         screen(ScreenAction::Scroll(Scroll::Bottom)),
-        "",
-        "",
     ),
     bind(
         &[(Char('n'), NONE), (Down, NONE)],
@@ -292,12 +270,10 @@ pub static KEYMAP: &[Binding] = &[
         "",
     )
     .labelled("n Shift+N ↓ ↑"),
-    bind(
+    also(
         &[(Char('n'), SHIFT), (Up, NONE)],
         Search,
         screen(ScreenAction::PrevField),
-        "",
-        "",
     ),
     bind(
         &[(Enter, NONE)],
@@ -320,47 +296,27 @@ pub static KEYMAP: &[Binding] = &[
         "form: next field; on the last, submit",
         "",
     ),
-    bind(
+    also(
         &[(Tab, NONE), (Down, NONE)],
         Form,
         screen(ScreenAction::NextField),
-        "",
-        "",
     ),
-    bind(
+    also(
         &[(BackTab, SHIFT), (BackTab, NONE), (Up, NONE)],
         Form,
         screen(ScreenAction::PrevField),
-        "",
-        "",
     ),
-    bind(
-        &[(Left, NONE)],
-        Editing,
-        edit(InputRequest::GoToPrevChar),
-        "",
-        "",
-    ),
-    bind(
-        &[(Right, NONE)],
-        Editing,
-        edit(InputRequest::GoToNextChar),
-        "",
-        "",
-    ),
-    bind(
+    also(&[(Left, NONE)], Editing, edit(InputRequest::GoToPrevChar)),
+    also(&[(Right, NONE)], Editing, edit(InputRequest::GoToNextChar)),
+    also(
         &[(Left, CTRL), (Left, ALT), (Char('b'), ALT)],
         Editing,
         edit(InputRequest::GoToPrevWord),
-        "",
-        "",
     ),
-    bind(
+    also(
         &[(Right, CTRL), (Right, ALT), (Char('f'), ALT)],
         Editing,
         edit(InputRequest::GoToNextWord),
-        "",
-        "",
     ),
     bind(
         &[(Char('a'), CTRL)],
@@ -370,26 +326,16 @@ pub static KEYMAP: &[Binding] = &[
         "",
     )
     .labelled("Ctrl+A Ctrl+E"),
-    bind(
-        &[(Char('e'), CTRL)],
-        Editing,
-        edit(InputRequest::GoToEnd),
-        "",
-        "",
-    ),
-    bind(
+    also(&[(Char('e'), CTRL)], Editing, edit(InputRequest::GoToEnd)),
+    also(
         &[(Backspace, NONE), (Char('h'), CTRL)],
         Editing,
         edit(InputRequest::DeletePrevChar),
-        "",
-        "",
     ),
-    bind(
+    also(
         &[(Delete, NONE)],
         Editing,
         edit(InputRequest::DeleteNextChar),
-        "",
-        "",
     ),
     bind(
         &[(Char('w'), CTRL), (Backspace, ALT), (Backspace, CTRL)],
@@ -399,11 +345,9 @@ pub static KEYMAP: &[Binding] = &[
         "",
     )
     .labelled("Ctrl+W Ctrl+U"),
-    bind(
+    also(
         &[(Char('u'), CTRL)],
         Editing,
         edit(InputRequest::DeleteLine),
-        "",
-        "",
     ),
 ];
