@@ -226,13 +226,7 @@ async fn out_of_descriptors_it_backs_off_and_recovers() {
     let mut a = Headless::from_command(cmd, sandbox, "A").await;
     let to = addr_of(&a);
     let pid = a.child.id().unwrap();
-    let ticks = || -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
-            .split_whitespace()
-            .collect();
-        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
-    };
+    let ticks = || cpu_ticks(pid);
     // More idle connections than brigade has descriptors left: it accepts until none
     // are left, then accept fails (EMFILE) with the rest waiting in the backlog.
     let mut idle = Vec::new();

@@ -327,29 +327,19 @@ async fn quitting_stores_a_delivery_state_the_writer_still_holds() {
     assert_eq!(stored, "delivered", "the delivery state was lost at quit");
 }
 
-/// Idle means asleep: a brigade with a history, listening and doing nothing, uses no
-/// CPU. Its user+sys time is read from /proc over a measuring window; a thread that
-/// polls instead of blocking (the history writer spinning on an empty queue, a ticking
-/// loop) costs tens of clock ticks in it, an idle brigade none or one.
+/// Idle means asleep: a brigade with a history, listening and doing nothing, says
+/// nothing and uses no CPU. Its user+sys time is read from /proc while the test waits
+/// for any event with a timeout; a thread that polls instead of blocking (the history
+/// writer spinning on an empty queue, a ticking loop) costs tens of clock ticks in it,
+/// an idle brigade none or one.
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn an_idle_brigade_uses_no_cpu() {
-    let a = Headless::start("A", &[]).await;
+    let mut a = Headless::start("A", &[]).await;
     let pid = a.child.id().unwrap();
-    let ticks = || -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        // Fields after the command name (which is in parentheses): utime is the 14th
-        // field of the line, stime the 15th.
-        let rest = &stat[stat.rfind(')').unwrap() + 2..];
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
-    };
-    // Start-up work (migrations, indexing an older history) is over once `listening`
-    // is out and the first window has passed quietly.
-    let before = ticks();
-    // The measuring window itself: not a wait for an event, the time being measured.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let used = ticks() - before;
+    let before = support::cpu_ticks(pid);
+    let said = timeout(Duration::from_millis(1500), a.expect_any()).await;
+    assert!(said.is_err(), "an idle brigade said {said:?}");
+    let used = support::cpu_ticks(pid) - before;
     assert!(used <= 5, "{used} clock ticks of CPU in 1.5 s of idling");
-    drop(a);
 }

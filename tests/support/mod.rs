@@ -414,3 +414,14 @@ pub async fn send_acknowledged(to: SocketAddr, bytes: &[u8]) -> bool {
     let mut rest = Vec::new();
     matches!(timeout(WAIT, s.read_to_end(&mut rest)).await, Ok(Ok(_)))
 }
+
+/// A process's user+sys CPU time so far, in clock ticks, from /proc/PID/stat (the 14th
+/// and 15th fields; counted after the command name, which is in parentheses).
+#[cfg(target_os = "linux")]
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
