@@ -193,7 +193,6 @@ impl Sink {
 mod tests {
     use super::*;
     use crate::event::{PeerKey, Persist};
-    use crate::net::{Identity, Limits, NodeConfig, RetryPolicy, bind_listener};
 
     fn record(text: &str) -> Record {
         Record {
@@ -214,17 +213,7 @@ mod tests {
     async fn the_receipt_follows_the_received_messages_write() {
         let dir = tempfile::tempdir().unwrap();
         let opened = crate::history::open(dir.path()).unwrap();
-        let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
-        let config = NodeConfig {
-            identity: Identity {
-                advertise_ip: "127.0.0.1".parse().unwrap(),
-                team: "A".into(),
-            },
-            limits: Limits::default(),
-            retry: RetryPolicy::default(),
-            keys: crate::secure::Keypair::generate(),
-        };
-        let (node, _events) = Node::start(listener, config).unwrap();
+        let (node, _events) = Node::on_loopback();
         let (notes, _notes) = mpsc::unbounded_channel();
         let writer = Writer::start(opened.writer_conn, node.sender(), notes);
         let watermark = node.watermark();
@@ -267,17 +256,7 @@ mod tests {
     /// (a reset), as with a history.
     #[tokio::test]
     async fn without_a_history_a_message_the_store_did_not_take_is_refused() {
-        let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
-        let config = NodeConfig {
-            identity: Identity {
-                advertise_ip: "127.0.0.1".parse().unwrap(),
-                team: "A".into(),
-            },
-            limits: Limits::default(),
-            retry: RetryPolicy::default(),
-            keys: crate::secure::Keypair::generate(),
-        };
-        let (node, _events) = Node::start(listener, config).unwrap();
+        let (node, _events) = Node::on_loopback();
         let watermark = node.watermark();
         let (jobs, _jobs) = mpsc::unbounded_channel();
         let sink = Sink {

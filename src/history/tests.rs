@@ -239,7 +239,7 @@ fn a_small_history_has_nothing_older() {
 /// reset). Recovery: `a_failed_write_is_given_up_and_the_next_good_write_recovers`.
 #[tokio::test]
 async fn a_full_disk_is_reported_and_receipts_are_refused() {
-    use crate::net::{Identity, Limits, Node, NodeConfig, Receipt, RetryPolicy, bind_listener};
+    use crate::net::{Node, Receipt};
     let dir = tempfile::tempdir().unwrap();
     let opened = open(dir.path()).unwrap();
     let pages: i64 = opened
@@ -250,17 +250,7 @@ async fn a_full_disk_is_reported_and_receipts_are_refused() {
         .writer_conn
         .pragma_update(None, "max_page_count", pages)
         .unwrap();
-    let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
-    let config = NodeConfig {
-        identity: Identity {
-            advertise_ip: "127.0.0.1".parse().unwrap(),
-            team: "A".into(),
-        },
-        limits: Limits::default(),
-        retry: RetryPolicy::default(),
-        keys: crate::secure::Keypair::generate(),
-    };
-    let (node, _events) = Node::start(listener, config).unwrap();
+    let (node, _events) = Node::on_loopback();
     let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
     let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
     let big = "x".repeat(64 * 1024);
@@ -293,7 +283,7 @@ async fn a_full_disk_is_reported_and_receipts_are_refused() {
 /// again reports `Recovered` and its receipt is honoured.
 #[tokio::test]
 async fn a_failed_write_is_given_up_and_the_next_good_write_recovers() {
-    use crate::net::{Identity, Limits, Node, NodeConfig, Receipt, RetryPolicy, bind_listener};
+    use crate::net::{Node, Receipt};
     use std::time::Duration;
     let wait = Duration::from_secs(10);
     let dir = tempfile::tempdir().unwrap();
@@ -304,17 +294,7 @@ async fn a_failed_write_is_given_up_and_the_next_good_write_recovers() {
         .unwrap();
     let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
 
-    let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
-    let config = NodeConfig {
-        identity: Identity {
-            advertise_ip: "127.0.0.1".parse().unwrap(),
-            team: "A".into(),
-        },
-        limits: Limits::default(),
-        retry: RetryPolicy::default(),
-        keys: crate::secure::Keypair::generate(),
-    };
-    let (node, _events) = Node::start(listener, config).unwrap();
+    let (node, _events) = Node::on_loopback();
     let (notes_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
     let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
     // A received message's write, with its receipt: what the connection waits on.
@@ -429,22 +409,12 @@ fn start_up_loads_at_most_the_window_in_bytes() {
 /// search complete, but slow on a large history).
 #[tokio::test]
 async fn committed_rows_are_indexed_once_the_writer_is_idle() {
-    use crate::net::{Identity, Limits, Node, NodeConfig, RetryPolicy, bind_listener};
+    use crate::net::Node;
     use std::time::{Duration, Instant};
     let wait = Duration::from_secs(10);
     let dir = tempfile::tempdir().unwrap();
     let opened = open(dir.path()).unwrap();
-    let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
-    let config = NodeConfig {
-        identity: Identity {
-            advertise_ip: "127.0.0.1".parse().unwrap(),
-            team: "A".into(),
-        },
-        limits: Limits::default(),
-        retry: RetryPolicy::default(),
-        keys: crate::secure::Keypair::generate(),
-    };
-    let (node, _events) = Node::start(listener, config).unwrap();
+    let (node, _events) = Node::on_loopback();
     let (notes_tx, _notes) = tokio::sync::mpsc::unbounded_channel();
     let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
     let other = Connection::open(dir.path().join(DB_FILE)).unwrap();

@@ -140,6 +140,23 @@ pub struct Node {
 }
 
 impl Node {
+    /// A node of team "A" on 127.0.0.1, an ephemeral port, default limits and a fresh
+    /// key: for the unit tests of the layers around the node.
+    #[cfg(test)]
+    pub(crate) fn on_loopback() -> (Node, mpsc::Receiver<NetMsg>) {
+        let listener = bind_listener("127.0.0.1".parse().unwrap(), 0, 8).unwrap();
+        let config = NodeConfig {
+            identity: Identity {
+                advertise_ip: "127.0.0.1".parse().unwrap(),
+                team: "A".into(),
+            },
+            limits: Limits::default(),
+            retry: RetryPolicy::default(),
+            keys: crate::secure::Keypair::generate(),
+        };
+        Node::start(listener, config).unwrap()
+    }
+
     /// Starts the node on an already bound listener (see [`bind_listener`]), so a taken
     /// port is reported before anything else starts.
     pub fn start(
