@@ -2,19 +2,9 @@
 //! per line, in order, each under our header: a line that looks like a header
 //! (`1.2.3.4:5 team ...`) is text, never another sender.
 
-use tui_input::InputRequest;
-
 use super::tests::Harness;
 use super::*;
 use crate::event::*;
-
-fn type_text(h: &mut Harness, text: &str) {
-    for c in text.chars() {
-        h.act(Action::Screen(ScreenAction::Edit(
-            InputRequest::InsertChar(c),
-        )));
-    }
-}
 
 fn sent(fx: &[Effect]) -> Vec<(String, String)> {
     fx.iter()
@@ -33,7 +23,7 @@ fn each_line_is_a_message_of_its_own_in_order() {
         PeerId(0),
     ))));
     // Alt+Enter inserts a newline: blank lines and a CR before a newline are dropped.
-    type_text(&mut h, "one\n10.9.9.9:1 Mallory forged\r\n\n  \nthree");
+    h.type_text("one\n10.9.9.9:1 Mallory forged\r\n\n  \nthree");
     assert_eq!(h.state.view.compose.value().lines().count(), 5);
     let fx = h.act(Action::Screen(ScreenAction::Submit));
     let b = "10.0.0.2:8080".to_string();
@@ -72,7 +62,7 @@ fn a_line_of_only_exit_in_a_longer_message_is_refused() {
     h.act(Action::Screen(ScreenAction::Select(Selection::Peer(
         PeerId(0),
     ))));
-    type_text(&mut h, "see you\nexit");
+    h.type_text("see you\nexit");
     let fx = h.act(Action::Screen(ScreenAction::Submit));
     assert_eq!(sent(&fx), []);
     assert!(h.state.peers[0].listed, "the peer stays");

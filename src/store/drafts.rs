@@ -95,15 +95,6 @@ mod tests {
     use crate::event::{Action, PeerKey, ScreenAction};
     use crate::store::PeerId;
 
-    fn type_text(h: &mut Harness, text: &str) -> Vec<Effect> {
-        let mut fx = Vec::new();
-        for c in text.chars() {
-            let edit = ScreenAction::Edit(InputRequest::InsertChar(c));
-            fx.extend(h.act(Action::Screen(edit)));
-        }
-        fx
-    }
-
     fn drafts(fx: &[Effect]) -> Vec<(Option<String>, String)> {
         fx.iter()
             .filter_map(|e| match e {
@@ -124,10 +115,10 @@ mod tests {
         let mut h = Harness::new();
         h.recv("10.0.0.2:1", "10.0.0.2:8080 B hello");
         // Typing writes nothing: the draft on screen is stored when it is left.
-        assert_eq!(drafts(&type_text(&mut h, "to all")), []);
+        assert_eq!(drafts(&h.type_text("to all")), []);
         let fx = select(&mut h, Selection::Peer(PeerId(0)));
         assert_eq!(drafts(&fx), [(None, "to all".into())]);
-        type_text(&mut h, "for B");
+        h.type_text("for B");
         let fx = select(&mut h, Selection::All);
         assert_eq!(drafts(&fx), [(Some("B".into()), "for B".into())]);
         assert_eq!(h.state.view.compose.value(), "to all");
@@ -151,10 +142,10 @@ mod tests {
         let mut h = Harness::new();
         h.recv("10.0.0.2:1", "10.0.0.2:8080 B hello");
         select(&mut h, Selection::Peer(PeerId(0)));
-        type_text(&mut h, "half a thought");
+        h.type_text("half a thought");
         select(&mut h, Selection::All);
         // `/msg` switches to B: the line typed in "All peers" must not stay there.
-        type_text(&mut h, "/msg 10.0.0.2:8080/B hi");
+        h.type_text("/msg 10.0.0.2:8080/B hi");
         let fx = h.act(Action::Screen(ScreenAction::Submit));
         assert_eq!(h.state.view.selection, Selection::Peer(PeerId(0)));
         assert_eq!(h.state.view.compose.value(), "half a thought");
@@ -163,7 +154,7 @@ mod tests {
         assert_eq!(h.state.view.compose.value(), "");
         assert_eq!(drafts(&keep_drafts(&mut h.state)), []);
         // Any other command empties the box too, and nothing is stored for it.
-        type_text(&mut h, "/connect");
+        h.type_text("/connect");
         h.act(Action::Screen(ScreenAction::Submit));
         assert_eq!(h.state.view.compose.value(), "");
         assert_eq!(drafts(&keep_drafts(&mut h.state)), []);

@@ -3,7 +3,6 @@
 //! the view was before the search.
 
 use chrono::{TimeZone, Utc};
-use tui_input::InputRequest;
 
 use super::tests::Harness;
 use super::*;
@@ -40,9 +39,7 @@ fn screen(h: &mut Harness, action: ScreenAction) -> Vec<Effect> {
 /// Opens the search, types `query` and answers it with `hits`.
 fn search(h: &mut Harness, query: &str, hits: Vec<Record>) {
     screen(h, ScreenAction::OpenSearch);
-    for c in query.chars() {
-        screen(h, ScreenAction::Edit(InputRequest::InsertChar(c)));
-    }
+    h.type_text(query);
     let at = Utc.timestamp_opt(0, 0).unwrap();
     let query = query.to_string();
     update(

@@ -7,15 +7,6 @@ use super::tests::{Harness, sends};
 use super::*;
 use crate::event::*;
 
-fn submit(h: &mut Harness, line: &str) -> Vec<Effect> {
-    for c in line.chars() {
-        h.act(Action::Screen(ScreenAction::Edit(
-            InputRequest::InsertChar(c),
-        )));
-    }
-    h.act(Action::Screen(ScreenAction::Submit))
-}
-
 fn key(h: &mut Harness, c: char) -> Vec<Effect> {
     h.act(Action::Screen(ScreenAction::Edit(
         InputRequest::InsertChar(c),
@@ -44,7 +35,7 @@ fn persisted(fx: &[Effect]) -> Vec<&Persist> {
 #[test]
 fn alias_names_the_selected_peer_and_is_stored() {
     let mut h = with_b();
-    let fx = submit(&mut h, "/alias Bob the builder");
+    let fx = h.submit("/alias Bob the builder");
     assert_eq!(h.state.peers[0].name(), "Bob the builder");
     let b = PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B");
     assert_eq!(
@@ -57,7 +48,7 @@ fn alias_names_the_selected_peer_and_is_stored() {
     assert!(sends(&fx).is_empty());
     assert_eq!(h.state.view.compose.value(), "");
     // No name: removed, and the team shows again.
-    let fx = submit(&mut h, "/alias");
+    let fx = h.submit("/alias");
     assert_eq!(h.state.peers[0].name(), "B");
     assert_eq!(
         persisted(&fx),
@@ -72,12 +63,12 @@ fn alias_names_the_selected_peer_and_is_stored() {
 fn alias_can_name_a_peer_by_address_and_needs_one_otherwise() {
     let mut h = with_b();
     h.act(Action::Screen(ScreenAction::Select(Selection::All)));
-    submit(&mut h, "/alias Nobody");
+    h.submit("/alias Nobody");
     assert!(h.state.view.flash.as_ref().unwrap().error);
     assert_eq!(h.state.peers[0].alias, None);
-    submit(&mut h, "/alias 10.0.0.2:8080/B Bee");
+    h.submit("/alias 10.0.0.2:8080/B Bee");
     assert_eq!(h.state.peers[0].name(), "Bee");
-    submit(&mut h, "/alias 10.0.0.7:1 Who");
+    h.submit("/alias 10.0.0.7:1 Who");
     assert!(
         h.state
             .view
@@ -100,7 +91,7 @@ fn aliases_are_bounded_one_line_and_printable() {
     );
     assert_eq!(clean_alias("\u{7}\u{8}   "), None);
     let mut h = with_b();
-    submit(&mut h, "/alias \u{7}");
+    h.submit("/alias \u{7}");
     assert!(h.state.view.flash.as_ref().unwrap().error);
     assert_eq!(h.state.peers[0].alias, None);
 }
@@ -108,7 +99,7 @@ fn aliases_are_bounded_one_line_and_printable() {
 #[test]
 fn forget_asks_and_escape_cancels() {
     let mut h = with_b();
-    submit(&mut h, "/forget");
+    h.submit("/forget");
     assert!(matches!(h.state.view.overlay, Overlay::Forget(PeerId(0))));
     // Other keys leave the question open.
     key(&mut h, 'x');
@@ -122,10 +113,10 @@ fn forget_asks_and_escape_cancels() {
 #[test]
 fn forget_keeping_history_unlists_and_fails_what_was_waiting() {
     let mut h = with_b();
-    let fx = submit(&mut h, "are you there?");
+    let fx = h.submit("are you there?");
     let id = sends(&fx)[0].0;
-    submit(&mut h, "/alias Bob");
-    submit(&mut h, "/forget");
+    h.submit("/alias Bob");
+    h.submit("/forget");
     let fx = key(&mut h, 'k');
     assert!(h.listed().is_empty());
     assert_eq!(h.state.view.selection, Selection::All);
@@ -154,7 +145,7 @@ fn forget_keeping_history_unlists_and_fails_what_was_waiting() {
 #[test]
 fn a_message_that_failed_before_the_forget_says_why_it_cannot_be_retried() {
     let mut h = with_b();
-    let id = sends(&submit(&mut h, "are you there?"))[0].0;
+    let id = sends(&h.submit("are you there?"))[0].0;
     let reason = "connection refused".to_string();
     let to = super::tests::addr("10.0.0.2:8080");
     h.net(NetEvent::Delivery {
@@ -164,7 +155,7 @@ fn a_message_that_failed_before_the_forget_says_why_it_cannot_be_retried() {
     });
     assert_eq!(h.state.failed_count(), 1);
     h.recv("10.0.0.3:1", "10.0.0.3:9 C hi from C");
-    submit(&mut h, "/forget");
+    h.submit("/forget");
     let fx = key(&mut h, 'k');
     assert!(matches!(
         h.state.delivery(id),
@@ -178,7 +169,7 @@ fn a_message_that_failed_before_the_forget_says_why_it_cannot_be_retried() {
     h.act(Action::Screen(ScreenAction::Select(Selection::Peer(
         PeerId(1),
     ))));
-    submit(&mut h, "/forget");
+    h.submit("/forget");
     key(&mut h, 'd');
     assert_eq!(h.state.failed_count(), 0);
 }
@@ -187,7 +178,7 @@ fn a_message_that_failed_before_the_forget_says_why_it_cannot_be_retried() {
 fn forget_deleting_history_removes_its_messages_and_it_comes_back_as_new() {
     let mut h = with_b();
     h.recv("10.0.0.3:1", "10.0.0.3:9 C hi from C");
-    submit(&mut h, "/forget");
+    h.submit("/forget");
     let fx = key(&mut h, 'd');
     assert!(
         persisted(&fx)

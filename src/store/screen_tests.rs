@@ -11,12 +11,6 @@ fn screen(h: &mut Harness, action: ScreenAction) -> Vec<Effect> {
     h.act(Action::Screen(action))
 }
 
-fn type_text(h: &mut Harness, text: &str) {
-    for c in text.chars() {
-        screen(h, ScreenAction::Edit(InputRequest::InsertChar(c)));
-    }
-}
-
 /// B and C have written; B is peer 0, C is peer 1.
 fn with_two_peers() -> Harness {
     let mut h = Harness::new();
@@ -84,7 +78,7 @@ fn a_conversation_view_holds_only_its_entries() {
 fn enter_sends_to_the_selected_peer_and_clears_the_compose_box() {
     let mut h = with_two_peers();
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
-    type_text(&mut h, "hello C");
+    h.type_text("hello C");
     let fx = screen(&mut h, ScreenAction::Submit);
     let s = sends(&fx);
     assert_eq!(
@@ -98,20 +92,20 @@ fn enter_sends_to_the_selected_peer_and_clears_the_compose_box() {
 #[test]
 fn enter_on_all_peers_broadcasts() {
     let mut h = with_two_peers();
-    type_text(&mut h, "hi all");
+    h.type_text("hi all");
     assert_eq!(sends(&screen(&mut h, ScreenAction::Submit)).len(), 2);
 }
 
 #[test]
 fn nothing_to_send_to_is_said_in_the_status_bar() {
     let mut h = Harness::new();
-    type_text(&mut h, "hello?");
+    h.type_text("hello?");
     assert!(sends(&screen(&mut h, ScreenAction::Submit)).is_empty());
     assert!(h.state.view.flash.as_ref().unwrap().text.contains("Ctrl+N"));
     // The text is kept, not lost.
     assert_eq!(h.state.view.compose.value(), "hello?");
     // The next key clears the flash.
-    type_text(&mut h, "!");
+    h.type_text("!");
     assert!(h.state.view.flash.is_none());
 }
 
@@ -120,7 +114,7 @@ fn an_unreachable_peer_cannot_be_written_to_and_says_why() {
     let mut h = Harness::new();
     h.recv("10.0.0.5:1", "headerless hello");
     screen(&mut h, ScreenAction::SelectNext);
-    type_text(&mut h, "reply");
+    h.type_text("reply");
     assert!(sends(&screen(&mut h, ScreenAction::Submit)).is_empty());
     assert!(
         h.state
@@ -136,7 +130,7 @@ fn an_unreachable_peer_cannot_be_written_to_and_says_why() {
 #[test]
 fn empty_compose_sends_nothing() {
     let mut h = with_two_peers();
-    type_text(&mut h, "   ");
+    h.type_text("   ");
     assert!(screen(&mut h, ScreenAction::Submit).is_empty());
 }
 
@@ -166,7 +160,7 @@ fn a_paste_fills_the_compose_box_and_is_not_sent() {
 #[test]
 fn a_paste_goes_in_at_the_cursor() {
     let mut h = with_two_peers();
-    type_text(&mut h, "héllo");
+    h.type_text("héllo");
     for _ in 0..3 {
         screen(
             &mut h,
@@ -182,7 +176,7 @@ fn a_paste_goes_in_at_the_cursor() {
 fn a_paste_over_the_limit_is_refused_whole_and_said() {
     use crate::store::compose::MAX_COMPOSE_BYTES;
     let mut h = with_two_peers();
-    type_text(&mut h, "ab");
+    h.type_text("ab");
     let big = "x".repeat(MAX_COMPOSE_BYTES - 1);
     screen(&mut h, ScreenAction::Paste(big));
     assert_eq!(h.state.view.compose.value(), "ab");
@@ -207,7 +201,7 @@ fn a_paste_over_the_limit_is_refused_whole_and_said() {
 fn printable_keys_go_to_the_compose_box_from_any_pane() {
     let mut h = with_two_peers();
     screen(&mut h, ScreenAction::Focus(Focus::Peers));
-    type_text(&mut h, "x");
+    h.type_text("x");
     assert_eq!(h.state.view.focus, Focus::Compose);
     assert_eq!(h.state.view.compose.value(), "x");
 }
@@ -216,10 +210,10 @@ fn printable_keys_go_to_the_compose_box_from_any_pane() {
 fn up_and_down_recall_sent_lines_and_restore_the_draft() {
     let mut h = with_two_peers();
     for line in ["first", "second"] {
-        type_text(&mut h, line);
+        h.type_text(line);
         screen(&mut h, ScreenAction::Submit);
     }
-    type_text(&mut h, "draft");
+    h.type_text("draft");
     screen(&mut h, ScreenAction::RecallOlder);
     assert_eq!(h.state.view.compose.value(), "second");
     screen(&mut h, ScreenAction::RecallOlder);
@@ -327,13 +321,13 @@ fn the_new_recipient_form_validates_each_field_in_place() {
     let mut h = Harness::new();
     screen(&mut h, ScreenAction::OpenNewRecipient);
     // Typing goes to the form, not the compose box.
-    type_text(&mut h, "10.0.0");
+    h.type_text("10.0.0");
     screen(&mut h, ScreenAction::Submit); // to Port
-    type_text(&mut h, "99999");
+    h.type_text("99999");
     screen(&mut h, ScreenAction::Submit); // to Team
-    type_text(&mut h, "B");
+    h.type_text("B");
     screen(&mut h, ScreenAction::Submit); // to Message
-    type_text(&mut h, "hello B");
+    h.type_text("hello B");
     let fx = screen(&mut h, ScreenAction::Submit); // submit
     assert!(sends(&fx).is_empty());
     let Overlay::NewRecipient(form) = &h.state.view.overlay else {
@@ -349,7 +343,7 @@ fn the_new_recipient_form_validates_each_field_in_place() {
     );
     assert_eq!(h.state.view.compose.value(), "");
 
-    type_text(&mut h, ".2");
+    h.type_text(".2");
     for _ in 0..4 {
         screen(&mut h, ScreenAction::Submit);
     }
@@ -367,7 +361,7 @@ fn the_new_recipient_form_validates_each_field_in_place() {
     for _ in 0..5 {
         screen(&mut h, ScreenAction::Edit(InputRequest::DeletePrevChar));
     }
-    type_text(&mut h, "8080");
+    h.type_text("8080");
     screen(&mut h, ScreenAction::Submit);
     screen(&mut h, ScreenAction::Submit);
     let fx = screen(&mut h, ScreenAction::Submit);
@@ -385,9 +379,9 @@ fn the_new_recipient_form_validates_each_field_in_place() {
 fn the_new_recipient_form_without_a_message_just_opens_the_conversation() {
     let mut h = Harness::new();
     screen(&mut h, ScreenAction::OpenNewRecipient);
-    type_text(&mut h, "10.0.0.7");
+    h.type_text("10.0.0.7");
     screen(&mut h, ScreenAction::NextField);
-    type_text(&mut h, "7000");
+    h.type_text("7000");
     screen(&mut h, ScreenAction::NextField);
     screen(&mut h, ScreenAction::NextField);
     let fx = screen(&mut h, ScreenAction::Submit);
@@ -400,13 +394,13 @@ fn the_new_recipient_form_without_a_message_just_opens_the_conversation() {
 fn esc_closes_overlays_and_help_swallows_typing() {
     let mut h = Harness::new();
     screen(&mut h, ScreenAction::OpenHelp);
-    type_text(&mut h, "x");
+    h.type_text("x");
     assert!(matches!(h.state.view.overlay, Overlay::Help));
     assert_eq!(h.state.view.compose.value(), "");
     screen(&mut h, ScreenAction::Close);
     assert!(matches!(h.state.view.overlay, Overlay::None));
     screen(&mut h, ScreenAction::OpenNewRecipient);
-    type_text(&mut h, "1.2.3.4");
+    h.type_text("1.2.3.4");
     screen(&mut h, ScreenAction::Close);
     assert!(matches!(h.state.view.overlay, Overlay::None));
 }
@@ -460,7 +454,7 @@ fn the_new_recipient_form_accepts_an_invite() {
     for _ in 0..3 {
         screen(&mut h, ScreenAction::Submit);
     }
-    type_text(&mut h, "hi B");
+    h.type_text("hi B");
     let fx = screen(&mut h, ScreenAction::Submit);
     assert_eq!(sends(&fx).len(), 1, "{fx:?}");
     assert!(matches!(h.state.view.overlay, Overlay::None));
@@ -487,10 +481,10 @@ fn the_new_recipient_form_accepts_an_invite() {
 fn each_conversation_keeps_its_own_draft() {
     let mut h = with_two_peers();
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));
-    type_text(&mut h, "for B only");
+    h.type_text("for B only");
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(1))));
     assert_eq!(h.state.view.compose.value(), "", "B's draft is not C's");
-    type_text(&mut h, "for C");
+    h.type_text("for C");
     screen(&mut h, ScreenAction::Select(Selection::All));
     assert_eq!(h.state.view.compose.value(), "");
     screen(&mut h, ScreenAction::Select(Selection::Peer(PeerId(0))));

@@ -7,15 +7,6 @@ use super::tests::{Harness, notices, sends};
 use super::*;
 use crate::event::*;
 
-fn submit(h: &mut Harness, line: &str) -> Vec<Effect> {
-    for c in line.chars() {
-        h.act(Action::Screen(ScreenAction::Edit(
-            InputRequest::InsertChar(c),
-        )));
-    }
-    h.act(Action::Screen(ScreenAction::Submit))
-}
-
 fn with_peer() -> Harness {
     let mut h = Harness::new();
     h.recv("10.0.0.2:1", "10.0.0.2:8080 B hi from B");
@@ -25,7 +16,7 @@ fn with_peer() -> Harness {
 #[test]
 fn msg_sends_to_the_address_and_adds_the_peer() {
     let mut h = Harness::new();
-    let fx = submit(&mut h, "/msg 10.0.0.9:7000/Nine hello nine");
+    let fx = h.submit("/msg 10.0.0.9:7000/Nine hello nine");
     let s = sends(&fx);
     assert_eq!(s.len(), 1);
     assert_eq!(
@@ -45,7 +36,7 @@ fn msg_sends_to_the_address_and_adds_the_peer() {
 #[test]
 fn an_unknown_command_is_not_sent_and_stays_in_the_box() {
     let mut h = with_peer();
-    let fx = submit(&mut h, "/x hi");
+    let fx = h.submit("/x hi");
     assert!(sends(&fx).is_empty());
     let flash = h.state.view.flash.as_ref().unwrap();
     assert_eq!(flash.text, "unknown command /x: /help lists them");
@@ -56,7 +47,7 @@ fn an_unknown_command_is_not_sent_and_stays_in_the_box() {
 #[test]
 fn a_double_slash_sends_the_slash_literally() {
     let mut h = with_peer();
-    let fx = submit(&mut h, "//x marks the spot");
+    let fx = h.submit("//x marks the spot");
     assert_eq!(sends(&fx)[0].2, "/x marks the spot");
 }
 
@@ -66,7 +57,7 @@ fn disconnect_asks_first_like_its_key() {
     h.act(Action::Screen(ScreenAction::Select(Selection::Peer(
         PeerId(0),
     ))));
-    let fx = submit(&mut h, "/disconnect");
+    let fx = h.submit("/disconnect");
     assert!(sends(&fx).is_empty());
     assert!(matches!(h.state.view.overlay, Overlay::Confirm(PeerId(0))));
     let fx = h.act(Action::Screen(ScreenAction::Submit));
@@ -77,16 +68,16 @@ fn disconnect_asks_first_like_its_key() {
 #[test]
 fn connect_help_and_quit_do_what_their_keys_do() {
     let mut h = with_peer();
-    let fx = submit(&mut h, "/connect");
+    let fx = h.submit("/connect");
     assert_eq!(sends(&fx)[0].1, "10.0.0.2:8080");
     assert_eq!(h.state.view.compose.value(), "");
-    submit(&mut h, "/retry");
+    h.submit("/retry");
     let flash = &h.state.view.flash.as_ref().unwrap().text;
     assert_eq!(flash, "no failed messages here to retry");
-    submit(&mut h, "/help");
+    h.submit("/help");
     assert!(matches!(h.state.view.overlay, Overlay::Help));
     h.act(Action::Screen(ScreenAction::Close));
-    let fx = submit(&mut h, "/quit");
+    let fx = h.submit("/quit");
     assert!(h.state.quitting);
     assert!(
         !fx.contains(&Effect::Quit),
@@ -97,11 +88,7 @@ fn connect_help_and_quit_do_what_their_keys_do() {
 #[test]
 fn tab_completes_in_the_compose_box() {
     let mut h = with_peer();
-    for c in "/msg B".chars() {
-        h.act(Action::Screen(ScreenAction::Edit(
-            InputRequest::InsertChar(c),
-        )));
-    }
+    h.type_text("/msg B");
     h.act(Action::Screen(ScreenAction::FocusNext));
     assert_eq!(h.state.view.compose.value(), "/msg 10.0.0.2:8080/B ");
     assert_eq!(h.state.view.focus, Focus::Compose);
@@ -112,11 +99,7 @@ fn tab_completes_in_the_compose_box() {
 #[test]
 fn tab_on_an_ambiguous_prefix_lists_what_fits() {
     let mut h = with_peer();
-    for c in "/d".chars() {
-        h.act(Action::Screen(ScreenAction::Edit(
-            InputRequest::InsertChar(c),
-        )));
-    }
+    h.type_text("/d");
     h.act(Action::Screen(ScreenAction::FocusNext));
     assert_eq!(h.state.view.compose.value(), "/d");
     assert_eq!(h.state.view.focus, Focus::Compose);
@@ -149,12 +132,12 @@ fn with_pinned_peer(key: PublicKey) -> Harness {
 fn verify_marks_the_selected_or_named_peer_verified_like_its_key() {
     let mut h = with_pinned_peer(PublicKey([5; 32]));
     // Nobody selected, nobody named: it says how, and the line stays to be fixed.
-    submit(&mut h, "/verify");
+    h.submit("/verify");
     let flash = h.state.view.flash.as_ref().unwrap();
     assert!(flash.text.contains("select a peer first"), "{}", flash.text);
     assert_eq!(h.state.view.compose.value(), "/verify");
     h.state.view.compose.reset();
-    submit(&mut h, "/verify 10.0.0.2:8080");
+    h.submit("/verify 10.0.0.2:8080");
     assert!(h.state.peer_summaries()[0].verified);
     assert_eq!(h.state.view.compose.value(), "");
 
@@ -162,7 +145,7 @@ fn verify_marks_the_selected_or_named_peer_verified_like_its_key() {
     h.act(Action::Screen(ScreenAction::Select(Selection::Peer(
         PeerId(0),
     ))));
-    let fx = submit(&mut h, "/verify");
+    let fx = h.submit("/verify");
     assert!(sends(&fx).is_empty());
     assert!(h.state.peer_summaries()[0].verified);
 }
@@ -170,7 +153,7 @@ fn verify_marks_the_selected_or_named_peer_verified_like_its_key() {
 #[test]
 fn verify_refuses_a_classic_peer_and_a_changed_key_saying_which() {
     let mut h = with_peer();
-    let fx = submit(&mut h, "/verify 10.0.0.2:8080");
+    let fx = h.submit("/verify 10.0.0.2:8080");
     assert!(!h.state.peers[0].trust.verified);
     let [Notice::Error { text }] = &notices(&fx)[..] else {
         panic!("{fx:?}")
@@ -184,14 +167,14 @@ fn verify_refuses_a_classic_peer_and_a_changed_key_saying_which() {
         key: PublicKey([6; 32]),
         inbound: false,
     });
-    let fx = submit(&mut h, "/verify 10.0.0.2:8080");
+    let fx = h.submit("/verify 10.0.0.2:8080");
     assert!(!h.state.peers[0].trust.verified);
     let [Notice::Error { text }] = &notices(&fx)[..] else {
         panic!("{fx:?}")
     };
     assert!(text.contains("trust it first"), "{text}");
 
-    let fx = submit(&mut h, "/verify 10.9.9.9:1");
+    let fx = h.submit("/verify 10.9.9.9:1");
     assert!(notices(&fx).is_empty());
     let flash = &h.state.view.flash.as_ref().unwrap().text;
     assert_eq!(flash, "/verify: no peer at 10.9.9.9:1");
@@ -206,7 +189,7 @@ fn trust_goes_through_the_same_confirm_as_its_key() {
         key: PublicKey([6; 32]),
         inbound: false,
     });
-    submit(&mut h, "/trust 10.0.0.2:8080");
+    h.submit("/trust 10.0.0.2:8080");
     assert!(matches!(
         h.state.view.overlay,
         Overlay::ConfirmTrust(PeerId(0))
@@ -220,11 +203,7 @@ fn trust_goes_through_the_same_confirm_as_its_key() {
 #[test]
 fn tab_completes_verify_and_its_peer_address() {
     let mut h = with_peer();
-    for c in "/ve".chars() {
-        h.act(Action::Screen(ScreenAction::Edit(
-            InputRequest::InsertChar(c),
-        )));
-    }
+    h.type_text("/ve");
     h.act(Action::Screen(ScreenAction::FocusNext));
     assert_eq!(h.state.view.compose.value(), "/verify ");
     h.act(Action::Screen(ScreenAction::Edit(
@@ -237,7 +216,7 @@ fn tab_completes_verify_and_its_peer_address() {
 #[test]
 fn doctor_asks_for_discoverys_report_like_its_key() {
     let mut h = Harness::new();
-    let fx = submit(&mut h, "/doctor");
+    let fx = h.submit("/doctor");
     assert_eq!(fx, [Effect::Doctor]);
     assert_eq!(h.state.view.compose.value(), "");
 }

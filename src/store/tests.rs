@@ -40,6 +40,22 @@ impl Harness {
         update(&mut self.state, Event::action(at, action))
     }
 
+    /// Types `text` into the focused field, a key per character; all the effects.
+    pub(super) fn type_text(&mut self, text: &str) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        for c in text.chars() {
+            let edit = ScreenAction::Edit(tui_input::InputRequest::InsertChar(c));
+            fx.extend(self.act(Action::Screen(edit)));
+        }
+        fx
+    }
+
+    /// Types `line` into the compose box and presses Enter: the effects of the Enter.
+    pub(super) fn submit(&mut self, line: &str) -> Vec<Effect> {
+        self.type_text(line);
+        self.act(Action::Screen(ScreenAction::Submit))
+    }
+
     pub(super) fn net(&mut self, net: NetEvent) -> Vec<Effect> {
         let at = self.now();
         update(&mut self.state, Event::net(at, net))
