@@ -7,13 +7,34 @@ mod support;
 use serde_json::{Value, json};
 use support::Headless;
 
-fn peer<'a>(peers: &'a Value, addr: &str) -> &'a Value {
+/// `h`'s `peers` entry for `addr`, asked for now.
+async fn peer(h: &mut Headless, addr: &str) -> Value {
+    h.cmd(json!({"cmd": "peers"})).await;
+    let peers = h.expect("peers", |_| true).await;
     peers["peers"]
         .as_array()
         .unwrap()
         .iter()
         .find(|p| p["addr"] == addr)
         .unwrap_or_else(|| panic!("no {addr} in {peers}"))
+        .clone()
+}
+
+/// `a` is told B has another key than its real one (as if B's key changed since `a`
+/// pinned it), then sends `text` to B: the `delivery` event that answers (held).
+async fn held_by_a_changed_key(a: &mut Headless, b: &Headless, text: &str) -> Value {
+    let wrong = "11".repeat(32);
+    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": wrong}))
+        .await;
+    a.cmd(json!({"cmd": "send", "to": b.addr, "text": text}))
+        .await;
+    let held = a
+        .expect("delivery", |v| {
+            v["status"] == "held" || v["status"] == "delivered"
+        })
+        .await;
+    assert_eq!(held["status"], "held", "{held}");
+    held
 }
 
 #[tokio::test]
@@ -38,38 +59,21 @@ async fn two_brigades_that_know_each_others_keys_talk_encrypted() {
         .await;
     a.expect("message", |v| v["text"] == "ok").await;
     b.delivered(&a.addr).await;
-    a.cmd(json!({"cmd": "peers"})).await;
-    let peers = a.expect("peers", |_| true).await;
-    let entry = peer(&peers, &b.addr);
+    let entry = peer(&mut a, &b.addr).await;
     assert_eq!(entry["transport"], "encrypted");
     assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
     assert_eq!(entry["key_changed"], false);
     a.cmd(json!({"cmd": "verify", "peer": b.addr})).await;
-    a.cmd(json!({"cmd": "peers"})).await;
-    let peers = a.expect("peers", |_| true).await;
-    assert_eq!(peer(&peers, &b.addr)["verified"], true);
+    assert_eq!(peer(&mut a, &b.addr).await["verified"], true);
 }
 
 #[tokio::test]
 async fn a_changed_key_holds_messages_until_trusted() {
     let mut a = Headless::start("A", &[]).await;
     let mut b = Headless::start("B", &[]).await;
-    // A believes B has another key (as if B's key changed since A pinned it).
-    let wrong = "11".repeat(32);
-    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": wrong}))
-        .await;
-    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "for your eyes only"}))
-        .await;
-    let held = a
-        .expect("delivery", |v| {
-            v["status"] == "held" || v["status"] == "delivered"
-        })
-        .await;
-    assert_eq!(held["status"], "held", "{held}");
+    let held = held_by_a_changed_key(&mut a, &b, "for your eyes only").await;
     assert!(held["reason"].as_str().unwrap().contains("key changed"));
-    a.cmd(json!({"cmd": "peers"})).await;
-    let peers = a.expect("peers", |_| true).await;
-    let entry = peer(&peers, &b.addr);
+    let entry = peer(&mut a, &b.addr).await;
     assert_eq!(entry["key_changed"], true, "{entry}");
     // A second message is held at once.
     a.cmd(json!({"cmd": "send", "to": b.addr, "text": "still waiting"}))
@@ -80,9 +84,7 @@ async fn a_changed_key_holds_messages_until_trusted() {
     b.expect("message", |v| v["text"] == "for your eyes only")
         .await;
     b.expect("message", |v| v["text"] == "still waiting").await;
-    a.cmd(json!({"cmd": "peers"})).await;
-    let peers = a.expect("peers", |_| true).await;
-    let entry = peer(&peers, &b.addr);
+    let entry = peer(&mut a, &b.addr).await;
     assert_eq!(entry["key_changed"], false);
     assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
 }
@@ -139,9 +141,7 @@ async fn pins_survive_a_restart() {
         .await;
     b.expect("message", |v| v["text"] == "after").await;
     a.delivered(&b.addr).await;
-    a.cmd(json!({"cmd": "peers"})).await;
-    let peers = a.expect("peers", |_| true).await;
-    let entry = peer(&peers, &b.addr);
+    let entry = peer(&mut a, &b.addr).await;
     assert_eq!(entry["transport"], "encrypted");
     assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
 }
@@ -152,23 +152,11 @@ async fn pins_survive_a_restart() {
 async fn a_message_held_before_a_restart_goes_once_trusted_after_it() {
     let mut a = Headless::start("A", &[]).await;
     let mut b = Headless::start("B", &[]).await;
-    let wrong = "11".repeat(32);
-    a.cmd(json!({"cmd": "trust", "peer": b.addr, "key": wrong}))
-        .await;
-    a.cmd(json!({"cmd": "send", "to": b.addr, "text": "held across a restart"}))
-        .await;
-    let held = a
-        .expect("delivery", |v| {
-            v["status"] == "held" || v["status"] == "delivered"
-        })
-        .await;
-    assert_eq!(held["status"], "held", "{held}");
+    held_by_a_changed_key(&mut a, &b, "held across a restart").await;
     let data = a.data.clone();
     let _dir = a.quit().await;
     let mut a = Headless::start_on("A", &data, &[]).await;
-    a.cmd(json!({"cmd": "peers"})).await;
-    let peers = a.expect("peers", |_| true).await;
-    assert_eq!(peer(&peers, &b.addr)["key_changed"], true, "{peers}");
+    assert_eq!(peer(&mut a, &b.addr).await["key_changed"], true);
     a.cmd(json!({"cmd": "trust", "peer": b.addr})).await;
     b.expect("message", |v| v["text"] == "held across a restart")
         .await;
@@ -212,9 +200,7 @@ async fn an_old_invite_does_not_override_a_key_trusted_since() {
     let said = serde_json::to_string(&said).unwrap();
     assert!(!said.contains("you trusted"), "{said}");
     b.expect("message", |v| v["text"] == "second").await;
-    a.cmd(json!({"cmd": "peers"})).await;
-    let peers = a.expect("peers", |_| true).await;
-    let entry = peer(&peers, &b.addr);
+    let entry = peer(&mut a, &b.addr).await;
     assert_eq!(entry["fingerprint"], b.listening["fingerprint"]);
     assert_eq!(entry["key_changed"], false);
 }
