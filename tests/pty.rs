@@ -164,6 +164,12 @@ impl App {
         }
     }
 
+    /// Ctrl+C with nothing pending: brigade quits at once, with success.
+    fn quit(&mut self) {
+        self.keys(CTRL_C);
+        assert!(self.wait_exit().success());
+    }
+
     fn wait_text(&self, text: &str) {
         self.wait_for(text, |s| s.contains(text));
     }
@@ -441,8 +447,7 @@ fn the_startup_form_asks_and_validates_in_place() {
     a.keys("0");
     a.keys(ENTER);
     a.wait_text("Lab7 @ 127.0.0.1:");
-    a.keys(CTRL_C);
-    assert!(a.wait_exit().success());
+    a.quit();
     a.assert_restored();
 }
 
@@ -459,8 +464,7 @@ fn a_taken_port_is_reported_in_the_form() {
     a.keys(ENTER);
     a.wait_text("A @ ");
     assert!(!a.contents().contains(&format!("A @ 127.0.0.1:{port}")));
-    a.keys(CTRL_C);
-    assert!(a.wait_exit().success());
+    a.quit();
     drop(taken);
 }
 
@@ -624,8 +628,7 @@ fn a_history_in_use_is_reported_in_the_form() {
         Some(shared.path()),
     );
     b.wait_text("already runs with this history");
-    b.keys(CTRL_C);
-    assert!(b.wait_exit().success());
+    b.quit();
     b.assert_restored();
 }
 
@@ -651,8 +654,7 @@ fn a_paste_over_1024_bytes_does_not_stall_input() {
     a.keys(&format!("\x1b[200~{}\x1b[201~", "p".repeat(3000)));
     a.keys("QRS");
     a.wait_text("pQRS");
-    a.keys(CTRL_C);
-    assert!(a.wait_exit().success());
+    a.quit();
     a.assert_restored();
 }
 
@@ -666,8 +668,7 @@ fn a_typed_burst_over_1024_bytes_is_read_whole() {
     a.wait_text("A @ 127.0.0.1:");
     a.keys(&format!("{}XYZ", "t".repeat(3000)));
     a.wait_text("tXYZ");
-    a.keys(CTRL_C);
-    assert!(a.wait_exit().success());
+    a.quit();
     a.assert_restored();
 }
 
@@ -707,8 +708,7 @@ fn search_hits_are_gone_through_with_n_and_esc_returns() {
     a.wait_for("back in All peers", |s| {
         s.contains("All peers · 1 peer") && !s.contains("hit 1 of 2")
     });
-    a.keys(CTRL_C);
-    assert!(a.wait_exit().success());
+    a.quit();
 }
 
 /// A draft outlives brigade: typed, not sent, quit; the next start on the same history
@@ -730,13 +730,11 @@ fn a_draft_is_kept_across_a_restart() {
     a.wait_text("A @ 127.0.0.1:");
     a.keys("half a thought");
     a.wait_text("half a thought");
-    a.keys(CTRL_C);
-    assert!(a.wait_exit().success());
+    a.quit();
     let mut again = App::start_in(&args, Some(shared.path()));
     again.wait_text("A @ 127.0.0.1:");
     again.wait_text("> half a thought");
-    again.keys(CTRL_C);
-    assert!(again.wait_exit().success());
+    again.quit();
 
     // --no-history neither reads nor writes drafts.
     let mut memory_only = args.to_vec();
@@ -745,12 +743,10 @@ fn a_draft_is_kept_across_a_restart() {
     memory.wait_text("Type a message");
     memory.keys("not kept");
     memory.wait_text("> not kept");
-    memory.keys(CTRL_C);
-    assert!(memory.wait_exit().success());
+    memory.quit();
     let mut last = App::start_in(&args, Some(shared.path()));
     last.wait_text("> half a thought");
-    last.keys(CTRL_C);
-    assert!(last.wait_exit().success());
+    last.quit();
 }
 
 /// Alt+Enter starts a new line in the compose box; Enter sends the message, one line
@@ -788,8 +784,7 @@ fn a_message_of_several_lines_arrives_line_by_line_from_its_sender() {
             .filter(|l| l.contains("line") || l.contains("forged"))
             .all(|l| l.contains('✓'))
     });
-    a.keys(CTRL_C);
-    assert!(a.wait_exit().success());
+    a.quit();
 }
 
 /// Issue 16: F2 opens the doctor view in the real TUI, written from the running
