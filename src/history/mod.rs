@@ -191,29 +191,16 @@ fn load(conn: &Connection) -> rusqlite::Result<Loaded> {
     }
     recent.reverse();
     let older_before = recent.first().filter(|_| more).map(|r| r.at);
+    // Every older undelivered one, held for a key change included (the store decides
+    // from the pin whether it is held again or sent), through the partial index on
+    // the undelivered states.
     let sql = format!(
-        "SELECT {COLUMNS}, id FROM messages WHERE status IN ('pending', 'retrying') AND id < ?1"
+        "SELECT {COLUMNS}, id FROM messages WHERE status IN ('pending', 'retrying', 'held') AND id < ?1"
     );
     let mut older = conn
         .prepare(&sql)?
         .query_map([oldest_id], with_id)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    // Held for a key change: loaded whatever their age, to be held again or sent (the
-    // store decides from the pin). Only a pinned peer's can be held; per pin, through
-    // the per-peer index (CROSS JOIN keeps the pins the outer loop, not a scan of
-    // every older message).
-    let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("m.{c}")).collect();
-    let sql = format!(
-        "SELECT {}, m.id FROM pins p CROSS JOIN messages m ON m.peer_ip = p.peer_ip
-         AND m.peer_port = p.peer_port AND m.team = p.team
-         WHERE m.status = 'held' AND m.id < ?1",
-        columns.join(", ")
-    );
-    older.extend(
-        conn.prepare(&sql)?
-            .query_map([oldest_id], with_id)?
-            .collect::<rusqlite::Result<Vec<_>>>()?,
-    );
     older.sort_by_key(|(id, _)| *id);
     let mut records: Vec<Record> = older.into_iter().map(|(_, r)| r).collect();
     records.extend(recent);

@@ -67,6 +67,10 @@ const MIGRATIONS: &[&str] = &[
         forgotten_ms INTEGER,
         PRIMARY KEY (peer_ip, peer_port, team)
     );",
+    // 6: messages held for a changed key are undelivered too: the index start-up reads
+    // every undelivered message through covers them, whatever their age.
+    "DROP INDEX messages_undelivered;
+    CREATE INDEX messages_undelivered ON messages (status) WHERE status IN ('pending', 'retrying', 'held');",
 ];
 
 /// The schema version this build writes.
