@@ -205,14 +205,14 @@ impl Session {
             biased;
             Some(note) = self.notes.recv() => self.on_note(note),
             msg = self.events.recv() => {
-                let mut effects = self.on_net(msg?);
-                for _ in 1..DRAIN {
+                let mut burst = vec![msg?];
+                while burst.len() < DRAIN {
                     match self.events.try_recv() {
-                        Ok(msg) => effects.extend(self.on_net(msg)),
+                        Ok(msg) => burst.push(msg),
                         Err(_) => break,
                     }
                 }
-                effects
+                self.on_burst(burst)
             }
             Some(job) = self.jobs.recv() => self.apply(job),
             Some(hint) = self.hints.recv() => self.apply(EventKind::Net(hint)),
@@ -262,12 +262,26 @@ impl Session {
     /// Applies a message from the node; its receipt goes to the sink with the effects
     /// (see `Sink::run`: acknowledged once stored, refused if the store did not take it).
     fn on_net(&mut self, msg: NetMsg) -> Vec<Effect> {
-        let event = Event {
-            at: Utc::now(),
-            kind: EventKind::Net(msg.event),
-        };
-        let effects = update(&mut self.state, event);
-        self.run_with(effects, msg.receipt)
+        self.on_burst(vec![msg])
+    }
+
+    /// Applies messages from the node in turn, then runs their effects together: what
+    /// they ask of the history reaches the writer in one hand-off (`Sink::run_burst`).
+    fn on_burst(&mut self, burst: Vec<NetMsg>) -> Vec<Effect> {
+        let at = Utc::now();
+        let burst: Vec<_> = burst
+            .into_iter()
+            .map(|msg| {
+                let event = Event {
+                    at,
+                    kind: EventKind::Net(msg.event),
+                };
+                (update(&mut self.state, event), msg.receipt)
+            })
+            .collect();
+        let (mut rest, mut back) = (Vec::new(), Vec::new());
+        self.sink.run_burst(burst, &mut rest, &mut back);
+        self.apply_back(rest, back)
     }
 
     /// Applies what the history writer reports.
@@ -305,6 +319,11 @@ impl Session {
     fn run_with(&mut self, effects: Vec<Effect>, receipt: Option<Receipt>) -> Vec<Effect> {
         let (mut rest, mut back) = (Vec::new(), Vec::new());
         self.sink.run(effects, receipt, &mut rest, &mut back);
+        self.apply_back(rest, back)
+    }
+
+    /// Applies in turn the facts that running effects caused, and runs theirs.
+    fn apply_back(&mut self, mut rest: Vec<Effect>, mut back: Vec<Event>) -> Vec<Effect> {
         while !back.is_empty() {
             for event in std::mem::take(&mut back) {
                 let effects = update(&mut self.state, event);

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use crate::event::{Delivery, Effect, Event, EventKind, NetEvent, Notice, Persist, Query, Record};
-use crate::history::{Reader, Writer};
+use crate::history::{Gather, Reader, Writer};
 use crate::net::{Node, Receipt};
 
 /// Messages one scroll past the top loads.
@@ -56,7 +56,33 @@ impl Sink {
     pub fn run(
         &self,
         effects: Vec<Effect>,
+        receipt: Option<Receipt>,
+        rest: &mut Vec<Effect>,
+        back: &mut Vec<Event>,
+    ) {
+        self.run_burst([(effects, receipt)], rest, back);
+    }
+
+    /// [`Sink::run`] for the effects of several events in turn (a burst of received
+    /// messages, each with its receipt): what they ask of the history reaches its writer
+    /// in one hand-off, committed together.
+    pub fn run_burst(
+        &self,
+        burst: impl IntoIterator<Item = (Vec<Effect>, Option<Receipt>)>,
+        rest: &mut Vec<Effect>,
+        back: &mut Vec<Event>,
+    ) {
+        let mut writes = self.history.as_ref().map(|h| h.writer.gather());
+        for (effects, receipt) in burst {
+            self.run_one(effects, receipt, writes.as_mut(), rest, back);
+        }
+    }
+
+    fn run_one(
+        &self,
+        effects: Vec<Effect>,
         mut receipt: Option<Receipt>,
+        mut writes: Option<&mut Gather<'_>>,
         rest: &mut Vec<Effect>,
         back: &mut Vec<Event>,
     ) {
@@ -65,8 +91,8 @@ impl Sink {
             .any(|e| matches!(e, Effect::Persist(Persist::Message(r)) if !r.outgoing));
         let mut sends = Vec::new();
         for effect in effects {
-            match effect {
-                Effect::Notify(n @ Notice::Delivery { .. }) if self.history.is_some() => {
+            match (effect, writes.as_deref_mut()) {
+                (Effect::Notify(n @ Notice::Delivery { .. }), Some(w)) => {
                     let pending = matches!(
                         &n,
                         Notice::Delivery {
@@ -74,32 +100,33 @@ impl Sink {
                             ..
                         }
                     );
-                    match &self.history {
-                        Some(h) if pending => h.writer.notify(n),
-                        _ => rest.push(Effect::Notify(n)),
+                    if pending {
+                        w.notify(n);
+                    } else {
+                        rest.push(Effect::Notify(n));
                     }
                 }
-                send @ Effect::Send { .. } if self.history.is_some() => sends.push(send),
-                Effect::Persist(p) => {
-                    if let Some(h) = &self.history {
+                (send @ Effect::Send { .. }, Some(_)) => sends.push(send),
+                (Effect::Persist(p), w) => {
+                    if let Some(w) = w {
                         let received = matches!(&p, Persist::Message(r) if !r.outgoing);
                         // Only the received message's own write takes the receipt.
                         let takes = if received { receipt.take() } else { None };
-                        h.writer.persist(p, takes);
+                        w.persist(p, takes);
                     }
                 }
-                Effect::Send { id, to, text } => {
+                (Effect::Send { id, to, text }, None) => {
                     if let Err(reason) = self.node.send(id, to, text) {
                         let status = Delivery::Failed { reason };
                         let e = NetEvent::Delivery { id, to, status };
                         back.push(Event::net(Utc::now(), e));
                     }
                 }
-                Effect::Transport { to, secure } => self.node.set_transport(to, secure),
-                Effect::Search { query } => self.search(query),
-                Effect::LoadOlder { before } => self.load_older(before),
-                Effect::Ask(query) => self.ask(query),
-                Effect::Doctor => {
+                (Effect::Transport { to, secure }, _) => self.node.set_transport(to, secure),
+                (Effect::Search { query }, _) => self.search(query),
+                (Effect::LoadOlder { before }, _) => self.load_older(before),
+                (Effect::Ask(query), _) => self.ask(query),
+                (Effect::Doctor, _) => {
                     let (bind, live) = &self.discovery;
                     let live = live
                         .as_ref()
@@ -110,12 +137,14 @@ impl Sink {
                         kind: EventKind::Doctor(report),
                     });
                 }
-                other => rest.push(other),
+                (other, _) => rest.push(other),
             }
         }
-        for send in sends {
-            if let (Effect::Send { id, to, text }, Some(h)) = (send, &self.history) {
-                h.writer.send(id, to, text);
+        if let Some(w) = writes {
+            for send in sends {
+                if let Effect::Send { id, to, text } = send {
+                    w.send(id, to, text);
+                }
             }
         }
         // Not taken by a write: stored now without a history, else refused.

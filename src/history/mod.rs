@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags, Row, params};
 
-pub use writer::{HistoryNote, Writer};
+pub use writer::{Gather, HistoryNote, Writer};
 
 use crate::event::{Delivery, MsgId, PeerKey, Record};
 

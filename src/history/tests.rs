@@ -443,3 +443,48 @@ async fn committed_rows_are_indexed_once_the_writer_is_idle() {
         }
     }
 }
+
+/// A burst's writes reach the thread together when the gather ends, not one by one:
+/// until then nothing of it is committed, not even past a flush queued meanwhile; then
+/// every receipt in it says stored, and the rows keep the order they were gathered in.
+#[tokio::test]
+async fn a_gathered_burst_is_handed_off_whole_when_the_gather_ends() {
+    use crate::net::{Node, Receipt};
+    let wait = std::time::Duration::from_secs(10);
+    let dir = tempfile::tempdir().unwrap();
+    let opened = open(dir.path()).unwrap();
+    let (node, _events) = Node::on_loopback();
+    let (notes_tx, _notes) = tokio::sync::mpsc::unbounded_channel();
+    let writer = Writer::start(opened.writer_conn, node.sender(), notes_tx);
+    let reader = opened.reader;
+    let mut answers = Vec::new();
+    let mut gather = writer.gather();
+    for n in 1..=3 {
+        let (receipt, answer) = Receipt::pair(&node.watermark());
+        let text = format!("burst {n}");
+        gather.persist(
+            Persist::Message(rec(n, false, &text, None, None)),
+            Some(receipt),
+        );
+        answers.push(answer.stored());
+    }
+    // The flush does not wait on the gather: it goes ahead of the burst.
+    let flush = {
+        let writer = writer.clone();
+        std::thread::spawn(move || writer.flush(wait))
+    };
+    flush.join().unwrap();
+    let peer = "10.0.0.2".parse().unwrap();
+    assert!(reader.conversation(peer, 8080, 10).unwrap().is_empty());
+    drop(gather);
+    for answer in answers {
+        assert!(tokio::time::timeout(wait, answer).await.unwrap());
+    }
+    let texts: Vec<String> = reader
+        .conversation(peer, 8080, 10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.text)
+        .collect();
+    assert_eq!(texts, ["burst 1", "burst 2", "burst 3"]);
+}

@@ -10,6 +10,7 @@
 //! first write that succeeds again reports the recovery.
 
 use std::collections::HashSet;
+use std::ops::RangeInclusive;
 use std::sync::mpsc::{
     Receiver, RecvTimeoutError, SyncSender, TryRecvError, channel, sync_channel,
 };
@@ -31,9 +32,10 @@ const BATCH: usize = 4096;
 /// indexed yet, so it is complete meanwhile.
 const INDEX_AFTER_ROWS: usize = 1024;
 const INDEX_IDLE: Duration = Duration::from_millis(20);
-/// Operations waiting for the writer. When the disk cannot keep up and this fills, the
-/// app waits for room (backpressure reaches the senders) rather than grow without end.
-pub const QUEUE: usize = 16 * 1024;
+/// Batches of operations waiting for the writer (a batch: what one burst of events
+/// asked for, see [`Gather`]). When the disk cannot keep up and this fills, the app
+/// waits for room (backpressure reaches the senders) rather than grow without end.
+pub const QUEUE: usize = 1024;
 
 enum Op {
     Persist(Persist),
@@ -49,6 +51,9 @@ enum Op {
     /// Where a persist was in the batch, once its write was taken out.
     Wrote(Written),
 }
+
+/// What the thread takes at once: the operations one [`Gather`] collected, in order.
+type Batch = Vec<Op>;
 
 /// What a persist taken out of the batch stored.
 enum Written {
@@ -79,7 +84,7 @@ pub enum HistoryNote {
 /// handle is dropped, after committing what it has.
 #[derive(Clone)]
 pub struct Writer {
-    ops: SyncSender<Op>,
+    ops: SyncSender<Batch>,
     /// The number of the last write queued: writes are numbered in queue order (the
     /// lock is held while one is queued), as the thread counts them.
     queued: Arc<Mutex<u64>>,
@@ -106,46 +111,101 @@ impl Writer {
         }
     }
 
-    /// Queues a write. A received message's `receipt` says stored once this write is
-    /// committed: it is answered before the write is queued, so the watermark that
-    /// covers the write reaches its connection after the answer (no wake-up for it).
+    /// Collects operations to hand to the thread together, when the [`Gather`] is
+    /// dropped: one hand-off (one wake-up of the thread) for a whole burst of events.
+    /// Writes are numbered as they are gathered; the numbering lock is held until the
+    /// hand-off, so batches reach the thread in the order of their numbers.
+    pub fn gather(&self) -> Gather<'_> {
+        Gather {
+            writer: self,
+            queued: self.queued.lock().unwrap_or_else(|e| e.into_inner()),
+            ops: Vec::new(),
+            seqs: None,
+        }
+    }
+
+    /// Queues a write on its own (see [`Gather::persist`]).
     pub fn persist(&self, p: Persist, receipt: Option<Receipt>) {
-        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        let seq = *queued + 1;
-        if let Some(receipt) = receipt {
-            receipt.after(seq);
-        }
-        if self.ops.send(Op::Persist(p)).is_ok() {
-            *queued = seq;
-        } else {
-            // The writer thread is gone: nothing more will be committed, and a waiting
-            // connection is reset now rather than at its timeout.
-            self.settled.send_modify(|s| s.settle(seq, Some(seq..=seq)));
-        }
+        self.gather().persist(p, receipt);
     }
 
     /// Tells the notice once everything queued before it is committed.
     pub fn notify(&self, notice: Notice) {
-        let _ = self.ops.send(Op::Notify(notice));
+        self.gather().notify(notice);
     }
 
     /// Sends once everything queued before it is committed.
     pub fn send(&self, id: MsgId, to: std::net::SocketAddr, text: String) {
-        let _ = self.ops.send(Op::Send { id, to, text });
+        self.gather().send(id, to, text);
     }
 
     /// Waits (bounded) until everything queued so far is committed or given up on.
     pub fn flush(&self, timeout: Duration) {
         let (tx, rx) = channel();
-        if self.ops.send(Op::Flush(tx)).is_ok() {
+        if self.ops.send(vec![Op::Flush(tx)]).is_ok() {
             let _ = rx.recv_timeout(timeout);
+        }
+    }
+}
+
+/// Operations gathered for one hand-off to the writer thread (see [`Writer::gather`]).
+pub struct Gather<'a> {
+    writer: &'a Writer,
+    queued: std::sync::MutexGuard<'a, u64>,
+    ops: Batch,
+    /// The numbers of the writes gathered, first and last.
+    seqs: Option<RangeInclusive<u64>>,
+}
+
+impl Gather<'_> {
+    /// Queues a write. A received message's `receipt` says stored once this write is
+    /// committed: it is answered before the write is handed off, so the watermark that
+    /// covers the write reaches its connection after the answer (no wake-up for it).
+    pub fn persist(&mut self, p: Persist, receipt: Option<Receipt>) {
+        *self.queued += 1;
+        let seq = *self.queued;
+        if let Some(receipt) = receipt {
+            receipt.after(seq);
+        }
+        let first = self.seqs.as_ref().map_or(seq, |r| *r.start());
+        self.seqs = Some(first..=seq);
+        self.ops.push(Op::Persist(p));
+    }
+
+    /// Tells the notice once everything gathered before it is committed.
+    pub fn notify(&mut self, notice: Notice) {
+        self.ops.push(Op::Notify(notice));
+    }
+
+    /// Sends once everything gathered before it is committed.
+    pub fn send(&mut self, id: MsgId, to: std::net::SocketAddr, text: String) {
+        self.ops.push(Op::Send { id, to, text });
+    }
+}
+
+impl Drop for Gather<'_> {
+    /// Hands the operations to the thread (waiting for room when its queue is full).
+    fn drop(&mut self) {
+        if self.ops.is_empty() {
+            return;
+        }
+        let ops = std::mem::take(&mut self.ops);
+        if self.writer.ops.send(ops).is_err()
+            && let Some(seqs) = self.seqs.take()
+        {
+            // The writer thread is gone: nothing more will be committed, and a waiting
+            // connection is reset now rather than at its timeout.
+            let last = *seqs.end();
+            self.writer
+                .settled
+                .send_modify(|s| s.settle(last, Some(seqs)));
         }
     }
 }
 
 fn run(
     mut conn: Connection,
-    rx: Receiver<Op>,
+    rx: Receiver<Batch>,
     node: NodeSender,
     notes: UnboundedSender<HistoryNote>,
 ) {
@@ -162,10 +222,10 @@ fn run(
     };
     while let Ok(first) = next_op(&rx, &index) {
         let idle = first.is_none();
-        let mut batch: Vec<Op> = first.into_iter().collect();
+        let mut batch: Batch = first.unwrap_or_default();
         while batch.len() < BATCH {
             match rx.try_recv() {
-                Ok(op) => batch.push(op),
+                Ok(ops) => batch.extend(ops),
                 Err(_) => break,
             }
         }
@@ -304,10 +364,10 @@ impl Ledger {
     }
 }
 
-/// The next operation: blocks for work; with a backlog to index not at all, with
+/// The next batch: blocks for work; with a backlog to index not at all, with
 /// fresh rows to index at most [`INDEX_IDLE`] (`None`: nothing came, index a chunk).
 /// `Err` when every handle is gone.
-fn next_op(rx: &Receiver<Op>, index: &Index) -> Result<Option<Op>, ()> {
+fn next_op(rx: &Receiver<Batch>, index: &Index) -> Result<Option<Batch>, ()> {
     if index.backlog {
         match rx.try_recv() {
             Ok(op) => Ok(Some(op)),
