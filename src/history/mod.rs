@@ -256,12 +256,18 @@ pub(crate) fn delivery_from(status: &str, reason: Option<String>) -> Delivery {
 pub struct Reader(Arc<Mutex<Connection>>);
 
 impl Reader {
-    /// The last `limit` messages with a peer address, oldest first.
+    /// The last `limit` messages with a peer address, oldest first: through the
+    /// conversation index for the rows it covers, by scanning the newer ones.
     pub fn conversation(&self, ip: IpAddr, port: u16, limit: usize) -> Result<Vec<Record>, String> {
         let conn = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let sql = format!(
-            "SELECT {COLUMNS} FROM (SELECT * FROM messages WHERE peer_ip = ?1 AND peer_port = ?2
-             ORDER BY id DESC LIMIT ?3) ORDER BY id"
+            "SELECT {COLUMNS} FROM (
+                SELECT * FROM messages WHERE id IN (SELECT id FROM peer_index
+                    WHERE peer_ip = ?1 AND peer_port = ?2 ORDER BY id DESC LIMIT ?3)
+                UNION ALL
+                SELECT * FROM messages WHERE id > (SELECT peers_to FROM search_index WHERE id = 0)
+                    AND peer_ip = ?1 AND peer_port = ?2
+                ORDER BY id DESC LIMIT ?3) ORDER BY id"
         );
         let mut stmt = conn.prepare(&sql).map_err(|e| e.to_string())?;
         let rows = stmt

@@ -60,6 +60,10 @@ pub(super) fn forget(
             "DELETE FROM messages WHERE peer_ip = ?1 AND peer_port = ?2 AND team = ?3",
         )?
         .execute(key)?;
+        conn.prepare_cached(
+            "DELETE FROM peer_index WHERE peer_ip = ?1 AND peer_port = ?2 AND team = ?3",
+        )?
+        .execute(key)?;
         // FTS5 deletes are tombstones until segments merge: merge them now, so the
         // trigrams of the deleted text leave the file too (a rare, user-asked cost).
         conn.execute(
@@ -189,6 +193,15 @@ mod tests {
         writer::write_for_test(&mut opened.writer_conn, &[forget]).unwrap();
         assert_eq!(texts(&opened.reader, "lab"), ["lab at five from C"]);
         assert!(texts(&opened.reader, "secret").is_empty());
+        let conversation = opened.reader.conversation(b.ip, b.port, 10).unwrap();
+        assert!(conversation.is_empty(), "{conversation:?}");
+        let in_index: i64 = opened
+            .writer_conn
+            .query_row("SELECT COUNT(*) FROM peer_index WHERE team = 'B'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(in_index, 0, "the conversation index loses B's rows too");
         // The external-content index still matches its table.
         opened
             .writer_conn

@@ -71,6 +71,20 @@ const MIGRATIONS: &[&str] = &[
     // every undelivered message through covers them, whatever their age.
     "DROP INDEX messages_undelivered;
     CREATE INDEX messages_undelivered ON messages (status) WHERE status IN ('pending', 'retrying', 'held');",
+    // 7: a peer's messages (the conversation query) are found through `peer_index`, kept
+    // off the commit path like the search index: the writer adds committed rows in its
+    // index steps and `search_index.peers_to` says how far it got; the rows after it are
+    // scanned. The index it replaces was updated inside every commit, and with many
+    // peers each message dirtied a page of its own (README, Performance).
+    "CREATE TABLE peer_index (
+        peer_ip TEXT NOT NULL,
+        peer_port INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        team TEXT NOT NULL,
+        PRIMARY KEY (peer_ip, peer_port, id)
+    ) WITHOUT ROWID;
+    ALTER TABLE search_index ADD COLUMN peers_to INTEGER NOT NULL DEFAULT 0;
+    DROP INDEX messages_peer;",
 ];
 
 /// The schema version this build writes.
@@ -157,6 +171,49 @@ mod tests {
             )
             .unwrap();
         assert_eq!((notes, pins), (0, 1));
+    }
+
+    /// Upgrading to the lazy conversation index: the old index is gone, and the
+    /// writer's index steps bring every existing row into the new one, whatever the
+    /// search index had covered.
+    #[test]
+    fn a_history_at_schema_6_gets_its_conversation_index_built_by_the_index_steps() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        for n in 1..=5 {
+            conn.execute(
+                "INSERT INTO messages (at_ms, peer_ip, peer_port, team, outgoing, text)
+                 VALUES (?1, '10.0.0.2', 80, 'B', 0, 'hello')",
+                [n],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO messages_tri (rowid, text) SELECT id, text FROM messages WHERE id <= 3;
+             UPDATE search_index SET indexed_to = 3;",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let old: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'messages_peer'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old, 0);
+        while super::super::search::index_step(&mut conn, 2).unwrap() {}
+        let (indexed, covered, text_to): (i64, i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM peer_index), peers_to, indexed_to FROM search_index",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((indexed, covered, text_to), (5, 5, 5));
     }
 
     #[test]

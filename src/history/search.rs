@@ -1,6 +1,7 @@
 //! Substring search over the history: a trigram full-text index (`messages_tri`, built
 //! off the commit path by the writer, see [`index_step`]) for the rows it covers, and a
 //! scan for the rows it does not cover yet and for terms too short to have a trigram.
+//! The writer keeps the conversation index (`peer_index`) the same way.
 
 use rusqlite::{Connection, params_from_iter, types::Value};
 
@@ -11,31 +12,46 @@ use crate::event::Record;
 /// history after the upgrade) never holds the writer for long.
 pub const INDEX_CHUNK: i64 = 2_000;
 
-/// Indexes up to `chunk` committed rows past `search_index.indexed_to`, in one
-/// transaction. True when more may remain.
+/// The indexes kept off the commit path: each covers the committed rows up to its
+/// column of `search_index`, and is brought up to date by [`index_step`].
+const INDEXES: [(&str, &str); 2] = [
+    (
+        "indexed_to",
+        "INSERT INTO messages_tri (rowid, text) SELECT id, text FROM messages WHERE id > ?1 AND id <= ?2",
+    ),
+    (
+        "peers_to",
+        "INSERT INTO peer_index (peer_ip, peer_port, id, team)
+         SELECT peer_ip, peer_port, id, team FROM messages WHERE id > ?1 AND id <= ?2",
+    ),
+];
+
+/// Adds up to `chunk` committed rows to each index that does not cover them yet, in
+/// one transaction. True when more may remain.
 pub fn index_step(conn: &mut Connection, chunk: i64) -> rusqlite::Result<bool> {
     let tx = conn.transaction()?;
-    // Cached statements: this runs after many commits, parsing them each time showed
-    // in the profile.
-    let from: i64 = tx
-        .prepare_cached("SELECT indexed_to FROM search_index WHERE id = 0")?
-        .query_row([], |r| r.get(0))?;
-    let (to, count): (Option<i64>, i64) = tx
-        .prepare_cached(
-            "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2)",
-        )?
-        .query_row([from, chunk], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let Some(to) = to else {
-        return Ok(false);
-    };
-    tx.prepare_cached(
-        "INSERT INTO messages_tri (rowid, text) SELECT id, text FROM messages WHERE id > ?1 AND id <= ?2",
-    )?
-    .execute([from, to])?;
-    tx.prepare_cached("UPDATE search_index SET indexed_to = ?1 WHERE id = 0")?
-        .execute([to])?;
+    let mut more = false;
+    for (column, insert) in INDEXES {
+        // Cached statements: this runs after many commits, parsing them each time showed
+        // in the profile.
+        let from: i64 = tx
+            .prepare_cached(&format!("SELECT {column} FROM search_index WHERE id = 0"))?
+            .query_row([], |r| r.get(0))?;
+        let (to, count): (Option<i64>, i64) = tx
+            .prepare_cached(
+                "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2)",
+            )?
+            .query_row([from, chunk], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let Some(to) = to else {
+            continue;
+        };
+        tx.prepare_cached(insert)?.execute([from, to])?;
+        tx.prepare_cached(&format!("UPDATE search_index SET {column} = ?1 WHERE id = 0"))?
+            .execute([to])?;
+        more |= count >= chunk;
+    }
     tx.commit()?;
-    Ok(count >= chunk)
+    Ok(more)
 }
 
 /// The newest `limit` messages containing every whitespace-separated term of `query`

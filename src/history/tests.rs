@@ -160,30 +160,36 @@ fn search_matches_words_and_prefixes_and_ignores_syntax() {
     assert!(texts("   ").is_empty());
 }
 
+/// A peer's messages come through the conversation index for the rows it covers and by
+/// scanning the newer ones: either way per address, oldest first, the newest `limit`.
 #[test]
 fn conversation_is_per_address_oldest_first_and_limited() {
     let dir = tempfile::tempdir().unwrap();
     let mut other = rec(0, false, "from C", None, None);
     other.peer = PeerKey::new("10.0.0.3".parse().unwrap(), 8080, "C");
-    let mut writes = vec![Persist::Message(other)];
-    for n in 1..=5 {
-        writes.push(Persist::Message(rec(
-            n,
-            false,
-            &format!("m{n}"),
-            None,
-            None,
-        )));
-    }
-    write(dir.path(), &writes);
-    let reader = open(dir.path()).unwrap().reader;
-    let got: Vec<String> = reader
-        .conversation("10.0.0.2".parse().unwrap(), 8080, 3)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.text)
-        .collect();
-    assert_eq!(got, ["m3", "m4", "m5"]);
+    let m = |n: i64| Persist::Message(rec(n, false, &format!("m{n}"), None, None));
+    let mut opened = open(dir.path()).unwrap();
+    let writes = [Persist::Message(other), m(1), m(2), m(3)];
+    writer::write_for_test(&mut opened.writer_conn, &writes).unwrap();
+    while search::index_step(&mut opened.writer_conn, 2).unwrap() {}
+    let covered: i64 = opened
+        .writer_conn
+        .query_row("SELECT COUNT(*) FROM peer_index", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(covered, 4, "every committed row is indexed");
+    writer::write_for_test(&mut opened.writer_conn, &[m(4), m(5)]).unwrap();
+    let got = |limit: usize| -> Vec<String> {
+        opened
+            .reader
+            .conversation("10.0.0.2".parse().unwrap(), 8080, limit)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    };
+    assert_eq!(got(3), ["m3", "m4", "m5"]);
+    assert_eq!(got(10), ["m1", "m2", "m3", "m4", "m5"]);
+    assert_eq!(got(1), ["m5"]);
 }
 
 #[test]
