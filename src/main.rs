@@ -89,7 +89,12 @@ fn run(args: Args) -> Result<(), Failure> {
         return print_fingerprint(&settings);
     }
     let _log = brigade::logging::init(settings.log_file.clone());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread for all the async work (the listener, every connection, the session,
+    // the front end): a received message then passes between tasks without waking
+    // another thread, which cost a fifth of the CPU per message on a multi-threaded
+    // runtime (README, Performance). Blocking work has threads of its own: the history
+    // writer, history queries (spawn_blocking), the terminal's input, headless stdout.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Crash(e.into()))?;
@@ -103,13 +108,7 @@ fn run(args: Args) -> Result<(), Failure> {
         return Ok(());
     }
     if settings.headless {
-        // On a worker thread, not the main one: a message's hand-offs (listener task,
-        // the session, the receipt back) can then stay on one worker.
-        runtime.block_on(async {
-            tokio::spawn(brigade::headless::run(settings))
-                .await
-                .unwrap_or_else(|e| Err(Failure::Crash(e.into())))
-        })
+        runtime.block_on(brigade::headless::run(settings))
     } else {
         runtime.block_on(tui::run(settings))
     }
