@@ -29,6 +29,9 @@ pub const QUIT_GRACE: Duration = Duration::from_secs(30);
 /// are left out and counted, and a `lagged` line says how many.
 pub const STDOUT_QUEUE_BYTES: usize = 1024 * 1024;
 
+/// How long the stdout thread lets lines gather after writing some.
+const GATHER: Duration = Duration::from_micros(500);
+
 /// Stdout, written by its own thread from a bounded queue, one flush per burst.
 struct Out {
     lines: Option<Sender<String>>,
@@ -62,19 +65,27 @@ impl Out {
         }
     }
 
-    /// Queues a line without waiting; when the queue is full it is counted instead, and
-    /// the count goes out as a `lagged` line as soon as there is room.
-    fn push(&mut self, line: String) -> Result<(), Failure> {
-        let queued = self.counts.queued.load(Ordering::Acquire);
-        if queued > 0 && queued + line.len() > STDOUT_QUEUE_BYTES {
-            self.counts.dropped.fetch_add(1, Ordering::AcqRel);
+    /// Queues lines without waiting, together (one hand-off to the thread); a line
+    /// that does not fit the queue is counted instead, and the count goes out as a
+    /// `lagged` line as soon as there is room.
+    fn push(&mut self, lines: impl IntoIterator<Item = String>) -> Result<(), Failure> {
+        let mut batch = String::new();
+        for line in lines {
+            let queued = self.counts.queued.load(Ordering::Acquire) + batch.len();
+            if queued > 0 && queued + line.len() > STDOUT_QUEUE_BYTES {
+                self.counts.dropped.fetch_add(1, Ordering::AcqRel);
+                continue;
+            }
+            let dropped = self.counts.dropped.swap(0, Ordering::AcqRel);
+            if dropped > 0 {
+                batch.push_str(&lagged(dropped));
+            }
+            batch.push_str(&line);
+        }
+        if batch.is_empty() {
             return Ok(());
         }
-        let dropped = self.counts.dropped.swap(0, Ordering::AcqRel);
-        if dropped > 0 {
-            self.queue(lagged(dropped))?;
-        }
-        self.queue(line)
+        self.queue(batch)
     }
 
     fn queue(&mut self, line: String) -> Result<(), Failure> {
@@ -112,7 +123,8 @@ fn lagged(dropped: u64) -> String {
 }
 
 /// The stdout thread: writes each line as it comes, flushing once the queue is empty
-/// (synchronous writes: tokio's stdout would hand every write to its blocking pool).
+/// (synchronous writes: tokio's stdout would hand every write to its blocking pool),
+/// then lets the next lines gather for [`GATHER`].
 fn print(rx: Receiver<String>, counts: &Counts) -> std::io::Result<()> {
     let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout());
     let write = |out: &mut BufWriter<_>, line: String| {
@@ -133,6 +145,10 @@ fn print(rx: Receiver<String>, counts: &Counts) -> std::io::Result<()> {
             write(&mut out, line)?;
         }
         caught_up(&mut out)?;
+        // Lines that come meanwhile queue up without waking this thread, and go out
+        // together: under a flood of events one write and one wake-up per pause, not
+        // per burst. An event after a quiet moment still goes out at once.
+        std::thread::sleep(GATHER);
     }
     caught_up(&mut out)
 }
@@ -182,15 +198,16 @@ async fn main_loop(session: &mut Session, out: &mut Out) -> Result<(), Failure> 
     }
 }
 
-/// Queues the notices for stdout, one JSON object per line.
+/// Queues the notices for stdout, one JSON object per line; the lines of one burst go
+/// to the stdout thread together.
 fn write(out: &mut Out, effects: Vec<Effect>) -> Result<(), Failure> {
     let at = Utc::now();
-    for effect in effects {
-        if let Effect::Notify(notice) = effect {
+    out.push(effects.into_iter().filter_map(|effect| match effect {
+        Effect::Notify(notice) => {
             let mut line = notice.line(at);
             line.push('\n');
-            out.push(line)?;
+            Some(line)
         }
-    }
-    Ok(())
+        _ => None,
+    }))
 }
