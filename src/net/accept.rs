@@ -122,8 +122,8 @@ struct Shared {
 /// An accepted connection goes to the encrypted reader if its first byte says so, to
 /// the classic one otherwise.
 async fn route(stream: TcpStream, from: SocketAddr, s: Shared) {
-    // A reset until stored, from the very first moment (see `Connection::serve`).
-    let _ = stream.set_zero_linger();
+    // A reset until stored, from the very first moment: the stream inherited SO_LINGER
+    // 0 from the listener (see `Node::start`).
     if encrypted_first(&stream, &s.limits).await {
         let node = (&*s.limits, &s.events, &*s.stats, &s.admission, &s.settled);
         super::encrypted::serve(stream, from, &s.keys, node).await;

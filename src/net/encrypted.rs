@@ -48,7 +48,7 @@ pub(super) type Node<'a> = (
 /// not commit) ends it with a reset, and nothing else happens.
 pub(super) async fn serve(stream: TcpStream, from: SocketAddr, keys: &Keypair, node: Node<'_>) {
     let (limits, events, stats, _, settled) = node;
-    let _ = stream.set_zero_linger();
+    // A reset until stored: SO_LINGER 0 is inherited from the listener.
     // One small frame each way per message: without this, Nagle and delayed ACKs
     // cost milliseconds per message.
     let _ = stream.set_nodelay(true);

@@ -96,8 +96,8 @@ impl<'a> Connection<'a> {
     pub(super) async fn serve(mut self, mut stream: TcpStream) {
         // Until every message is stored, any close, a crash of brigade included, must
         // be a reset: the kernel would otherwise close with a FIN, which the sender
-        // takes for "delivered". (Found by killing brigade during a flood.)
-        let _ = stream.set_zero_linger();
+        // takes for "delivered". (Found by killing brigade during a flood.) The stream
+        // inherited SO_LINGER 0 from its listener (see `Node::start`).
         let mut end = self.read_all(&mut stream).await;
         if matches!(end, End::Eof | End::Idle) {
             self.flush().await;

@@ -164,6 +164,11 @@ impl Node {
         config: NodeConfig,
     ) -> std::io::Result<(Node, mpsc::Receiver<NetMsg>)> {
         let local_addr = listener.local_addr()?;
+        // Every accepted connection inherits SO_LINGER 0 from the listener, so a close
+        // before its messages are stored is a reset, crash included (`bind_listener`
+        // sets it too; this covers a listener made elsewhere). One call here instead
+        // of one per connection.
+        socket2::SockRef::from(&listener).set_linger(Some(std::time::Duration::ZERO))?;
         let public = config.keys.public;
         let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL);
         let (commands, commands_rx) = mpsc::channel(COMMAND_CHANNEL);
