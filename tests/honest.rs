@@ -126,12 +126,29 @@ async fn a_full_disk_refuses_with_a_reset_and_never_stores_later() {
     assert!(send_acknowledged(to, b"127.0.0.1:7 S before the disk fills").await);
     fill(&filler);
 
+    // A message may still be committed into log space SQLite wrote before and reuses
+    // (the write-ahead log restarts at its beginning after a checkpoint): then it has
+    // its clean close and is in the history. The promise checked at the end: each
+    // message is either stored with a clean close or refused with a reset, never
+    // stored later.
     let big = "x".repeat(48 * 1024);
-    for n in 0..5 {
-        let text = format!("refused {n} {big}");
-        let clean = send_acknowledged(to, format!("127.0.0.1:7 S {text}").as_bytes()).await;
-        assert!(!clean, "message {n}: a clean close while the disk is full");
+    let (mut stored, mut refused) = (Vec::new(), Vec::new());
+    for n in 0..40 {
+        let text = format!("sent {n} {big}");
+        match send_acknowledged(to, format!("127.0.0.1:7 S {text}").as_bytes()).await {
+            true => stored.push(text),
+            false => refused.push(text),
+        }
+        if refused.len() == 5 {
+            break;
+        }
     }
+    assert_eq!(
+        refused.len(),
+        5,
+        "the full disk refused too little ({} stored)",
+        stored.len()
+    );
     let fault = a.expect("error", |_| true).await;
     assert!(
         fault["text"]
@@ -169,12 +186,14 @@ async fn a_full_disk_refuses_with_a_reset_and_never_stores_later() {
         "{texts:?}"
     );
     assert!(texts.iter().any(|t| t == "later 2"), "{texts:?}");
-    let refused: Vec<_> = texts.iter().filter(|t| t.starts_with("refused")).collect();
-    assert!(
-        refused.is_empty(),
-        "{} refused messages stored later",
-        refused.len()
-    );
+    for text in &stored {
+        assert!(
+            texts.contains(text),
+            "a clean close, and not in the history"
+        );
+    }
+    let later = refused.iter().filter(|t| texts.contains(t)).count();
+    assert_eq!(later, 0, "{later} refused messages stored later");
     // The outgoing message that could not be stored never went out.
     a.cmd(json!({"cmd": "send", "to": peer, "team": "C", "text": "marker"}))
         .await;

@@ -197,9 +197,11 @@ mod tests {
         assert!(conversation.is_empty(), "{conversation:?}");
         let in_index: i64 = opened
             .writer_conn
-            .query_row("SELECT COUNT(*) FROM peer_index WHERE team = 'B'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT COUNT(*) FROM peer_index WHERE team = 'B'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(in_index, 0, "the conversation index loses B's rows too");
         // The external-content index still matches its table.

@@ -46,8 +46,10 @@ pub fn index_step(conn: &mut Connection, chunk: i64) -> rusqlite::Result<bool> {
             continue;
         };
         tx.prepare_cached(insert)?.execute([from, to])?;
-        tx.prepare_cached(&format!("UPDATE search_index SET {column} = ?1 WHERE id = 0"))?
-            .execute([to])?;
+        tx.prepare_cached(&format!(
+            "UPDATE search_index SET {column} = ?1 WHERE id = 0"
+        ))?
+        .execute([to])?;
         more |= count >= chunk;
     }
     tx.commit()?;

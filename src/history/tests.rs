@@ -414,7 +414,7 @@ fn start_up_loads_at_most_the_window_in_bytes() {
 /// enough rows gathered), not left to the scan of the unindexed tail (which keeps
 /// search complete, but slow on a large history).
 #[tokio::test]
-async fn committed_rows_are_indexed_once_the_writer_is_idle() {
+async fn committed_rows_are_indexed_and_checkpointed_once_the_writer_is_idle() {
     use crate::net::Node;
     use std::time::{Duration, Instant};
     let wait = Duration::from_secs(10);
@@ -426,11 +426,21 @@ async fn committed_rows_are_indexed_once_the_writer_is_idle() {
     let other = Connection::open(dir.path().join(DB_FILE)).unwrap();
     let lag = |c: &Connection| -> i64 {
         c.query_row(
-            "SELECT (SELECT max(id) FROM messages) - (SELECT indexed_to FROM search_index)",
+            "SELECT (SELECT max(id) FROM messages)
+                - (SELECT min(indexed_to, peers_to) FROM search_index)",
             [],
             |r| r.get(0),
         )
         .unwrap()
+    };
+    // Rows in the database file itself, without its write-ahead log: what the
+    // checkpoints have folded in (None while a checkpoint is half done).
+    let folded = || -> Option<i64> {
+        let copy = tempfile::tempdir().ok()?;
+        std::fs::copy(dir.path().join(DB_FILE), copy.path().join(DB_FILE)).ok()?;
+        let c = Connection::open(copy.path().join(DB_FILE)).ok()?;
+        c.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+            .ok()
     };
     for round in 0..3 {
         for n in 0..5 {
@@ -447,6 +457,16 @@ async fn committed_rows_are_indexed_once_the_writer_is_idle() {
             );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+    }
+    // Checkpoints follow the index steps: the log does not keep what was written.
+    let deadline = Instant::now() + wait;
+    while folded() != Some(15) {
+        assert!(
+            Instant::now() < deadline,
+            "never checkpointed: {:?}",
+            folded()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 

@@ -30,7 +30,7 @@ const BATCH: usize = 4096;
 /// index transaction is a commit of its own and flushes a new FTS5 segment, so fewer,
 /// larger ones cost less per message (README, Performance). Search scans the rows not
 /// indexed yet, so it is complete meanwhile.
-const INDEX_AFTER_ROWS: usize = 1024;
+const INDEX_AFTER_ROWS: usize = 4096;
 const INDEX_IDLE: Duration = Duration::from_millis(20);
 /// Batches of operations waiting for the writer (a batch: what one burst of events
 /// asked for, see [`Gather`]). When the disk cannot keep up and this fills, the app
@@ -210,6 +210,12 @@ fn run(
     notes: UnboundedSender<HistoryNote>,
 ) {
     let mut faulty = false;
+    // Checkpoints follow the index steps, off the acknowledgement path (see
+    // `Index::step`); SQLite's own would run inside the commit of whichever batch
+    // crossed 1 000 pages of log, and hold up its acknowledgements.
+    if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
+        tracing::warn!(error = %e, "could not move checkpoints off the commit path");
+    }
     let mut ledger = Ledger::default();
     // The number of the last write taken, as `Writer::persist` numbered it.
     let mut seq = 0u64;
@@ -300,7 +306,9 @@ struct Index {
 
 impl Index {
     /// Indexes a chunk if one is due: a backlog at once, fresh rows once enough have
-    /// gathered or the writer is `idle`.
+    /// gathered or the writer is `idle`. Then folds the write-ahead log into the
+    /// database as far as readers allow (a passive checkpoint), so the log stays about
+    /// as large as what is written between two steps.
     fn step(&mut self, conn: &mut Connection, idle: bool) {
         let due = idle || self.backlog || self.fresh >= INDEX_AFTER_ROWS;
         if !(self.unindexed && due) {
@@ -311,6 +319,9 @@ impl Index {
                 tracing::warn!(error = %e, "indexing the history for search failed");
                 false
             });
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpointing the history failed");
+        }
         *self = Index {
             unindexed: more,
             backlog: more,
