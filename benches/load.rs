@@ -10,6 +10,7 @@
 //! the same way for the sink and for brigade, apart from the load generator.
 //!
 //!     cargo bench --bench load            (BRIGADE_LOAD_N sets N, default 20000;
+//!                                          BRIGADE_LOAD_ROUNDS the rounds, default 3;
 //!                                          BRIGADE_LOAD_BIN another brigade binary)
 
 use std::net::{IpAddr, SocketAddr};
@@ -205,6 +206,32 @@ fn pct(lat: &[Duration], p: f64) -> f64 {
     lat[i].as_secs_f64() * 1000.0
 }
 
+/// The middle value (of an odd count; the upper middle of an even one).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// One round at `c` senders: the sink, brigade with history, brigade without, one
+/// after the other so a noisy moment of the machine falls on all three alike.
+/// Returns (rate, CPU µs per message, lost) for each.
+async fn round(n: usize, c: usize) -> [(f64, f64, usize); 3] {
+    let (sink, to) = bare_sink().await;
+    let (secs, ok) = blast(to, n, c).await;
+    let bare = (ok as f64 / secs, us_per_msg(&sink, ok), n - ok);
+    drop(sink);
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr) = brigade(Some(dir.path())).await;
+    let (secs, ok) = blast(addr, n, c).await;
+    let stored = (ok as f64 / secs, us_per_msg(&child, ok), n - ok);
+    drop(child);
+    let (child, addr) = brigade(None).await;
+    let (secs, ok) = blast(addr, n, c).await;
+    let memory = (ok as f64 / secs, us_per_msg(&child, ok), n - ok);
+    drop(child);
+    [bare, stored, memory]
+}
+
 fn main() {
     // `cargo test --benches` runs benches in test mode: do nothing heavy then.
     if std::env::args().any(|a| a == "--test" || a == "--list") {
@@ -215,21 +242,32 @@ fn main() {
         rt.block_on(serve_bare_sink());
         return;
     }
-    let n: usize = std::env::var("BRIGADE_LOAD_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let n = env("BRIGADE_LOAD_N", 20_000);
+    let rounds = env("BRIGADE_LOAD_ROUNDS", 3).max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        println!("load: {n} messages a run, one connection each, counted on a clean close");
+        println!(
+            "load: {n} messages a run, one connection each, counted on a clean close; \
+             {rounds} rounds of sink, brigade, brigade --no-history in turn"
+        );
+        println!(
+            "rates and CPU are medians over the rounds; a ratio is brigade's rate over the sink's \
+             in the same round (median, and lowest-highest)"
+        );
         println!("CPU: user+sys of the receiving process per message received, in µs");
         println!(
-            "{:>8} {:>11} {:>11} {:>6} {:>11} {:>6} {:>10} {:>9} {:>9} {:>9}",
+            "{:>8} {:>10} {:>10} {:>17} {:>10} {:>17} {:>6} {:>8} {:>8} {:>8}",
             "senders",
-            "bare msg/s",
+            "bare/s",
             "brigade/s",
             "ratio",
             "no-hist/s",
@@ -240,27 +278,31 @@ fn main() {
             "no-h CPU"
         );
         for c in [16, 64] {
-            let (sink, to) = bare_sink().await;
-            let (secs, bare_ok) = blast(to, n, c).await;
-            let bare_rate = bare_ok as f64 / secs;
-            let bare_cpu = us_per_msg(&sink, bare_ok);
-            drop(sink);
-            let dir = tempfile::tempdir().unwrap();
-            let (child, addr) = brigade(Some(dir.path())).await;
-            let (secs, ok) = blast(addr, n, c).await;
-            let rate = ok as f64 / secs;
-            let cpu = us_per_msg(&child, ok);
-            drop(child);
-            let (child, addr) = brigade(None).await;
-            let (secs, mem_ok) = blast(addr, n, c).await;
-            let mem_rate = mem_ok as f64 / secs;
-            let mem_cpu = us_per_msg(&child, mem_ok);
-            drop(child);
+            let mut runs = Vec::new();
+            for _ in 0..rounds {
+                runs.push(round(n, c).await);
+            }
+            let col = |k: usize, f: &dyn Fn(&(f64, f64, usize)) -> f64| {
+                median(runs.iter().map(|r| f(&r[k])).collect())
+            };
+            let ratios = |k: usize| {
+                let v: Vec<f64> = runs.iter().map(|r| r[k].0 / r[0].0).collect();
+                let (lo, hi) = v
+                    .iter()
+                    .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+                format!("{:.2} ({lo:.2}-{hi:.2})", median(v))
+            };
+            let lost: usize = runs.iter().flat_map(|r| r.iter().map(|x| x.2)).sum();
             println!(
-                "{c:>8} {bare_rate:>11.0} {rate:>11.0} {:>6.2} {mem_rate:>11.0} {:>6.2} {:>10} {bare_cpu:>9.1} {cpu:>9.1} {mem_cpu:>9.1}",
-                rate / bare_rate,
-                mem_rate / bare_rate,
-                format!("{} of {n}", (n - ok) + (n - mem_ok) + (n - bare_ok))
+                "{c:>8} {:>10.0} {:>10.0} {:>17} {:>10.0} {:>17} {lost:>6} {:>8.1} {:>8.1} {:>8.1}",
+                col(0, &|x| x.0),
+                col(1, &|x| x.0),
+                ratios(1),
+                col(2, &|x| x.0),
+                ratios(2),
+                col(0, &|x| x.1),
+                col(1, &|x| x.1),
+                col(2, &|x| x.1),
             );
         }
         let dir = tempfile::tempdir().unwrap();
