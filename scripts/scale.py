@@ -7,11 +7,13 @@ Chinese and Japanese), measured with the real release binary.
 1. Fills a history quickly with direct SQLite inserts in one transaction, in the
    schema of the previous release (1: a word index kept by a trigger), as an existing
    user's history would be.
-2. First start on it: the upgrade (schema 2) and the time the writer takes to build
-   the trigram search index in the background (polled from a read-only connection).
+2. First start on it: the upgrade and the time the writer takes to build the trigram
+   search index and the conversation index in the background (polled from a read-only
+   connection).
 3. Then, three rounds each: start-up to first frame and peak RSS of the TUI (200x50 in
-   a pty), and headless `search` round trips (stdin to the answer line) for words and
-   for substrings inside words and CJK text.
+   a pty), headless `search` round trips (stdin to the answer line) for words and for
+   substrings inside words and CJK text, and headless `history` round trips for a peer
+   heard from once a million messages ago and for a frequent one.
 Uses only loopback and temporary directories.
 """
 import json
@@ -39,6 +41,9 @@ END;
 PRAGMA user_version = 1;
 """
 
+# A peer heard from once, at the very start: its conversation is the one an index is for.
+RARE = "10.9.0.1"
+
 WORDS = ("lab router printer deadline coffee network exam project server lunch meeting "
          "homework kernel compiler library window").split()
 CJK = ["東京タワーに行きました", "明日の会議は十時からです", "我们明天见面吧", "这个项目很有意思"]
@@ -56,9 +61,9 @@ def fill(db_path, n):
     db = sqlite3.connect(db_path)
     db.execute("PRAGMA journal_mode = WAL")
     db.executescript(SCHEMA_1)
-    rows = ((1700000000000 + i * 1000, f"10.0.{i % 7}.{i % 30}", 8080, f"T{i % 30}", i % 3 == 0,
-             text(i), i // 3 + 1 if i % 3 == 0 else None, "delivered" if i % 3 == 0 else None,
-             None, None) for i in range(n))
+    rows = ((1700000000000 + i * 1000, RARE if i == 5 else f"10.0.{i % 7}.{i % 30}", 8080,
+             f"T{i % 30}", i % 3 == 0, text(i), i // 3 + 1 if i % 3 == 0 else None,
+             "delivered" if i % 3 == 0 else None, None, None) for i in range(n))
     db.executemany("INSERT INTO messages (at_ms, peer_ip, peer_port, team, outgoing, text, msg_id,"
                    " status, reason, claimed_ip) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
     db.commit()
@@ -89,6 +94,12 @@ class Headless:
         v = self.expect("search")
         return (time.time() - t) * 1000, len(v["hits"])
 
+    def history(self, peer):
+        t = time.time()
+        self.p.stdin.write(json.dumps({"cmd": "history", "peer": peer, "limit": 50}) + "\n")
+        v = self.expect("history")
+        return (time.time() - t) * 1000, len(v["messages"])
+
     def peak_mib(self):
         with open(f"/proc/{self.p.pid}/status") as f:
             return int(next(line.split()[1] for line in f if line.startswith("VmHWM"))) / 1024
@@ -99,9 +110,10 @@ class Headless:
 
 
 def indexed_to(db_path):
+    """How far both background indexes (search, conversations) have come."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        return db.execute("SELECT indexed_to FROM search_index").fetchone()[0]
+        return db.execute("SELECT min(indexed_to, peers_to) FROM search_index").fetchone()[0]
     except sqlite3.OperationalError:
         return -1
     finally:
@@ -124,11 +136,11 @@ def main():
         print(f"filled {n} messages (schema 1) in {time.time() - t:.1f} s; "
               f"{os.path.getsize(db_path) / 2**20:.0f} MiB")
         h = Headless(data)
-        print(f"first start (upgrade to schema 2): listening after {h.listening_ms:.0f} ms")
+        print(f"first start (upgrade from schema 1): listening after {h.listening_ms:.0f} ms")
         t = time.time()
         while indexed_to(db_path) < n:
             time.sleep(0.2)
-        print(f"search index built in the background in {time.time() - t:.1f} s; "
+        print(f"search and conversation indexes built in the background in {time.time() - t:.1f} s; "
               f"peak RSS {h.peak_mib():.1f} MiB; db {os.path.getsize(db_path) / 2**20:.0f} MiB")
         h.quit()
         for run in range(3):
@@ -145,12 +157,16 @@ def main():
                 samples = [h.search(q) for q in qs for _ in range(5)]
                 times[kind] = (statistics.median(s[0] for s in samples), max(s[0] for s in samples),
                                min(s[1] for s in samples))
+            talks = [h.history(peer) for peer in (f"{RARE}:8080", "10.0.3.3:8080") for _ in range(5)]
             hpeak = h.peak_mib()
             h.quit()
             found = ", ".join(f"{k} p50 {v[0]:.1f} ms (max {v[1]:.1f}, >= {v[2]} hits)"
                               for k, v in times.items())
+            talk = (f"conversation p50 {statistics.median(t[0] for t in talks):.1f} ms "
+                    f"(max {max(t[0] for t in talks):.1f}; rare peer {talks[0][1]} message, "
+                    f"frequent {talks[-1][1]})")
             print(f"round {run + 1}: TUI first frame {ms:.0f} ms, peak RSS {peak:.1f} MiB; "
-                  f"headless listening {h.listening_ms:.0f} ms, peak RSS {hpeak:.1f} MiB; search {found}")
+                  f"headless listening {h.listening_ms:.0f} ms, peak RSS {hpeak:.1f} MiB; search {found}; {talk}")
 
 
 if __name__ == "__main__":
