@@ -7,6 +7,7 @@ mod notes;
 mod pins;
 mod schema;
 mod search;
+mod upkeep;
 mod writer;
 
 use std::fs::File;

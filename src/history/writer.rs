@@ -1,4 +1,5 @@
-//! The writer thread: takes writes and sends in order, commits whatever has queued up
+//! The writer thread: takes writes and sends in order, in batches the app gathered
+//! (one hand-off per burst of events, see [`Gather`]), commits whatever has queued up
 //! as one transaction (group commit: no waiting, no per-message fsync), and only then
 //! publishes the number of the last write it settled (the node's connections waiting
 //! on those writes close themselves: one wake-up per batch, see `net::receipt`) and
@@ -7,31 +8,24 @@
 //! nothing is kept to be written later, its writes are published as failed (their
 //! senders see a reset and may retry; a refused message never appears in the history
 //! afterwards), and its outgoing messages are reported failed instead of sent. The
-//! first write that succeeds again reports the recovery.
+//! first write that succeeds again reports the recovery. Indexing and checkpoints come
+//! after the batch is published (`upkeep`).
 
 use std::collections::HashSet;
 use std::ops::RangeInclusive;
-use std::sync::mpsc::{
-    Receiver, RecvTimeoutError, SyncSender, TryRecvError, channel, sync_channel,
-};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::upkeep::Upkeep;
 use crate::event::{Delivery, MsgId, Notice, Persist};
 use crate::net::{NodeSender, Receipt};
 
 /// Most operations in one transaction.
 const BATCH: usize = 4096;
-/// Rows written before the search index catches up while messages keep coming; below
-/// that it catches up once the writer has had nothing to do for [`INDEX_IDLE`]. Each
-/// index transaction is a commit of its own and flushes a new FTS5 segment, so fewer,
-/// larger ones cost less per message (README, Performance). Search scans the rows not
-/// indexed yet, so it is complete meanwhile.
-const INDEX_AFTER_ROWS: usize = 4096;
-const INDEX_IDLE: Duration = Duration::from_millis(20);
 /// Batches of operations waiting for the writer (a batch: what one burst of events
 /// asked for, see [`Gather`]). When the disk cannot keep up and this fills, the app
 /// waits for room (backpressure reaches the senders) rather than grow without end.
@@ -210,23 +204,11 @@ fn run(
     notes: UnboundedSender<HistoryNote>,
 ) {
     let mut faulty = false;
-    // Checkpoints follow the index steps, off the acknowledgement path (see
-    // `Index::step`); SQLite's own would run inside the commit of whichever batch
-    // crossed 1 000 pages of log, and hold up its acknowledgements.
-    if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
-        tracing::warn!(error = %e, "could not move checkpoints off the commit path");
-    }
     let mut ledger = Ledger::default();
-    // The number of the last write taken, as `Writer::persist` numbered it.
+    // The number of the last write taken, as `Gather::persist` numbered it.
     let mut seq = 0u64;
-    // Rows committed but maybe not yet in the search index; a backlog (an older history
-    // at start-up) is indexed chunk after chunk, the fresh rows as they add up.
-    let mut index = Index {
-        unindexed: true,
-        backlog: true,
-        fresh: 0,
-    };
-    while let Ok(first) = next_op(&rx, &index) {
+    let mut upkeep = Upkeep::start(&conn);
+    while let Ok(first) = upkeep.next(&rx) {
         let idle = first.is_none();
         let mut batch: Batch = first.unwrap_or_default();
         while batch.len() < BATCH {
@@ -237,8 +219,7 @@ fn run(
         }
         let writes = take_writes(&mut batch);
         seq += writes.len() as u64;
-        index.unindexed |= !writes.is_empty();
-        index.fresh += writes.len();
+        upkeep.wrote(writes.len());
         let failed = match write(&mut conn, &writes) {
             Ok(()) => {
                 if faulty && !writes.is_empty() {
@@ -267,9 +248,9 @@ fn run(
         for op in batch {
             ledger.settle(op, failed, &node, &notes);
         }
-        // Indexing for search follows in its own transaction, after the acks.
+        // Indexing and checkpointing follow in their own transaction, after the acks.
         if !failed {
-            index.step(&mut conn, idle);
+            upkeep.step(&mut conn, idle);
         }
     }
 }
@@ -292,42 +273,6 @@ fn take_writes(batch: &mut [Op]) -> Vec<Persist> {
         }
     }
     writes
-}
-
-/// Where the search index stands, as the writer sees it.
-struct Index {
-    /// Committed rows may be missing from the index.
-    unindexed: bool,
-    /// A chunk left more to index: go on as soon as nothing else waits.
-    backlog: bool,
-    /// Rows written since the last index step.
-    fresh: usize,
-}
-
-impl Index {
-    /// Indexes a chunk if one is due: a backlog at once, fresh rows once enough have
-    /// gathered or the writer is `idle`. Then folds the write-ahead log into the
-    /// database as far as readers allow (a passive checkpoint), so the log stays about
-    /// as large as what is written between two steps.
-    fn step(&mut self, conn: &mut Connection, idle: bool) {
-        let due = idle || self.backlog || self.fresh >= INDEX_AFTER_ROWS;
-        if !(self.unindexed && due) {
-            return;
-        }
-        let more =
-            super::search::index_step(conn, super::search::INDEX_CHUNK).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "indexing the history for search failed");
-                false
-            });
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "checkpointing the history failed");
-        }
-        *self = Index {
-            unindexed: more,
-            backlog: more,
-            fresh: 0,
-        };
-    }
 }
 
 /// What a failed batch leaves behind for the operations that follow it.
@@ -372,27 +317,6 @@ impl Ledger {
             }
             Op::Persist(_) => unreachable!("persists were taken out before"),
         }
-    }
-}
-
-/// The next batch: blocks for work; with a backlog to index not at all, with
-/// fresh rows to index at most [`INDEX_IDLE`] (`None`: nothing came, index a chunk).
-/// `Err` when every handle is gone.
-fn next_op(rx: &Receiver<Batch>, index: &Index) -> Result<Option<Batch>, ()> {
-    if index.backlog {
-        match rx.try_recv() {
-            Ok(op) => Ok(Some(op)),
-            Err(TryRecvError::Empty) => Ok(None),
-            Err(TryRecvError::Disconnected) => Err(()),
-        }
-    } else if index.unindexed {
-        match rx.recv_timeout(INDEX_IDLE) {
-            Ok(op) => Ok(Some(op)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(()),
-        }
-    } else {
-        rx.recv().map(Some).map_err(|_| ())
     }
 }
 

@@ -1,0 +1,95 @@
+//! What the history writer does between batches, never inside a commit that
+//! connections wait on: bringing the search index (`messages_tri`) and the conversation
+//! index (`peer_index`) up to date, then checkpointing the write-ahead log.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// Rows written before the indexes catch up while messages keep coming; below that
+/// they catch up once the writer has had nothing to do for [`INDEX_IDLE`]. Each index
+/// transaction is a commit of its own and flushes a new FTS5 segment, so fewer, larger
+/// ones cost less per message (README, Performance). Queries scan the rows not indexed
+/// yet, so they are complete meanwhile.
+const INDEX_AFTER_ROWS: usize = 4096;
+const INDEX_IDLE: Duration = Duration::from_millis(20);
+
+/// Where the indexes stand, as the writer sees it.
+pub(super) struct Upkeep {
+    /// Committed rows may be missing from an index.
+    unindexed: bool,
+    /// A chunk left more to index: go on as soon as nothing else waits.
+    backlog: bool,
+    /// Rows written since the last index step.
+    fresh: usize,
+}
+
+impl Upkeep {
+    /// At start-up: an older history may have rows to index (a backlog, indexed chunk
+    /// after chunk). SQLite's automatic checkpoint is turned off on the writer's
+    /// connection: it would run inside the commit of whichever batch crossed 1 000
+    /// pages of log and hold up that batch's acknowledgements; [`Upkeep::step`]
+    /// checkpoints instead.
+    pub(super) fn start(conn: &Connection) -> Upkeep {
+        if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
+            tracing::warn!(error = %e, "could not move checkpoints off the commit path");
+        }
+        Upkeep {
+            unindexed: true,
+            backlog: true,
+            fresh: 0,
+        }
+    }
+
+    /// `rows` were committed (or given up: an index step then finds nothing new).
+    pub(super) fn wrote(&mut self, rows: usize) {
+        self.unindexed |= rows > 0;
+        self.fresh += rows;
+    }
+
+    /// The next batch: blocks for work; with a backlog to index not at all, with fresh
+    /// rows to index at most [`INDEX_IDLE`] (`None`: nothing came, index a chunk).
+    /// `Err` when every handle is gone.
+    pub(super) fn next<T>(&self, rx: &Receiver<T>) -> Result<Option<T>, ()> {
+        if self.backlog {
+            match rx.try_recv() {
+                Ok(op) => Ok(Some(op)),
+                Err(TryRecvError::Empty) => Ok(None),
+                Err(TryRecvError::Disconnected) => Err(()),
+            }
+        } else if self.unindexed {
+            match rx.recv_timeout(INDEX_IDLE) {
+                Ok(op) => Ok(Some(op)),
+                Err(RecvTimeoutError::Timeout) => Ok(None),
+                Err(RecvTimeoutError::Disconnected) => Err(()),
+            }
+        } else {
+            rx.recv().map(Some).map_err(|_| ())
+        }
+    }
+
+    /// Indexes a chunk if one is due: a backlog at once, fresh rows once enough have
+    /// gathered or the writer is `idle`. Then folds the write-ahead log into the
+    /// database as far as readers allow (a passive checkpoint), so the log stays about
+    /// as large as what is written between two steps.
+    pub(super) fn step(&mut self, conn: &mut Connection, idle: bool) {
+        let due = idle || self.backlog || self.fresh >= INDEX_AFTER_ROWS;
+        if !(self.unindexed && due) {
+            return;
+        }
+        let more =
+            super::search::index_step(conn, super::search::INDEX_CHUNK).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "indexing the history for search failed");
+                false
+            });
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpointing the history failed");
+        }
+        *self = Upkeep {
+            unindexed: more,
+            backlog: more,
+            fresh: 0,
+        };
+    }
+}
