@@ -64,6 +64,16 @@ pub(super) fn forget(
             "DELETE FROM peer_index WHERE peer_ip = ?1 AND peer_port = ?2 AND team = ?3",
         )?
         .execute(key)?;
+        // SQLite gives a new row the next id after the largest left: once the newest
+        // rows are deleted, their ids come back. The indexes' marks must not stay above
+        // them, or a new message with a reused id would be neither indexed nor scanned.
+        conn.prepare_cached(
+            "UPDATE search_index SET
+                indexed_to = MIN(indexed_to, (SELECT IFNULL(MAX(id), 0) FROM messages)),
+                peers_to = MIN(peers_to, (SELECT IFNULL(MAX(id), 0) FROM messages))
+             WHERE id = 0",
+        )?
+        .execute([])?;
         // FTS5 deletes are tombstones until segments merge: merge them now, so the
         // trigrams of the deleted text leave the file too (a rare, user-asked cost).
         conn.execute(
@@ -220,5 +230,50 @@ mod tests {
         let raw = std::fs::read(dir.path().join(super::super::DB_FILE)).unwrap();
         let needle = b"secret lab plans";
         assert!(!raw.windows(needle.len()).any(|w| w == needle));
+    }
+
+    /// Deleting the newest rows gives their ids back to the next messages: those must
+    /// still be found, by the conversation query and by search.
+    #[test]
+    fn messages_after_a_delete_of_the_newest_rows_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B");
+        let c = PeerKey::new("10.0.0.3".parse().unwrap(), 9, "C");
+        let mut opened = open(dir.path()).unwrap();
+        let writes = [
+            Persist::Message(rec(&c, 1, "early from C")),
+            Persist::Message(rec(&b, 2, "newest from B")),
+            Persist::Message(rec(&b, 3, "newest again from B")),
+        ];
+        writer::write_for_test(&mut opened.writer_conn, &writes).unwrap();
+        while search::index_step(&mut opened.writer_conn, 100).unwrap() {}
+        let forget = Persist::Forget {
+            peer: b.clone(),
+            at: Utc.timestamp_millis_opt(1_780_000_000_010).unwrap(),
+            delete: true,
+        };
+        writer::write_for_test(&mut opened.writer_conn, &[forget]).unwrap();
+        let again = [Persist::Message(rec(&c, 11, "later from C"))];
+        writer::write_for_test(&mut opened.writer_conn, &again).unwrap();
+        let id: i64 = opened
+            .writer_conn
+            .query_row("SELECT MAX(id) FROM messages", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(id, 2, "SQLite reused the deleted id");
+        let texts =
+            |records: Vec<Record>| -> Vec<String> { records.into_iter().map(|r| r.text).collect() };
+        let talk = opened.reader.conversation(c.ip, c.port, 10).unwrap();
+        assert_eq!(texts(talk), ["early from C", "later from C"]);
+        assert_eq!(
+            texts(opened.reader.search("later", 10).unwrap()),
+            ["later from C"]
+        );
+        while search::index_step(&mut opened.writer_conn, 100).unwrap() {}
+        let talk = opened.reader.conversation(c.ip, c.port, 10).unwrap();
+        assert_eq!(texts(talk), ["early from C", "later from C"]);
+        assert_eq!(
+            texts(opened.reader.search("later", 10).unwrap()),
+            ["later from C"]
+        );
     }
 }
