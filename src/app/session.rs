@@ -268,12 +268,13 @@ impl Session {
     /// Applies messages from the node in turn, then runs their effects together: what
     /// they ask of the history reaches the writer in one hand-off (`Sink::run_burst`).
     fn on_burst(&mut self, burst: Vec<NetMsg>) -> Vec<Effect> {
-        let at = Utc::now();
         let burst: Vec<_> = burst
             .into_iter()
             .map(|msg| {
+                // Each its own time: scrolling back pages by time, and a page boundary
+                // must not fall among messages that share one.
                 let event = Event {
-                    at,
+                    at: Utc::now(),
                     kind: EventKind::Net(msg.event),
                 };
                 (update(&mut self.state, event), msg.receipt)
