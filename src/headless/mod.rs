@@ -67,11 +67,17 @@ impl Out {
 
     /// Queues lines without waiting, together (one hand-off to the thread); a line
     /// that does not fit the queue is counted instead, and the count goes out as a
-    /// `lagged` line as soon as there is room.
+    /// `lagged` line as soon as there is room. What is gathered is handed off before a
+    /// line that would not fit is judged, so the thread may have made room meanwhile,
+    /// and the lines before a left-out one are queued before its count.
     fn push(&mut self, lines: impl IntoIterator<Item = String>) -> Result<(), Failure> {
         let mut batch = String::new();
         for line in lines {
-            let queued = self.counts.queued.load(Ordering::Acquire) + batch.len();
+            let mut queued = self.counts.queued.load(Ordering::Acquire) + batch.len();
+            if queued + line.len() > STDOUT_QUEUE_BYTES && !batch.is_empty() {
+                self.queue(std::mem::take(&mut batch))?;
+                queued = self.counts.queued.load(Ordering::Acquire);
+            }
             if queued > 0 && queued + line.len() > STDOUT_QUEUE_BYTES {
                 self.counts.dropped.fetch_add(1, Ordering::AcqRel);
                 continue;
