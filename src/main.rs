@@ -94,6 +94,10 @@ fn run(args: Args) -> Result<(), Failure> {
     // another thread, which cost a fifth of the CPU per message on a multi-threaded
     // runtime (README, Performance). Blocking work has threads of its own: the history
     // writer, history queries (spawn_blocking), the terminal's input, headless stdout.
+    // What still blocks this thread, and so every connection's acknowledgement, for its
+    // duration: drawing the screen (a terminal that does not read stalls it), and
+    // handing writes to a history writer whose queue is full (backpressure). A stall
+    // past a receipt's 10 s ends in resets, never in a false clean close.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -7,13 +7,21 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::event::Persist;
+
 /// Rows written before the indexes catch up while messages keep coming; below that
 /// they catch up once the writer has had nothing to do for [`INDEX_IDLE`]. Each index
 /// transaction is a commit of its own and flushes a new FTS5 segment, so fewer, larger
 /// ones cost less per message (README, Performance). Queries scan the rows not indexed
 /// yet, so they are complete meanwhile.
 const INDEX_AFTER_ROWS: usize = 4096;
+/// Or text written before they do (and so before the log is checkpointed): large
+/// messages reach this long before 4 096 rows, and the log stays about this size.
+const INDEX_AFTER_BYTES: usize = 8 << 20;
 const INDEX_IDLE: Duration = Duration::from_millis(20);
+/// A log grown larger than this (a backlog's catch-up) is cut back to it once a
+/// checkpoint has emptied it.
+const LOG_KEPT_BYTES: i64 = 32 << 20;
 
 /// Where the indexes stand, as the writer sees it.
 pub(super) struct Upkeep {
@@ -23,6 +31,8 @@ pub(super) struct Upkeep {
     backlog: bool,
     /// Rows written since the last index step.
     fresh: usize,
+    /// Bytes of message text written since the last index step.
+    fresh_bytes: usize,
 }
 
 impl Upkeep {
@@ -32,20 +42,31 @@ impl Upkeep {
     /// pages of log and hold up that batch's acknowledgements; [`Upkeep::step`]
     /// checkpoints instead.
     pub(super) fn start(conn: &Connection) -> Upkeep {
-        if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
+        let set = conn
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .and_then(|()| conn.pragma_update(None, "journal_size_limit", LOG_KEPT_BYTES));
+        if let Err(e) = set {
             tracing::warn!(error = %e, "could not move checkpoints off the commit path");
         }
         Upkeep {
             unindexed: true,
             backlog: true,
             fresh: 0,
+            fresh_bytes: 0,
         }
     }
 
-    /// `rows` were committed (or given up: an index step then finds nothing new).
-    pub(super) fn wrote(&mut self, rows: usize) {
-        self.unindexed |= rows > 0;
-        self.fresh += rows;
+    /// `writes` were committed (or given up: an index step then finds nothing new).
+    pub(super) fn wrote(&mut self, writes: &[Persist]) {
+        self.unindexed |= !writes.is_empty();
+        self.fresh += writes.len();
+        self.fresh_bytes += writes
+            .iter()
+            .map(|w| match w {
+                Persist::Message(r) => r.text.len(),
+                _ => 0,
+            })
+            .sum::<usize>();
     }
 
     /// The next batch: blocks for work; with a backlog to index not at all, with fresh
@@ -71,10 +92,14 @@ impl Upkeep {
 
     /// Indexes a chunk if one is due: a backlog at once, fresh rows once enough have
     /// gathered or the writer is `idle`. Then folds the write-ahead log into the
-    /// database as far as readers allow (a passive checkpoint), so the log stays about
-    /// as large as what is written between two steps.
+    /// database as far as readers allow (a passive checkpoint): the log is written
+    /// from its start again after that, so it holds about what is written between two
+    /// steps (at most 4 096 rows or 8 MiB of text, and the index step's own pages).
     pub(super) fn step(&mut self, conn: &mut Connection, idle: bool) {
-        let due = idle || self.backlog || self.fresh >= INDEX_AFTER_ROWS;
+        let due = idle
+            || self.backlog
+            || self.fresh >= INDEX_AFTER_ROWS
+            || self.fresh_bytes >= INDEX_AFTER_BYTES;
         if !(self.unindexed && due) {
             return;
         }
@@ -90,6 +115,7 @@ impl Upkeep {
             unindexed: more,
             backlog: more,
             fresh: 0,
+            fresh_bytes: 0,
         };
     }
 }

@@ -26,9 +26,11 @@ use crate::net::{NodeSender, Receipt};
 
 /// Most operations in one transaction.
 const BATCH: usize = 4096;
-/// Batches of operations waiting for the writer (a batch: what one burst of events
-/// asked for, see [`Gather`]). When the disk cannot keep up and this fills, the app
-/// waits for room (backpressure reaches the senders) rather than grow without end.
+/// Batches of operations waiting for the writer (a batch: what one burst of up to
+/// 1 024 events asked for, see [`Gather`]). When the disk cannot keep up and this
+/// fills, the app waits for room (backpressure reaches the senders). What the batches
+/// hold is bounded before that: received text awaiting its commit by
+/// `Limits::max_pending_bytes`, outgoing messages by what the user sends.
 pub const QUEUE: usize = 1024;
 
 enum Op {
@@ -79,8 +81,9 @@ pub enum HistoryNote {
 #[derive(Clone)]
 pub struct Writer {
     ops: SyncSender<Batch>,
-    /// The number of the last write queued: writes are numbered in queue order (the
-    /// lock is held while one is queued), as the thread counts them.
+    /// The number of the last write gathered: writes are numbered in hand-off order
+    /// (a [`Gather`] holds the lock until its batch is handed off), as the thread
+    /// counts them.
     queued: Arc<Mutex<u64>>,
     /// Where the thread publishes what it settled (see `net::receipt`).
     settled: crate::net::Publisher,
@@ -219,7 +222,7 @@ fn run(
         }
         let writes = take_writes(&mut batch);
         seq += writes.len() as u64;
-        upkeep.wrote(writes.len());
+        upkeep.wrote(&writes);
         let failed = match write(&mut conn, &writes) {
             Ok(()) => {
                 if faulty && !writes.is_empty() {

@@ -123,7 +123,10 @@ struct Shared {
 /// the classic one otherwise.
 async fn route(stream: TcpStream, from: SocketAddr, s: Shared) {
     // A reset until stored, from the very first moment: the stream inherited SO_LINGER
-    // 0 from the listener (see `Node::start`).
+    // 0 from the listener (see `Node::start`; Linux, macOS and the BSDs copy it to
+    // accepted sockets). Windows is not shown to here, so it is set again there.
+    #[cfg(windows)]
+    let _ = stream.set_zero_linger();
     if encrypted_first(&stream, &s.limits).await {
         let node = (&*s.limits, &s.events, &*s.stats, &s.admission, &s.settled);
         super::encrypted::serve(stream, from, &s.keys, node).await;
