@@ -190,12 +190,11 @@ impl Drop for Gather<'_> {
         if self.writer.ops.send(ops).is_err()
             && let Some(seqs) = self.seqs.take()
         {
-            // The writer thread is gone: nothing more will be committed, and a waiting
+            // The writer thread is gone: nothing more will be committed, neither these
+            // writes nor any handed off earlier that it never settled. A waiting
             // connection is reset now rather than at its timeout.
             let last = *seqs.end();
-            self.writer
-                .settled
-                .send_modify(|s| s.settle(last, Some(seqs)));
+            self.writer.settled.send_modify(|s| s.give_up_through(last));
         }
     }
 }

@@ -50,6 +50,14 @@ impl Settled {
         }
     }
 
+    /// Nothing more will be committed (the writer is gone): every write not settled
+    /// yet, up to `last`, is settled as failed.
+    pub fn give_up_through(&mut self, last: u64) {
+        if last > self.through {
+            self.settle(last, Some(self.through + 1..=last));
+        }
+    }
+
     /// Whether write `seq` is settled, and if so whether it was committed.
     fn stored(&self, seq: u64) -> Option<bool> {
         (seq <= self.through)
@@ -179,6 +187,20 @@ mod tests {
         );
         s.settle(9, None);
         assert_eq!((s.stored(8), s.stored(10)), (Some(true), None));
+    }
+
+    /// A writer gone: the writes it never settled fail, not only the last batch's.
+    #[test]
+    fn giving_up_fails_every_write_not_settled_yet() {
+        let mut s = Settled::default();
+        s.settle(2, None);
+        s.give_up_through(6);
+        assert_eq!(
+            (s.stored(2), s.stored(3), s.stored(6), s.stored(7)),
+            (Some(true), Some(false), Some(false), None)
+        );
+        s.give_up_through(4);
+        assert_eq!(s.stored(4), Some(false), "nothing settled twice");
     }
 
     #[test]
