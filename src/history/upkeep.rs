@@ -90,17 +90,22 @@ impl Upkeep {
         }
     }
 
+    /// Whether an index step is due (see [`Upkeep::step`]).
+    fn due(&self, idle: bool) -> bool {
+        let due = idle
+            || self.backlog
+            || self.fresh >= INDEX_AFTER_ROWS
+            || self.fresh_bytes >= INDEX_AFTER_BYTES;
+        self.unindexed && due
+    }
+
     /// Indexes a chunk if one is due: a backlog at once, fresh rows once enough have
     /// gathered or the writer is `idle`. Then folds the write-ahead log into the
     /// database as far as readers allow (a passive checkpoint): the log is written
     /// from its start again after that, so it holds about what is written between two
     /// steps (at most 4 096 rows or 8 MiB of text, and the index step's own pages).
     pub(super) fn step(&mut self, conn: &mut Connection, idle: bool) {
-        let due = idle
-            || self.backlog
-            || self.fresh >= INDEX_AFTER_ROWS
-            || self.fresh_bytes >= INDEX_AFTER_BYTES;
-        if !(self.unindexed && due) {
+        if !self.due(idle) {
             return;
         }
         let more =
@@ -117,5 +122,54 @@ impl Upkeep {
             fresh: 0,
             fresh_bytes: 0,
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::event::{PeerKey, Record};
+
+    fn message(bytes: usize) -> Persist {
+        Persist::Message(Record {
+            at: Utc::now(),
+            peer: PeerKey::new("10.0.0.2".parse().unwrap(), 80, "B"),
+            outgoing: false,
+            text: "x".repeat(bytes),
+            msg_id: None,
+            delivery: None,
+            claimed_ip: None,
+        })
+    }
+
+    /// Caught up: nothing is due until rows are written; then a step comes when the
+    /// writer is idle, or while it is busy once enough rows or enough text gathered.
+    #[test]
+    fn a_step_is_due_when_idle_or_after_enough_rows_or_text() {
+        let conn = Connection::open_in_memory().unwrap();
+        let mut u = Upkeep::start(&conn);
+        u.unindexed = false;
+        u.backlog = false;
+        assert!(!u.due(true), "nothing written, nothing to index");
+        u.wrote(&[message(10)]);
+        assert!(u.due(true) && !u.due(false));
+        u.wrote(&vec![message(10); INDEX_AFTER_ROWS - 2]);
+        assert!(!u.due(false), "one row short");
+        u.wrote(&[Persist::Unpin(PeerKey::new(
+            "10.0.0.2".parse().unwrap(),
+            80,
+            "B",
+        ))]);
+        assert!(u.due(false), "rows of any kind count");
+
+        let mut u = Upkeep::start(&conn);
+        u.backlog = false;
+        let big = 64 * 1024;
+        u.wrote(&vec![message(big); INDEX_AFTER_BYTES / big - 1]);
+        assert!(!u.due(false), "one message of text short");
+        u.wrote(&[message(big)]);
+        assert!(u.due(false), "{} rows, 8 MiB of text", u.fresh);
     }
 }
