@@ -36,6 +36,11 @@ fn each_line_is_a_message_of_its_own_in_order() {
         ]
     );
     assert_eq!(h.state.view.compose.value(), "");
+    let flash = h.state.view.flash.as_ref().map(|f| f.text.as_str());
+    assert_eq!(
+        flash,
+        Some("2 blank lines left out: an empty message cannot be sent")
+    );
     // Shown as three messages from us, each with its own delivery mark; no new peer.
     let mine = h
         .state
@@ -53,6 +58,10 @@ fn each_line_is_a_message_of_its_own_in_order() {
         .count();
     assert_eq!(mine, 3);
     assert_eq!(h.state.peers.len(), 1);
+    // A line break at the end (a pasted line) leaves nothing out.
+    h.type_text("four\n");
+    h.act(Action::Screen(ScreenAction::Submit));
+    assert!(h.state.view.flash.is_none(), "{:?}", h.state.view.flash);
 }
 
 #[test]

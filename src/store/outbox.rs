@@ -56,6 +56,15 @@ pub(super) fn send_to(
     fx: &mut Vec<Effect>,
 ) -> bool {
     let lines = message_lines(text);
+    // Blank lines before or among the lines; a line break at the end is no line.
+    let blanks = text.trim_end().split('\n').count() - lines.len();
+    if blanks > 0 && !lines.is_empty() {
+        // Said, not dropped silently: a classic peer takes no message without text.
+        let s = if blanks == 1 { "" } else { "s" };
+        let text = format!("{blanks} blank line{s} left out: an empty message cannot be sent");
+        super::log::flash(state, text.clone(), false);
+        fx.push(Effect::Notify(Notice::Info { text }));
+    }
     if lines.len() > 1 && lines.iter().any(|l| is_exit(l)) {
         let text = "a line of only `exit` would disconnect the peer: send it on its own";
         error(state, at, text.into(), fx);
