@@ -159,9 +159,38 @@ fn msg(args: &str) -> Result<Command, String> {
     })
 }
 
+/// A peer as Tab knows it: `IP:PORT[/TEAM]`, and the user's alias for it if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerName {
+    pub word: String,
+    pub alias: Option<String>,
+}
+
+impl From<&str> for PeerName {
+    fn from(word: &str) -> PeerName {
+        PeerName {
+            word: word.to_string(),
+            alias: None,
+        }
+    }
+}
+
+impl PeerName {
+    /// Whether `typed` starts its address, its team or (ignoring ASCII case) its alias.
+    fn fits(&self, typed: &str) -> bool {
+        let team = self.word.split_once('/').map(|(_, t)| t);
+        let alias = self.alias.as_deref().unwrap_or_default();
+        self.word.starts_with(typed)
+            || team.is_some_and(|t| t.starts_with(typed))
+            || (alias.len() >= typed.len()
+                && alias.is_char_boundary(typed.len())
+                && alias[..typed.len()].eq_ignore_ascii_case(typed))
+    }
+}
+
 /// What Tab can complete `line` to: the text before the completed word and the words
 /// that fit (command names after `/`, peers after `/msg ` and the like).
-fn fits(line: &str, peers: &[String]) -> Option<(String, Vec<String>)> {
+fn fits(line: &str, peers: &[PeerName]) -> Option<(String, Vec<String>)> {
     let rest = line.strip_prefix('/')?;
     let fits = match rest.split_once(' ') {
         None => {
@@ -173,14 +202,17 @@ fn fits(line: &str, peers: &[String]) -> Option<(String, Vec<String>)> {
             ("/".into(), fits)
         }
         Some((name @ ("msg" | "alias" | "verify" | "trust"), arg)) if !arg.contains(' ') => {
-            let team_of = |p: &str| p.split_once('/').map(|(_, t)| t.to_string());
             let fits = peers
                 .iter()
-                .filter(|p| p.starts_with(arg) || team_of(p).is_some_and(|t| t.starts_with(arg)))
+                .filter(|p| p.fits(arg))
                 // `/verify` and `/trust` take the address alone.
                 .map(|p| match name {
-                    "msg" | "alias" => p.clone(),
-                    _ => p.split_once('/').map_or(p.as_str(), |(a, _)| a).to_string(),
+                    "msg" | "alias" => p.word.clone(),
+                    _ => p
+                        .word
+                        .split_once('/')
+                        .map_or(p.word.as_str(), |(a, _)| a)
+                        .to_string(),
                 })
                 .collect();
             (format!("/{name} "), fits)
@@ -192,15 +224,15 @@ fn fits(line: &str, peers: &[String]) -> Option<(String, Vec<String>)> {
 
 /// The words Tab could complete `line` to when they have no longer common start than
 /// what is typed (shown to the user instead of a completion).
-pub fn candidates(line: &str, peers: &[String]) -> Vec<String> {
+pub fn candidates(line: &str, peers: &[PeerName]) -> Vec<String> {
     fits(line, peers).map(|(_, fits)| fits).unwrap_or_default()
 }
 
 /// What Tab makes of `line`: a command name after `/`, or a peer (`IP:PORT[/TEAM]`,
-/// matched by its start or its team's) after `/msg ` or `/alias ` (after `/verify ` and
-/// `/trust `, its `IP:PORT`). `None` when nothing fits or
+/// matched by its start, its team's or its alias's) after `/msg ` or `/alias ` (after
+/// `/verify ` and `/trust `, its `IP:PORT`). `None` when nothing fits or
 /// nothing would change; several fits complete to their common start.
-pub fn complete(line: &str, peers: &[String]) -> Option<String> {
+pub fn complete(line: &str, peers: &[PeerName]) -> Option<String> {
     let (head, fits) = fits(line, peers)?;
     let done = match fits.as_slice() {
         [] => return None,
@@ -318,7 +350,7 @@ mod tests {
 
     #[test]
     fn tab_completes_command_names() {
-        let none: Vec<String> = Vec::new();
+        let none: Vec<PeerName> = Vec::new();
         assert_eq!(complete("/co", &none).as_deref(), Some("/connect "));
         assert_eq!(complete("/di", &none).as_deref(), Some("/disconnect "));
         assert_eq!(complete("/do", &none).as_deref(), Some("/doctor "));
@@ -331,7 +363,9 @@ mod tests {
 
     #[test]
     fn tab_completes_a_peer_after_msg() {
-        let peers = vec!["10.0.0.2:8080/Blue".to_string(), "10.0.0.3:9/Cyan".into()];
+        let peers: Vec<PeerName> = ["10.0.0.2:8080/Blue", "10.0.0.3:9/Cyan"]
+            .map(PeerName::from)
+            .to_vec();
         assert_eq!(
             complete("/msg 10.0.0.3", &peers).as_deref(),
             Some("/msg 10.0.0.3:9/Cyan ")
@@ -354,5 +388,23 @@ mod tests {
             complete("/trust Cy", &peers).as_deref(),
             Some("/trust 10.0.0.3:9 ")
         );
+    }
+
+    /// A peer's alias (the name the screen shows) completes to its address.
+    #[test]
+    fn tab_completes_a_peer_by_its_alias() {
+        let mut bob = PeerName::from("10.0.0.2:8080/Blue");
+        bob.alias = Some("Bob".into());
+        let peers = vec![bob, PeerName::from("10.0.0.3:9/Cyan")];
+        assert_eq!(
+            complete("/verify bo", &peers).as_deref(),
+            Some("/verify 10.0.0.2:8080 ")
+        );
+        assert_eq!(
+            complete("/msg Bob", &peers).as_deref(),
+            Some("/msg 10.0.0.2:8080/Blue ")
+        );
+        assert_eq!(complete("/msg Bobby", &peers), None);
+        assert_eq!(complete("/msg é", &peers), None);
     }
 }

@@ -93,15 +93,19 @@ pub(super) fn recall(state: &mut State, older: bool) {
     view.compose = tui_input::Input::new(text);
 }
 
-/// Tab: in the compose box, completes a slash command or the peer of `/msg`;
+/// Tab: in the compose box, completes a slash command or the peer of `/msg` (by its
+/// address, team or alias);
 /// otherwise (or when nothing completes) moves the focus.
 pub(super) fn complete_or_focus_next(state: &mut State) {
-    let peers: Vec<String> = state
+    let peers: Vec<crate::slash::PeerName> = state
         .listed()
         .filter(|(_, p)| p.key.reachable())
-        .map(|(_, p)| match p.key.team.as_str() {
-            "" => p.key.addr().to_string(),
-            team => format!("{}/{team}", p.key.addr()),
+        .map(|(_, p)| crate::slash::PeerName {
+            word: match p.key.team.as_str() {
+                "" => p.key.addr().to_string(),
+                team => format!("{}/{team}", p.key.addr()),
+            },
+            alias: p.alias.clone(),
         })
         .collect();
     let view = &mut state.view;

@@ -213,6 +213,17 @@ fn tab_completes_verify_and_its_peer_address() {
     assert_eq!(h.state.view.compose.value(), "/verify 10.0.0.2:8080 ");
 }
 
+/// The name the screen shows (an alias) is a name Tab knows.
+#[test]
+fn tab_completes_a_peer_by_its_alias() {
+    let mut h = with_peer();
+    h.submit("/alias 10.0.0.2:8080/B Bob");
+    assert_eq!(h.state.peers[0].alias.as_deref(), Some("Bob"));
+    h.type_text("/verify bo");
+    h.act(Action::Screen(ScreenAction::FocusNext));
+    assert_eq!(h.state.view.compose.value(), "/verify 10.0.0.2:8080 ");
+}
+
 #[test]
 fn doctor_asks_for_discoverys_report_like_its_key() {
     let mut h = Harness::new();
