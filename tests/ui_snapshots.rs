@@ -330,6 +330,22 @@ fn search_overlay_with_hits() {
     assert_snapshot!("search_going_through_hits_80x24", s.draw(80, 24));
 }
 
+/// At 45 columns the safety number does not fit one line: it takes two, never cut.
+#[test]
+fn help_in_a_narrow_window_shows_the_whole_safety_number() {
+    let mut s = conversation();
+    s.screen(ScreenAction::OpenHelp);
+    let screen = s.draw(45, 30);
+    for half in [
+        "91614 69584 65215 88756 32976 67561",
+        "29072 45162 40276 65336 66939 40081",
+    ] {
+        assert!(screen.contains(half), "{half} cut:\n{screen}");
+    }
+    assert!(screen.contains("Your safety number:"), "{screen}");
+    assert_snapshot!(screen);
+}
+
 #[test]
 fn help_in_a_short_window_says_there_is_more() {
     let mut s = conversation();

@@ -28,6 +28,9 @@ fn slash_lines(theme: Theme) -> Vec<Line<'static>> {
     lines
 }
 
+/// The help box's width, borders included (narrower windows get all they have).
+const HELP_WIDTH: u16 = 76;
+
 pub fn render_help(
     frame: &mut Frame,
     area: Rect,
@@ -36,15 +39,32 @@ pub fn render_help(
     me: Option<PublicKey>,
 ) {
     let mut lines = Vec::new();
+    // Inside the box's borders: the safety number is never cut, it takes two lines
+    // of six groups when one line is too narrow for it.
+    let inner = area.width.min(HELP_WIDTH).saturating_sub(2) as usize;
+    let mut number_lines = 0;
     if let Some(key) = me {
-        lines.push(Line::from(Span::styled(
-            "Your safety number (read it aloud with a peer to verify each other):",
-            theme.dim(),
-        )));
-        lines.push(Line::from(Span::styled(
-            key.safety_number().to_string(),
-            theme.bold(),
-        )));
+        let label = "Your safety number (read it aloud with a peer to verify each other):";
+        let label = if label.len() <= inner {
+            label
+        } else {
+            "Your safety number:"
+        };
+        lines.push(Line::from(Span::styled(label, theme.dim())));
+        let number = key.safety_number().to_string();
+        let groups: Vec<&str> = number.split(' ').collect();
+        let halves = if number.len() <= inner {
+            vec![number.clone()]
+        } else {
+            groups
+                .chunks(groups.len().div_ceil(2))
+                .map(|g| g.join(" "))
+                .collect()
+        };
+        number_lines = 1 + halves.len();
+        for half in halves {
+            lines.push(Line::from(Span::styled(half, theme.bold())));
+        }
     }
     lines.push(Line::from(vec![
         Span::styled(pad("key", 18), theme.dim()),
@@ -79,7 +99,7 @@ pub fn render_help(
     // Too short a window: it scrolls, and says so rather than cut the list silently.
     let room = area.height.saturating_sub(2) as usize;
     // The safety number (when known) and the table's header stay; the rest scrolls.
-    let fixed = if me.is_some() { 3 } else { 1 };
+    let fixed = number_lines + 1;
     if lines.len() > room && room > fixed {
         let mut page: Vec<Line> = lines.drain(..fixed).collect();
         let shown = room - fixed - 1;
@@ -96,7 +116,7 @@ pub fn render_help(
         )));
         lines = page;
     }
-    let rect = centered(area, 76, lines.len() as u16 + 2);
+    let rect = centered(area, HELP_WIDTH, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)
