@@ -548,15 +548,16 @@ mod tests {
                 "line 2, column 11",
                 "not ctrl, alt or shift",
             ),
+            // A bad key in a list: said at that key.
             (
                 "[keys]\nconnect = [\"f2\", \"k\"]\n",
-                "line 2, column 11",
+                "line 2, column 18",
                 "plain character",
             ),
             ("[keys]\nconnect = 5\n", "line 2, column 11", "a key like"),
             (
                 "[keys]\nconnect = [\"f2\", \"ctrl+i\"]\n",
-                "line 2, column 11",
+                "line 2, column 18",
                 "ctrl+i is the same key as Tab to a terminal",
             ),
             (

@@ -177,6 +177,27 @@ impl<'de> Deserialize<'de> for Row {
 /// One key or a list of keys for an action (a bad key is an error at the key).
 struct Keys(Vec<(KeyCode, KeyModifiers)>);
 
+/// One key of a list, read on its own so that a bad one is an error at it, not at
+/// the list.
+struct OneKey((KeyCode, KeyModifiers));
+
+impl<'de> Deserialize<'de> for OneKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Checked inside the visit, so the format's position is the key's own.
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = OneKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key like \"ctrl+k\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneKey, E> {
+                parse_key(v).map(OneKey).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
 impl<'de> Deserialize<'de> for Keys {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visit;
@@ -190,8 +211,8 @@ impl<'de> Deserialize<'de> for Keys {
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Keys, A::Error> {
                 let mut keys = Vec::new();
-                while let Some(k) = seq.next_element::<String>()? {
-                    keys.push(parse_key(&k).map_err(serde::de::Error::custom)?);
+                while let Some(OneKey(k)) = seq.next_element()? {
+                    keys.push(k);
                 }
                 if keys.is_empty() {
                     return Err(serde::de::Error::custom("give at least one key"));
