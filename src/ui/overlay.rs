@@ -31,6 +31,34 @@ fn slash_lines(theme: Theme) -> Vec<Line<'static>> {
 /// The help box's width, borders included (narrower windows get all they have).
 const HELP_WIDTH: u16 = 76;
 
+/// This brigade's safety number and what it is for, within `inner` columns: the
+/// number is never cut, it takes two lines of six groups when one is too narrow.
+fn safety_number_lines(key: PublicKey, inner: u16, theme: Theme) -> Vec<Line<'static>> {
+    let inner = inner as usize;
+    let label = "Your safety number (read it aloud with a peer to verify each other):";
+    let label = if label.len() <= inner {
+        label
+    } else {
+        "Your safety number:"
+    };
+    let number = key.safety_number().to_string();
+    let groups: Vec<&str> = number.split(' ').collect();
+    let rows = if number.len() <= inner {
+        vec![number.clone()]
+    } else {
+        groups
+            .chunks(groups.len().div_ceil(2))
+            .map(|g| g.join(" "))
+            .collect()
+    };
+    let mut lines = vec![Line::from(Span::styled(label, theme.dim()))];
+    lines.extend(
+        rows.into_iter()
+            .map(|row| Line::from(Span::styled(row, theme.bold()))),
+    );
+    lines
+}
+
 pub fn render_help(
     frame: &mut Frame,
     area: Rect,
@@ -38,34 +66,11 @@ pub fn render_help(
     scroll: usize,
     me: Option<PublicKey>,
 ) {
-    let mut lines = Vec::new();
-    // Inside the box's borders: the safety number is never cut, it takes two lines
-    // of six groups when one line is too narrow for it.
-    let inner = area.width.min(HELP_WIDTH).saturating_sub(2) as usize;
-    let mut number_lines = 0;
-    if let Some(key) = me {
-        let label = "Your safety number (read it aloud with a peer to verify each other):";
-        let label = if label.len() <= inner {
-            label
-        } else {
-            "Your safety number:"
-        };
-        lines.push(Line::from(Span::styled(label, theme.dim())));
-        let number = key.safety_number().to_string();
-        let groups: Vec<&str> = number.split(' ').collect();
-        let halves = if number.len() <= inner {
-            vec![number.clone()]
-        } else {
-            groups
-                .chunks(groups.len().div_ceil(2))
-                .map(|g| g.join(" "))
-                .collect()
-        };
-        number_lines = 1 + halves.len();
-        for half in halves {
-            lines.push(Line::from(Span::styled(half, theme.bold())));
-        }
-    }
+    // The safety number (when known) and the table's header stay; the rest scrolls.
+    let mut lines = me.map_or_else(Vec::new, |key| {
+        safety_number_lines(key, area.width.min(HELP_WIDTH).saturating_sub(2), theme)
+    });
+    let fixed = lines.len() + 1;
     lines.push(Line::from(vec![
         Span::styled(pad("key", 18), theme.dim()),
         Span::styled(pad("does", 46), theme.dim()),
@@ -98,8 +103,6 @@ pub fn render_help(
     )));
     // Too short a window: it scrolls, and says so rather than cut the list silently.
     let room = area.height.saturating_sub(2) as usize;
-    // The safety number (when known) and the table's header stay; the rest scrolls.
-    let fixed = number_lines + 1;
     if lines.len() > room && room > fixed {
         let mut page: Vec<Line> = lines.drain(..fixed).collect();
         let shown = room - fixed - 1;
