@@ -330,7 +330,8 @@ fn search_overlay_with_hits() {
     assert_snapshot!("search_going_through_hits_80x24", s.draw(80, 24));
 }
 
-/// At 45 columns the safety number does not fit one line: it takes two, never cut.
+/// At 45 columns the safety number does not fit one line: it takes two, never cut;
+/// what each key does wraps under its column, and the help scrolls to its last line.
 #[test]
 fn help_in_a_narrow_window_shows_the_whole_safety_number() {
     let mut s = conversation();
@@ -343,7 +344,25 @@ fn help_in_a_narrow_window_shows_the_whole_safety_number() {
         assert!(screen.contains(half), "{half} cut:\n{screen}");
     }
     assert!(screen.contains("Your safety number:"), "{screen}");
+    assert!(screen.contains("own)"), "a wrapped description:\n{screen}");
     assert_snapshot!(screen);
+    s.screen(ScreenAction::Scroll(Scroll::Bottom));
+    let end = s.draw(45, 30);
+    assert!(end.contains("closes."), "{end}");
+    assert!(end.contains("/trust [IP:PORT]"), "{end}");
+    // The front end brings the store's scroll back to the last page, so one PageUp
+    // moves at once; the wider window's last page comes sooner.
+    let narrow = ratatui::layout::Rect::new(0, 0, 45, 30);
+    let last = ui::settle_help(&s.state, narrow).unwrap();
+    assert!(last < s.state.view.help_scroll, "{last}");
+    s.state.view.help_scroll = last;
+    s.screen(ScreenAction::Scroll(Scroll::PageUp));
+    assert!(
+        !s.draw(45, 30).contains("closes."),
+        "one PageUp left the end"
+    );
+    let wide = ratatui::layout::Rect::new(0, 0, 100, 30);
+    assert!(ui::settle_help(&s.state, wide).unwrap() <= last);
 }
 
 #[test]

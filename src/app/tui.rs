@@ -209,6 +209,9 @@ fn draw(
     if let Some(top) = ui::settle_peers(&session.state, area) {
         session.state.view.peer_top = top;
     }
+    if let Some(first) = ui::settle_help(&session.state, area) {
+        session.state.view.help_scroll = first;
+    }
     let extra = node_note(session.stats());
     let frame = terminal
         .draw(|frame| ui::render(frame, &session.state, theme, &extra))

@@ -30,8 +30,10 @@ pub(super) fn on_screen(
         Overlay::Help => match action {
             ScreenAction::Close | ScreenAction::Submit | ScreenAction::OpenHelp => {}
             ScreenAction::Scroll(by) => {
-                // The drawing clamps it to the help's length at the window's height.
-                let most = crate::keymap::keymap().len() + crate::slash::COMMANDS.len() + 5;
+                // The drawing clamps it to the help's length at the window's size, and
+                // the front end brings it back there (`ui::settle_help`); this bound is
+                // for the narrowest window, where descriptions wrap to several lines.
+                let most = 4 * (crate::keymap::keymap().len() + crate::slash::COMMANDS.len() + 5);
                 let page = state.view.page;
                 super::doctor::scroll_overlay(&mut state.view.help_scroll, by, page, most);
                 state.view.overlay = Overlay::Help;

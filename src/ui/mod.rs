@@ -3,6 +3,7 @@
 
 mod compose;
 mod confirm;
+mod help;
 pub mod layout;
 mod log;
 mod overlay;
@@ -43,7 +44,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: Theme, extra: &str) {
         Overlay::None => {}
         Overlay::Help => {
             let scroll = state.view.help_scroll;
-            overlay::render_help(frame, area, theme, scroll, state.me.key)
+            help::render_help(frame, area, theme, scroll, state.me.key)
         }
         Overlay::Confirm(id) => confirm::render_confirm(frame, state, *id, area, theme),
         Overlay::ConfirmQuit { waiting, held } => {
@@ -87,6 +88,13 @@ pub fn settle(state: &State, area: ratatui::layout::Rect) -> Option<crate::store
 
 /// The first entry the peer list shows at this screen size, for the front end to keep
 /// in `view.peer_top` (see [`layout::peer_first`]); `None` without a peer list.
+/// Where the help's scrolling stops at `area` for the store's `help_scroll` (see
+/// `overlay::help_first`); `None` when the help is not open.
+pub fn settle_help(state: &State, area: ratatui::layout::Rect) -> Option<usize> {
+    matches!(state.view.overlay, Overlay::Help)
+        .then(|| help::help_first(area, state.view.help_scroll, state.me.key))
+}
+
 pub fn settle_peers(state: &State, area: ratatui::layout::Rect) -> Option<usize> {
     let Screen::Panes(panes) = layout_of(state, area) else {
         return None;

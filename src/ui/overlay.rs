@@ -1,4 +1,5 @@
-//! Centred overlays: the help (drawn from the keymap itself) and forms.
+//! Centred overlays: forms, the doctor view, search, the too-small notice (the help
+//! is in `help`).
 
 use ratatui::Frame;
 use ratatui::layout::{Margin, Rect};
@@ -10,126 +11,8 @@ use super::layout::centered;
 use super::theme::Theme;
 use super::wrap::{pad, truncate, wrap};
 use crate::event::Action;
-use crate::event::PublicKey;
-use crate::keymap::{When, key_in, keymap, screen_key};
+use crate::keymap::{When, key_in, screen_key};
 use crate::store::{DoctorView, Form, ScreenAction, SearchView, State};
-
-/// The help's section on slash commands, from the one table in `crate::slash`.
-fn slash_lines(theme: Theme) -> Vec<Line<'static>> {
-    let title = "Slash commands in the compose box (//text sends /text; Tab completes):";
-    let mut lines = vec![Line::from(Span::styled(title, theme.dim()))];
-    for (name, args, does) in crate::slash::COMMANDS {
-        let command = format!("/{name} {args}");
-        lines.push(Line::from(vec![
-            Span::styled(pad(&truncate(&command, 27), 28), theme.accent()),
-            Span::raw(*does),
-        ]));
-    }
-    lines
-}
-
-/// The help box's width, borders included (narrower windows get all they have).
-const HELP_WIDTH: u16 = 76;
-
-/// This brigade's safety number and what it is for, within `inner` columns: the
-/// number is never cut, it takes two lines of six groups when one is too narrow.
-fn safety_number_lines(key: PublicKey, inner: u16, theme: Theme) -> Vec<Line<'static>> {
-    let inner = inner as usize;
-    let label = "Your safety number (read it aloud with a peer to verify each other):";
-    let label = if label.len() <= inner {
-        label
-    } else {
-        "Your safety number:"
-    };
-    let number = key.safety_number().to_string();
-    let groups: Vec<&str> = number.split(' ').collect();
-    let rows = if number.len() <= inner {
-        vec![number.clone()]
-    } else {
-        groups
-            .chunks(groups.len().div_ceil(2))
-            .map(|g| g.join(" "))
-            .collect()
-    };
-    let mut lines = vec![Line::from(Span::styled(label, theme.dim()))];
-    lines.extend(
-        rows.into_iter()
-            .map(|row| Line::from(Span::styled(row, theme.bold()))),
-    );
-    lines
-}
-
-pub fn render_help(
-    frame: &mut Frame,
-    area: Rect,
-    theme: Theme,
-    scroll: usize,
-    me: Option<PublicKey>,
-) {
-    // The safety number (when known) and the table's header stay; the rest scrolls.
-    let mut lines = me.map_or_else(Vec::new, |key| {
-        safety_number_lines(key, area.width.min(HELP_WIDTH).saturating_sub(2), theme)
-    });
-    let fixed = lines.len() + 1;
-    lines.push(Line::from(vec![
-        Span::styled(pad("key", 18), theme.dim()),
-        Span::styled(pad("does", 46), theme.dim()),
-        Span::styled("original", theme.dim()),
-    ]));
-    for b in keymap().iter().filter(|b| !b.help.is_empty()) {
-        let keys = b.keys_label();
-        lines.push(Line::from(vec![
-            Span::styled(pad(&truncate(&keys, 17), 18), theme.accent()),
-            Span::raw(pad(b.help, 46)),
-            Span::styled(b.menu, theme.bold()),
-        ]));
-    }
-    lines.push(Line::from(Span::styled(
-        pad("(always on)", 18) + &pad("the peer list: Active / Connected", 46) + "2",
-        theme.dim(),
-    )));
-    lines.push(Line::from(Span::styled(
-        "Before a name: - plain · + encrypted · = verified · ! key changed",
-        theme.dim(),
-    )));
-    lines.extend(slash_lines(theme));
-    lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled(
-        format!(
-            "Click a peer to write to it; the wheel scrolls the log. {} closes.",
-            screen_key(ScreenAction::Close)
-        ),
-        theme.dim(),
-    )));
-    // Too short a window: it scrolls, and says so rather than cut the list silently.
-    let room = area.height.saturating_sub(2) as usize;
-    if lines.len() > room && room > fixed {
-        let mut page: Vec<Line> = lines.drain(..fixed).collect();
-        let shown = room - fixed - 1;
-        let first = scroll.min(lines.len() - shown);
-        let more = first + shown < lines.len();
-        page.extend(lines.drain(first..first + shown));
-        page.push(Line::from(Span::styled(
-            match (first > 0, more) {
-                (_, true) => "↓ more: ↑ ↓ PgUp PgDn scroll",
-                (true, false) => "↑ more above: ↑ PgUp scroll",
-                (false, false) => "",
-            },
-            theme.dim(),
-        )));
-        lines = page;
-    }
-    let rect = centered(area, HELP_WIDTH, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_style(theme.accent())
-        .title(Span::styled(
-            " Help: every menu option is one key ",
-            theme.bold(),
-        ));
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
-}
 
 /// F2, `/doctor`: the running discovery's report (the `brigade --doctor` text), one
 /// line each, scrolled like the help in a short window.
