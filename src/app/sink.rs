@@ -224,15 +224,8 @@ mod tests {
     use crate::event::{PeerKey, Persist};
 
     fn record(text: &str) -> Record {
-        Record {
-            at: Utc::now(),
-            peer: PeerKey::new("10.0.0.2".parse().unwrap(), 7000, "C"),
-            outgoing: false,
-            text: text.into(),
-            msg_id: None,
-            delivery: None,
-            claimed_ip: None,
-        }
+        let peer = PeerKey::new("10.0.0.2".parse().unwrap(), 7000, "C");
+        Record::received(Utc::now(), peer, text)
     }
 
     /// The receipt goes with the received message's own write, wherever it is among

@@ -308,6 +308,22 @@ pub struct Record {
     pub claimed_ip: Option<IpAddr>,
 }
 
+impl Record {
+    /// A message received from `peer` (no id or delivery state: those are outgoing
+    /// messages'), its header's address the socket's.
+    pub fn received(at: DateTime<Utc>, peer: PeerKey, text: impl Into<String>) -> Record {
+        Record {
+            at,
+            peer,
+            outgoing: false,
+            text: text.into(),
+            msg_id: None,
+            delivery: None,
+            claimed_ip: None,
+        }
+    }
+}
+
 /// A peer's pinned key as the history keeps it (trust on first use survives restarts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pin {

@@ -118,15 +118,8 @@ mod tests {
     use crate::event::{PeerKey, PeerNote, Persist, Record};
 
     fn rec(peer: &PeerKey, n: i64, text: &str) -> Record {
-        Record {
-            at: Utc.timestamp_millis_opt(1_780_000_000_000 + n).unwrap(),
-            peer: peer.clone(),
-            outgoing: false,
-            text: text.into(),
-            msg_id: None,
-            delivery: None,
-            claimed_ip: None,
-        }
+        let at = Utc.timestamp_millis_opt(1_780_000_000_000 + n).unwrap();
+        Record::received(at, peer.clone(), text)
     }
 
     #[test]

@@ -133,15 +133,8 @@ mod tests {
     use crate::event::{PeerKey, Record};
 
     fn message(bytes: usize) -> Persist {
-        Persist::Message(Record {
-            at: Utc::now(),
-            peer: PeerKey::new("10.0.0.2".parse().unwrap(), 80, "B"),
-            outgoing: false,
-            text: "x".repeat(bytes),
-            msg_id: None,
-            delivery: None,
-            claimed_ip: None,
-        })
+        let peer = PeerKey::new("10.0.0.2".parse().unwrap(), 80, "B");
+        Persist::Message(Record::received(Utc::now(), peer, "x".repeat(bytes)))
     }
 
     /// Caught up: nothing is due until rows are written; then a step comes when the

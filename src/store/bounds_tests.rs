@@ -79,14 +79,9 @@ fn restore_keeps_the_most_recent_peers_and_lists_them_with_when_heard() {
     let at = |n: usize| Utc.timestamp_opt(1_780_000_000 + n as i64, 0).unwrap();
     let extra = 500;
     let records: Vec<Record> = (1..=MAX_PEERS + extra)
-        .map(|n| Record {
-            at: at(n),
-            peer: PeerKey::new(ip(n).parse().unwrap(), 7000, format!("T{n}")),
-            outgoing: false,
-            text: format!("message {n}"),
-            msg_id: None,
-            delivery: None,
-            claimed_ip: None,
+        .map(|n| {
+            let peer = PeerKey::new(ip(n).parse().unwrap(), 7000, format!("T{n}"));
+            Record::received(at(n), peer, format!("message {n}"))
         })
         .collect();
     restore(&mut s, records);

@@ -13,15 +13,11 @@ fn record(state: &State, index: usize) -> Record {
     let Body::Message { peer, text, .. } = &state.log[index].body else {
         panic!("entry {index} is not a message")
     };
-    Record {
-        at: state.log[index].at,
-        peer: state.peers[peer.0].key.clone(),
-        outgoing: false,
-        text: text.clone(),
-        msg_id: None,
-        delivery: None,
-        claimed_ip: None,
-    }
+    Record::received(
+        state.log[index].at,
+        state.peers[peer.0].key.clone(),
+        text.clone(),
+    )
 }
 
 fn index_of(state: &State, wanted: &str) -> usize {
@@ -148,14 +144,9 @@ fn a_hit_older_than_the_loaded_log_is_shown_once_older_history_is_loaded() {
     h.recv("10.0.0.2:1", "10.0.0.2:8080 B recent");
     let oldest_loaded = h.state.log[0].at;
     h.state.older_before = Some(oldest_loaded);
-    let old = |secs: i64, text: &str| Record {
-        at: Utc.timestamp_opt(secs, 0).unwrap(),
-        peer: PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B"),
-        outgoing: false,
-        text: text.into(),
-        msg_id: None,
-        delivery: None,
-        claimed_ip: None,
+    let old = |secs: i64, text: &str| {
+        let b = PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B");
+        Record::received(Utc.timestamp_opt(secs, 0).unwrap(), b, text)
     };
     let hit = old(1_000, "the old lab");
     search(&mut h, "lab", vec![hit.clone()]);
@@ -214,15 +205,11 @@ fn a_hit_older_than_the_loaded_log_is_shown_once_older_history_is_loaded() {
 #[test]
 fn a_hit_that_cannot_be_loaded_says_so() {
     let mut h = Harness::new();
-    let gone = Record {
-        at: Utc.timestamp_opt(5, 0).unwrap(),
-        peer: PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B"),
-        outgoing: false,
-        text: "x marks the spot".into(),
-        msg_id: None,
-        delivery: None,
-        claimed_ip: None,
-    };
+    let gone = Record::received(
+        Utc.timestamp_opt(5, 0).unwrap(),
+        PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B"),
+        "x marks the spot",
+    );
     search(&mut h, "x", vec![gone]);
     let fx = screen(&mut h, ScreenAction::Submit);
     assert!(fx.is_empty(), "everything is loaded: {fx:?}");

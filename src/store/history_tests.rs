@@ -272,15 +272,11 @@ fn ctrl_f_searches_as_you_type_and_enter_jumps_to_the_hit() {
     assert_eq!(fx, [Effect::Search { query: "la".into() }]);
     // The hit is the stored form of the message B sent.
     let hit = match &h.state.log[1].body {
-        Body::Message { text, .. } => Record {
-            at: h.state.log[1].at,
-            peer: h.state.peers[0].key.clone(),
-            outgoing: false,
-            text: text.clone(),
-            msg_id: None,
-            delivery: None,
-            claimed_ip: None,
-        },
+        Body::Message { text, .. } => Record::received(
+            h.state.log[1].at,
+            h.state.peers[0].key.clone(),
+            text.clone(),
+        ),
         _ => panic!(),
     };
     let at = Utc.timestamp_opt(0, 0).unwrap();
@@ -454,14 +450,9 @@ fn ctrl_x_gives_up_on_the_failed_messages_on_screen() {
 #[test]
 fn restore_does_not_list_a_peer_whose_last_word_was_exit() {
     let mut s = State::new("A", "10.0.0.9".parse().unwrap());
-    let rec = |ip: &str, text: &str| Record {
-        at: Utc.timestamp_opt(1_780_000_000, 0).unwrap(),
-        peer: PeerKey::new(ip.parse().unwrap(), 8080, "T"),
-        outgoing: false,
-        text: text.into(),
-        msg_id: None,
-        delivery: None,
-        claimed_ip: None,
+    let rec = |ip: &str, text: &str| {
+        let peer = PeerKey::new(ip.parse().unwrap(), 8080, "T");
+        Record::received(Utc.timestamp_opt(1_780_000_000, 0).unwrap(), peer, text)
     };
     restore(
         &mut s,

@@ -43,13 +43,8 @@ pub(super) fn received(
         },
     );
     fx.push(Effect::Persist(Persist::Message(Record {
-        at,
-        peer: key.clone(),
-        outgoing: false,
-        text: text.clone(),
-        msg_id: None,
-        delivery: None,
         claimed_ip,
+        ..Record::received(at, key.clone(), text.clone())
     })));
     fx.push(Effect::Notify(Notice::Message {
         from: key.addr(),

@@ -215,15 +215,7 @@ fn forgotten_peers_stay_forgotten_after_a_restart_and_aliases_come_back() {
     let at = |s: i64| chrono::TimeZone::timestamp_opt(&chrono::Utc, s, 0).unwrap();
     let b = PeerKey::new("10.0.0.2".parse().unwrap(), 8080, "B");
     let c = PeerKey::new("10.0.0.3".parse().unwrap(), 9, "C");
-    let record = |peer: &PeerKey, s: i64, text: &str| Record {
-        at: at(s),
-        peer: peer.clone(),
-        outgoing: false,
-        text: text.into(),
-        msg_id: None,
-        delivery: None,
-        claimed_ip: None,
-    };
+    let record = |peer: &PeerKey, s: i64, text: &str| Record::received(at(s), peer.clone(), text);
     let mut records = vec![
         record(&b, 10, "before"),
         record(&c, 11, "from C"),
