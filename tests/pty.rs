@@ -148,19 +148,24 @@ impl App {
         assert_eq!(unsafe { libc::kill(self.pid, sig) }, 0);
     }
 
-    /// Waits until brigade is stopped (job control), by its state in /proc.
+    /// Waits until brigade is stopped (job control): for the kernel's report to its
+    /// parent (`waitid` with WSTOPPED), which WNOWAIT leaves in place, so the thread
+    /// waiting for the exit still gets it.
     #[cfg(target_os = "linux")]
     fn wait_stopped(&self) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap();
-            // The state follows the parenthesised command name.
-            let state = stat[stat.rfind(')').unwrap() + 2..].chars().next();
-            if state == Some('T') {
-                return;
-            }
-            assert!(Instant::now() < deadline, "brigade never stopped: {stat}");
-            std::thread::sleep(Duration::from_millis(10));
+        let pid = self.pid as libc::id_t;
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            // SAFETY: a zeroed siginfo_t is a valid value for waitid to fill in.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let flags = libc::WSTOPPED | libc::WNOWAIT;
+            // SAFETY: `info` lives for the call; the pid is our own child.
+            let result = unsafe { libc::waitid(libc::P_PID, pid, &mut info, flags) };
+            let _ = tx.send((result, info.si_code));
+        });
+        match rx.recv_timeout(WAIT) {
+            Ok((0, code)) if code == libc::CLD_STOPPED => {}
+            other => panic!("brigade never stopped: {other:?}"),
         }
     }
 
