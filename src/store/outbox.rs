@@ -61,7 +61,7 @@ pub(super) fn send_to(
     if blanks > 0 && !lines.is_empty() {
         // Said, not dropped silently: a classic peer takes no message without text.
         let s = if blanks == 1 { "" } else { "s" };
-        let text = format!("{blanks} blank line{s} left out: an empty message cannot be sent");
+        let text = format!("{blanks} empty line{s} not sent");
         super::log::flash(state, text.clone(), false);
         fx.push(Effect::Notify(Notice::Info { text }));
     }
