@@ -121,17 +121,21 @@ impl Writer {
         }
     }
 
-    /// Queues a write on its own (see [`Gather::persist`]).
+    /// Queues a write on its own (see [`Gather::persist`]); the app gathers a burst's
+    /// writes instead, these are for tests of the thread.
+    #[cfg(test)]
     pub fn persist(&self, p: Persist, receipt: Option<Receipt>) {
         self.gather().persist(p, receipt);
     }
 
     /// Tells the notice once everything queued before it is committed.
+    #[cfg(test)]
     pub fn notify(&self, notice: Notice) {
         self.gather().notify(notice);
     }
 
     /// Sends once everything queued before it is committed.
+    #[cfg(test)]
     pub fn send(&self, id: MsgId, to: std::net::SocketAddr, text: String) {
         self.gather().send(id, to, text);
     }
